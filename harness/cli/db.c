@@ -1,0 +1,133 @@
+/* db.c — opening the report database safely (see db.h). */
+#include "db.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "schema_sql.h"   /* generated from reports/schema.sql: defines fs_schema_sql[] */
+
+int fs_db_exec(sqlite3 *db, const char *sql, char *err, size_t errlen)
+{
+    char *msg = NULL;
+    if (sqlite3_exec(db, sql, NULL, NULL, &msg) != SQLITE_OK) {
+        snprintf(err, errlen, "%s", msg ? msg : sqlite3_errmsg(db));
+        sqlite3_free(msg);
+        return -1;
+    }
+    return 0;
+}
+
+sqlite3_stmt *fs_db_prepare(sqlite3 *db, const char *sql, char *err, size_t errlen)
+{
+    sqlite3_stmt *st = NULL;
+    if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK) {
+        snprintf(err, errlen, "%s", sqlite3_errmsg(db));
+        return NULL;
+    }
+    return st;
+}
+
+void fs_bind_text(sqlite3_stmt *st, int i, const char *s)
+{
+    if (s && *s)
+        sqlite3_bind_text(st, i, s, -1, SQLITE_TRANSIENT);
+    else
+        sqlite3_bind_null(st, i);
+}
+
+void fs_bind_int(sqlite3_stmt *st, int i, int64_t v)
+{
+    sqlite3_bind_int64(st, i, v);
+}
+
+void fs_bind_int_or_null(sqlite3_stmt *st, int i, int64_t v, int is_null)
+{
+    if (is_null)
+        sqlite3_bind_null(st, i);
+    else
+        sqlite3_bind_int64(st, i, v);
+}
+
+static int fs_db_scalar(sqlite3 *db, const char *sql, int64_t *out, char *err, size_t errlen)
+{
+    sqlite3_stmt *st = fs_db_prepare(db, sql, err, errlen);
+    if (!st)
+        return -1;
+    int rc = sqlite3_step(st);
+    if (rc == SQLITE_ROW) {
+        *out = sqlite3_column_int64(st, 0);
+        rc = 0;
+    } else if (rc == SQLITE_DONE) {
+        *out = 0;
+        rc = 0;
+    } else {
+        snprintf(err, errlen, "%s", sqlite3_errmsg(db));
+        rc = -1;
+    }
+    sqlite3_finalize(st);
+    return rc;
+}
+
+sqlite3 *fs_db_open(const char *path, char *err, size_t errlen)
+{
+    sqlite3 *db = NULL;
+    char why[512];
+    struct stat sb;
+    int exists = stat(path, &sb) == 0;
+    if (exists && !S_ISREG(sb.st_mode)) {
+        snprintf(err, errlen, "database '%s' is not a regular file; pass --db with a file path", path);
+        return NULL;
+    }
+    if (sqlite3_open_v2(path, &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, NULL) != SQLITE_OK) {
+        snprintf(err, errlen, "cannot open database '%s': %s; check the path and its directory's permissions",
+                 path, db ? sqlite3_errmsg(db) : "out of memory");
+        goto fail;
+    }
+    sqlite3_busy_timeout(db, 10000);
+    int64_t tables = 0, version = 0;
+    if (fs_db_scalar(db, "SELECT count(*) FROM sqlite_master", &tables, why, sizeof why) != 0) {
+        snprintf(err, errlen, "'%s' is not a faultstack database or is corrupt (%s); "
+                 "move it aside or pass --db with another file", path, why);
+        goto fail;
+    }
+    if (fs_db_scalar(db, "PRAGMA user_version", &version, why, sizeof why) != 0) {
+        snprintf(err, errlen, "'%s': cannot read the schema version (%s)", path, why);
+        goto fail;
+    }
+    if (tables == 0) {                       /* new or empty file: create */
+        if (fs_db_exec(db, "BEGIN IMMEDIATE", why, sizeof why) != 0 ||
+            fs_db_exec(db, fs_schema_sql, why, sizeof why) != 0 ||
+            fs_db_exec(db, "INSERT OR REPLACE INTO meta VALUES('schema_version','1'),"
+                           "('created_by','faultstack')", why, sizeof why) != 0 ||
+            fs_db_exec(db, "COMMIT", why, sizeof why) != 0) {
+            snprintf(err, errlen, "cannot create the schema in '%s': %s", path, why);
+            goto fail;
+        }
+        return db;
+    }
+    int64_t has_meta = 0;
+    fs_db_scalar(db, "SELECT count(*) FROM sqlite_master WHERE type='table' AND name='meta'",
+                 &has_meta, why, sizeof why);
+    if (!has_meta) {
+        snprintf(err, errlen, "'%s' is an SQLite database but not a faultstack one (no meta table); "
+                 "pass --db with another file", path);
+        goto fail;
+    }
+    if (version > FS_SCHEMA_VERSION) {
+        snprintf(err, errlen, "'%s' has schema version %lld, newer than this faultstack supports (%d); "
+                 "use a newer faultstack or another --db file", path, (long long)version,
+                 FS_SCHEMA_VERSION);
+        goto fail;
+    }
+    if (version < 1) {
+        snprintf(err, errlen, "'%s' has schema version %lld, which this faultstack cannot read; "
+                 "pass --db with another file", path, (long long)version);
+        goto fail;
+    }
+    return db;
+fail:
+    sqlite3_close(db);
+    return NULL;
+}

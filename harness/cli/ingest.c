@@ -1,0 +1,805 @@
+/* ingest.c — record files of one run -> one database transaction (ingest.h).
+ *
+ * Steps: read every *.rec file of the run directory (one per process image),
+ * resolve module ids to paths, symbolize sites with libdwfl (symbolize.c),
+ * attribute leaks and anomalies to the injected fault unless a baseline run of
+ * the same command shows them at the same site (design.md, Verdicts), and
+ * upsert the deduplicated findings with a repro command. */
+#define _GNU_SOURCE
+#include "ingest.h"
+
+#include <ctype.h>
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "db.h"
+#include "plan.h"
+#include "symbolize.h"
+
+/* ---------------- shell quoting ---------------- */
+
+int fs_shell_quote(char *buf, size_t cap, const char *s)
+{
+    size_t n = strlen(buf);
+    int plain = *s != '\0';
+    for (const char *p = s; *p; p++)
+        if (!(isalnum((unsigned char)*p) || strchr("@%+=:,./_-", *p)))
+            plain = 0;
+    char tmp[8];
+    if (plain)
+        return snprintf(buf + n, cap - n, "%s", s) < (int)(cap - n) ? 0 : -1;
+    if (n + 1 >= cap) return -1;
+    buf[n++] = '\'';
+    for (const char *p = s; *p; p++) {
+        const char *piece = *p == '\'' ? "'\\''" : (tmp[0] = *p, tmp[1] = 0, tmp);
+        size_t pl = strlen(piece);
+        if (n + pl + 2 >= cap) { buf[n] = 0; return -1; }
+        memcpy(buf + n, piece, pl);
+        n += pl;
+    }
+    buf[n++] = '\'';
+    buf[n] = '\0';
+    return 0;
+}
+
+void fs_shell_join(char *buf, size_t cap, char *const *argv)
+{
+    buf[0] = '\0';
+    for (int i = 0; argv[i]; i++) {
+        if (i) strncat(buf, " ", cap - strlen(buf) - 1);
+        fs_shell_quote(buf, cap, argv[i]);
+    }
+}
+
+/* ---------------- parsed records ---------------- */
+
+struct fs_site_ref { char path[512]; const char *base; uint64_t off; int valid; };
+
+struct fs_point { int64_t ordinal; char func[64]; struct fs_site_ref at; int64_t occ; int injected; int pid; };
+struct fs_resrec { char verdict[16], kind[16], func[64]; struct fs_site_ref at; char handle[40]; int64_t size; int pid; };
+struct fs_anom { char anomaly[32], kind[16], func[64]; struct fs_site_ref at; char handle[40];
+                 char acq_func[64]; struct fs_site_ref acq; char detail[320]; int pid; };
+struct fs_crashrec { int sig; struct fs_site_ref at; char frames[4096]; int pid; };
+struct fs_proc { int pid, ppid; char exe[512]; char how[16]; int code, sig; int64_t rb, rbytes; int done; uint64_t ns; };
+
+struct fs_vec { void *p; size_t n, cap, sz; };
+
+static void *fs_vec_push(struct fs_vec *v)
+{
+    if (v->n == v->cap) {
+        size_t nc = v->cap ? v->cap * 2 : 64;
+        void *np = realloc(v->p, nc * v->sz);
+        if (!np) return NULL;
+        v->p = np;
+        v->cap = nc;
+    }
+    void *e = (char *)v->p + v->n++ * v->sz;
+    memset(e, 0, v->sz);
+    return e;
+}
+
+struct fs_parsed {
+    struct fs_vec points, res, anoms, crashes, procs;
+    struct fs_vec sweeps;          /* struct fs_site_ref: close-every-fd sites */
+};
+
+#define FS_MAXMOD 1024
+struct fs_modtab { char *path[FS_MAXMOD]; };
+
+static void fs_site_set(struct fs_site_ref *s, const struct fs_modtab *mt, long mod, uint64_t off)
+{
+    s->valid = 0;
+    if (mod <= 0 || mod >= FS_MAXMOD || !mt->path[mod])
+        return;
+    snprintf(s->path, sizeof s->path, "%s", mt->path[mod]);
+    const char *sl = strrchr(s->path, '/');
+    s->base = sl ? sl + 1 : s->path;
+    s->off = off;
+    s->valid = 1;
+}
+
+static int fs_is_system_module(const char *base)
+{
+    static const char *const sys[] = { "libc.so", "ld-linux", "libpthread.so", "libdl.so",
+                                       "libgcc_s.so", "libfaultstack-preload", NULL };
+    for (int i = 0; sys[i]; i++)
+        if (strncmp(base, sys[i], strlen(sys[i])) == 0)
+            return 1;
+    return 0;
+}
+
+/* A crash line's frames "MOD:OFF,..." -> "module+0xoff ..." text, and the
+ * crash site moved to the first frame in the program's own code. */
+static void fs_crash_frames(struct fs_crashrec *c, const struct fs_modtab *mt, const char *frames)
+{
+    char out[4096] = "";
+    int moved = c->at.valid && !fs_is_system_module(c->at.base);
+    const char *p = frames;
+    while (*p && *p != '-') {
+        long mod = strtol(p, (char **)&p, 10);
+        if (*p != ':') break;
+        unsigned long long off = strtoull(p + 1, (char **)&p, 16);
+        struct fs_site_ref r;
+        fs_site_set(&r, mt, mod, off);
+        if (r.valid) {
+            char one[600];
+            snprintf(one, sizeof one, "%s%s+0x%llx", out[0] ? " " : "", r.base, off);
+            strncat(out, one, sizeof out - strlen(out) - 1);
+            if (!moved && !fs_is_system_module(r.base)) {
+                c->at = r;
+                moved = 1;
+            }
+        }
+        if (*p == ',') p++;
+    }
+    snprintf(c->frames, sizeof c->frames, "%s", out);
+}
+
+/* Parse one record file. Returns 1 when it ends with 'done'. */
+static int fs_parse_file(const char *path, struct fs_parsed *P)
+{
+    FILE *f = fopen(path, "re");
+    if (!f)
+        return 0;
+    struct fs_modtab mt;
+    memset(&mt, 0, sizeof mt);
+    char *line = NULL;
+    size_t cap = 0;
+    ssize_t len;
+    /* pass 1: modules (an 'm' line may follow its first use when threads race) */
+    while ((len = getline(&line, &cap, f)) > 0) {
+        long id;
+        unsigned long long bias;
+        int pos = 0;
+        if (line[0] == 'm' && sscanf(line, "m %ld %llx %n", &id, &bias, &pos) == 2 && pos &&
+            id > 0 && id < FS_MAXMOD) {
+            line[len - 1] = line[len - 1] == '\n' ? '\0' : line[len - 1];
+            free(mt.path[id]);
+            mt.path[id] = strdup(line + pos);
+        }
+    }
+    rewind(f);
+    struct fs_proc *pr = fs_vec_push(&P->procs);
+    strcpy(pr->how, "unknown");
+    pr->code = -1;
+    int done = 0;
+    while ((len = getline(&line, &cap, f)) > 0) {
+        if (line[len - 1] == '\n') line[--len] = '\0';
+        long mod = 0, amod = 0;
+        unsigned long long off = 0, aoff = 0;
+        int pos = 0;
+        switch (line[0]) {
+        case 'i': {
+            int a = 0, b = 0; unsigned long long ns = 0;
+            if (sscanf(line, "image %d %d %llu %n", &a, &b, &ns, &pos) >= 3) {
+                pr->pid = a; pr->ppid = b; pr->ns = ns;
+                snprintf(pr->exe, sizeof pr->exe, "%s", pos ? line + pos : "");
+            }
+            break;
+        }
+        case 'p': {
+            struct fs_point *p = fs_vec_push(&P->points);
+            long long ord = 0, occ = 0; int inj = 0;
+            if (!p || sscanf(line, "p %lld %63s %ld %llx %lld %d", &ord, p->func, &mod, &off, &occ, &inj) != 6) {
+                if (p) P->points.n--;
+                break;
+            }
+            p->ordinal = ord; p->occ = occ; p->injected = inj; p->pid = pr->pid;
+            fs_site_set(&p->at, &mt, mod, off);
+            break;
+        }
+        case 'r': {
+            struct fs_resrec *r = fs_vec_push(&P->res);
+            long long size = 0;
+            if (!r || sscanf(line, "r %15s %15s %63s %ld %llx %39s %lld", r->verdict, r->kind, r->func,
+                             &mod, &off, r->handle, &size) != 7) {
+                if (r) P->res.n--;
+                break;
+            }
+            r->size = size; r->pid = pr->pid;
+            fs_site_set(&r->at, &mt, mod, off);
+            break;
+        }
+        case 'a': {
+            struct fs_anom *a = fs_vec_push(&P->anoms);
+            if (!a || sscanf(line, "a %31s %15s %63s %ld %llx %39s %63s %ld %llx", a->anomaly, a->kind,
+                             a->func, &mod, &off, a->handle, a->acq_func, &amod, &aoff) != 9) {
+                if (a) P->anoms.n--;
+                break;
+            }
+            const char *bar = strstr(line, " | ");
+            snprintf(a->detail, sizeof a->detail, "%s", bar ? bar + 3 : "");
+            a->pid = pr->pid;
+            fs_site_set(&a->at, &mt, mod, off);
+            fs_site_set(&a->acq, &mt, amod, aoff);
+            break;
+        }
+        case 'x': {
+            struct fs_crashrec *c = fs_vec_push(&P->crashes);
+            if (!c || sscanf(line, "x %d %ld %llx %n", &c->sig, &mod, &off, &pos) != 3) {
+                if (c) P->crashes.n--;
+                break;
+            }
+            c->pid = pr->pid;
+            fs_site_set(&c->at, &mt, mod, off);
+            fs_crash_frames(c, &mt, pos ? line + pos : "");
+            break;
+        }
+        case 'e':
+            if (strncmp(line, "end ", 4) == 0) {
+                sscanf(line, "end %15s %d %d", pr->how, &pr->code, &pr->sig);
+                done = 0;
+            }
+            break;
+        case 'w': {
+            struct fs_site_ref *w = fs_vec_push(&P->sweeps);
+            if (w && sscanf(line, "w %ld %llx", &mod, &off) == 2)
+                fs_site_set(w, &mt, mod, off);
+            break;
+        }
+        case 's':
+            if (strncmp(line, "sum ", 4) == 0) {
+                long long pts, rb, rby;
+                if (sscanf(line, "sum %lld %lld %lld", &pts, &rb, &rby) == 3) {
+                    pr->rb = rb; pr->rbytes = rby;
+                }
+            }
+            break;
+        case 'd':
+            if (strcmp(line, "done") == 0)
+                done = 1;
+            break;
+        default:
+            if (strcmp(line, "resume") == 0) {  /* an exec that failed: the image goes on */
+                strcpy(pr->how, "unknown");
+                done = 0;
+            }
+            break;
+        }
+    }
+    pr->done = done;
+    free(line);
+    for (int i = 0; i < FS_MAXMOD; i++)
+        free(mt.path[i]);
+    fclose(f);
+    return done;
+}
+
+/* ---------------- symbolization ---------------- */
+
+struct fs_where { char file[1024]; int line; char symbol[256]; };
+
+static void fs_where(struct fs_symbolizer *sym, const struct fs_site_ref *s, struct fs_where *w)
+{
+    memset(w, 0, sizeof *w);
+    if (!s->valid || !sym)
+        return;
+    struct fs_sym_result r;
+    if (fs_sym_lookup(sym, s->path, s->off, &r) == 0) {
+        snprintf(w->file, sizeof w->file, "%s", r.file);
+        w->line = r.line;
+        snprintf(w->symbol, sizeof w->symbol, "%s", r.func);
+    }
+}
+
+/* ---------------- inserting ---------------- */
+
+struct fs_fault {
+    int have;
+    char func[64];
+    struct fs_site_ref at;
+    struct fs_where w;
+    int64_t occ;
+};
+
+struct fs_ctx {
+    sqlite3 *db;
+    const struct fs_run_info *info;
+    struct fs_run_result *res;
+    struct fs_symbolizer *sym;
+    struct fs_fault fault;
+    char *err;
+    size_t errlen;
+    char command[8192];
+};
+
+static int fs_step_done(struct fs_ctx *C, sqlite3_stmt *st)
+{
+    int rc = sqlite3_step(st);
+    if (rc != SQLITE_DONE && rc != SQLITE_ROW) {
+        snprintf(C->err, C->errlen, "database write failed: %s", sqlite3_errmsg(C->db));
+        sqlite3_reset(st);
+        return -1;
+    }
+    sqlite3_reset(st);
+    sqlite3_clear_bindings(st);
+    return 0;
+}
+
+/* Does a baseline run of the same command show this leak/anomaly at this site? */
+static int fs_in_baseline(struct fs_ctx *C, const char *table, const char *kind,
+                          const struct fs_site_ref *at)
+{
+    char sql[512];
+    snprintf(sql, sizeof sql,
+             "SELECT 1 FROM %s x JOIN run r ON r.id = x.run_id WHERE r.fault_spec IS NULL "
+             "AND r.command = ?1 AND x.kind = ?2 AND x.module = ?3 AND x.offset = ?4 %s LIMIT 1",
+             table, strcmp(table, "resource") == 0 ? "AND x.verdict = 'leak'" : "");
+    sqlite3_stmt *st = NULL;
+    if (sqlite3_prepare_v2(C->db, sql, -1, &st, NULL) != SQLITE_OK)
+        return 0;
+    sqlite3_bind_text(st, 1, C->command, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 2, kind, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 3, at->valid ? at->base : "", -1, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 4, (int64_t)at->off);
+    int found = sqlite3_step(st) == SQLITE_ROW;
+    sqlite3_finalize(st);
+    return found;
+}
+
+/* The repro command of a finding: the same command with the fault pinned to
+ * its call site and occurrence (stable across runs), or no --fail. */
+static void fs_repro(struct fs_ctx *C, int with_fault, char *out, size_t cap)
+{
+    out[0] = '\0';
+    strncat(out, "faultstack run --db ", cap - 1);
+    fs_shell_quote(out, cap, C->info->db_path);
+    if (with_fault && C->fault.have && C->fault.at.valid) {
+        char spec[1024];
+        struct fs_plan p;
+        memset(&p, 0, sizeof p);
+        if (C->info->plan)
+            p = *C->info->plan;
+        p.trigger = FS_PLAN_SITE;
+        snprintf(p.site_func, sizeof p.site_func, "%s", C->fault.func);
+        snprintf(p.site_module, sizeof p.site_module, "%s", C->fault.at.base);
+        p.site_offset = C->fault.at.off;
+        p.site_occurrence = C->fault.occ > 0 ? (uint64_t)C->fault.occ : 1;
+        p.ctx = 0;
+        p.n_only = 0;
+        p.module_filter[0] = '\0';
+        fs_plan_format(&p, spec, sizeof spec);
+        strncat(out, " --fail ", cap - strlen(out) - 1);
+        fs_shell_quote(out, cap, spec);
+    }
+    strncat(out, " -- ", cap - strlen(out) - 1);
+    strncat(out, C->command, cap - strlen(out) - 1);
+}
+
+static int fs_finding(struct fs_ctx *C, const char *category, const char *kind, const char *anomaly,
+                      const char *func, const struct fs_site_ref *at, const struct fs_where *w,
+                      int with_fault)
+{
+    char key[2048], repro[9000];
+    const struct fs_fault *F = &C->fault;
+    int wf = with_fault && F->have;
+    snprintf(key, sizeof key, "%s|%s|%s|%s|%s|%llx|%s|%s|%llx", category, kind ? kind : "",
+             anomaly ? anomaly : "", func ? func : "", at && at->valid ? at->base : "",
+             at && at->valid ? (unsigned long long)at->off : 0ull, wf ? F->func : "",
+             wf && F->at.valid ? F->at.base : "", wf && F->at.valid ? (unsigned long long)F->at.off : 0ull);
+    fs_repro(C, wf, repro, sizeof repro);
+    static const char *ins =
+        "INSERT INTO finding(key, category, kind, anomaly, func, module, offset, file, line, symbol,"
+        " fault_func, fault_module, fault_offset, fault_file, fault_line, first_run, repro)"
+        " VALUES(?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14,?15,?16,?17)"
+        " ON CONFLICT(key) DO NOTHING";
+    sqlite3_stmt *st = fs_db_prepare(C->db, ins, C->err, C->errlen);
+    if (!st)
+        return -1;
+    fs_bind_text(st, 1, key);
+    fs_bind_text(st, 2, category);
+    fs_bind_text(st, 3, kind);
+    fs_bind_text(st, 4, anomaly);
+    fs_bind_text(st, 5, func);
+    fs_bind_text(st, 6, at && at->valid ? at->base : NULL);
+    fs_bind_int_or_null(st, 7, at ? (int64_t)at->off : 0, !(at && at->valid));
+    fs_bind_text(st, 8, w ? w->file : NULL);
+    fs_bind_int_or_null(st, 9, w ? w->line : 0, !(w && w->line));
+    fs_bind_text(st, 10, w ? w->symbol : NULL);
+    fs_bind_text(st, 11, wf ? F->func : NULL);
+    fs_bind_text(st, 12, wf && F->at.valid ? F->at.base : NULL);
+    fs_bind_int_or_null(st, 13, (int64_t)F->at.off, !(wf && F->at.valid));
+    fs_bind_text(st, 14, wf ? F->w.file : NULL);
+    fs_bind_int_or_null(st, 15, F->w.line, !(wf && F->w.line));
+    fs_bind_int(st, 16, C->res->run_id);
+    fs_bind_text(st, 17, repro);
+    int rc = fs_step_done(C, st);
+    sqlite3_finalize(st);
+    if (rc)
+        return -1;
+    st = fs_db_prepare(C->db, "INSERT OR IGNORE INTO finding_run(finding_id, run_id) "
+                              "SELECT id, ?2 FROM finding WHERE key = ?1", C->err, C->errlen);
+    if (!st)
+        return -1;
+    fs_bind_text(st, 1, key);
+    fs_bind_int(st, 2, C->res->run_id);
+    rc = fs_step_done(C, st);
+    sqlite3_finalize(st);
+    return rc;
+}
+
+static void fs_bind_fault(struct fs_ctx *C, sqlite3_stmt *st, int first, int with)
+{
+    const struct fs_fault *F = &C->fault;
+    int wf = with && F->have;
+    fs_bind_text(st, first, wf ? F->func : NULL);
+    fs_bind_text(st, first + 1, wf && F->at.valid ? F->at.base : NULL);
+    fs_bind_int_or_null(st, first + 2, (int64_t)F->at.off, !(wf && F->at.valid));
+    fs_bind_text(st, first + 3, wf ? F->w.file : NULL);
+    fs_bind_int_or_null(st, first + 4, F->w.line, !(wf && F->w.line));
+}
+
+static int fs_insert_points(struct fs_ctx *C, struct fs_parsed *P)
+{
+    sqlite3_stmt *st = fs_db_prepare(C->db,
+        "INSERT INTO point(run_id, pid, ordinal, func, module, module_path, offset, file, line, symbol,"
+        " site_occurrence, injected) VALUES(?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12)", C->err, C->errlen);
+    if (!st)
+        return -1;
+    struct fs_point *pts = P->points.p;
+    for (size_t i = 0; i < P->points.n; i++) {
+        struct fs_point *p = &pts[i];
+        struct fs_where w;
+        fs_where(C->sym, &p->at, &w);
+        fs_bind_int(st, 1, C->res->run_id);
+        fs_bind_int(st, 2, p->pid);
+        fs_bind_int(st, 3, p->ordinal);
+        fs_bind_text(st, 4, p->func);
+        fs_bind_text(st, 5, p->at.valid ? p->at.base : NULL);
+        fs_bind_text(st, 6, p->at.valid ? p->at.path : NULL);
+        fs_bind_int_or_null(st, 7, (int64_t)p->at.off, !p->at.valid);
+        fs_bind_text(st, 8, w.file);
+        fs_bind_int_or_null(st, 9, w.line, !w.line);
+        fs_bind_text(st, 10, w.symbol);
+        fs_bind_int(st, 11, p->occ);
+        fs_bind_int(st, 12, p->injected);
+        if (fs_step_done(C, st)) {
+            sqlite3_finalize(st);
+            return -1;
+        }
+    }
+    sqlite3_finalize(st);
+    return 0;
+}
+
+static int fs_insert_resources(struct fs_ctx *C, struct fs_parsed *P)
+{
+    sqlite3_stmt *st = fs_db_prepare(C->db,
+        "INSERT INTO resource(run_id, pid, verdict, kind, func, module, module_path, offset, file, line,"
+        " symbol, handle, size, fault_func, fault_module, fault_offset, fault_file, fault_line)"
+        " VALUES(?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14,?15,?16,?17,?18)", C->err, C->errlen);
+    if (!st)
+        return -1;
+    struct fs_resrec *rs = P->res.p;
+    for (size_t i = 0; i < P->res.n; i++) {
+        struct fs_resrec *r = &rs[i];
+        struct fs_where w;
+        fs_where(C->sym, &r->at, &w);
+        int leak = strcmp(r->verdict, "leak") == 0;
+        int with = C->fault.have && !(leak && fs_in_baseline(C, "resource", r->kind, &r->at));
+        fs_bind_int(st, 1, C->res->run_id);
+        fs_bind_int(st, 2, r->pid);
+        fs_bind_text(st, 3, r->verdict);
+        fs_bind_text(st, 4, r->kind);
+        fs_bind_text(st, 5, r->func);
+        fs_bind_text(st, 6, r->at.valid ? r->at.base : NULL);
+        fs_bind_text(st, 7, r->at.valid ? r->at.path : NULL);
+        fs_bind_int_or_null(st, 8, (int64_t)r->at.off, !r->at.valid);
+        fs_bind_text(st, 9, w.file);
+        fs_bind_int_or_null(st, 10, w.line, !w.line);
+        fs_bind_text(st, 11, w.symbol);
+        fs_bind_text(st, 12, r->handle);
+        fs_bind_int_or_null(st, 13, r->size, strcmp(r->kind, "memory") && strcmp(r->kind, "mmap"));
+        fs_bind_fault(C, st, 14, with && leak);
+        if (fs_step_done(C, st)) {
+            sqlite3_finalize(st);
+            return -1;
+        }
+        if (leak) {
+            C->res->leaks++;
+            if (fs_finding(C, "leak", r->kind, NULL, r->func, &r->at, &w, with))
+                return -1;
+        } else if (strcmp(r->verdict, "held") == 0) {
+            C->res->held++;
+        }
+    }
+    sqlite3_finalize(st);
+    return 0;
+}
+
+static int fs_is_sweep_site(struct fs_parsed *P, const struct fs_site_ref *at)
+{
+    struct fs_site_ref *w = P->sweeps.p;
+    for (size_t i = 0; i < P->sweeps.n; i++)
+        if (w[i].valid && at->valid && w[i].off == at->off && strcmp(w[i].path, at->path) == 0)
+            return 1;
+    return 0;
+}
+
+static int fs_insert_anomalies(struct fs_ctx *C, struct fs_parsed *P)
+{
+    sqlite3_stmt *st = fs_db_prepare(C->db,
+        "INSERT INTO anomaly(run_id, pid, anomaly, kind, func, module, module_path, offset, file, line,"
+        " symbol, handle, detail, fault_func, fault_module, fault_offset, fault_file, fault_line)"
+        " VALUES(?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14,?15,?16,?17,?18)", C->err, C->errlen);
+    if (!st)
+        return -1;
+    struct fs_anom *as = P->anoms.p;
+    for (size_t i = 0; i < P->anoms.n; i++) {
+        struct fs_anom *a = &as[i];
+        if (strcmp(a->anomaly, "double-release") == 0 && strcmp(a->kind, "fd") == 0 &&
+            fs_is_sweep_site(P, &a->at))
+            continue;                         /* a close-every-fd loop, not a double close */
+        struct fs_where w, aw;
+        fs_where(C->sym, &a->at, &w);
+        fs_where(C->sym, &a->acq, &aw);
+        char detail[1600];
+        if (a->acq.valid)
+            snprintf(detail, sizeof detail, "%s; acquired by %s at %s:%d (%s)", a->detail, a->acq_func,
+                     aw.file[0] ? aw.file : a->acq.base, aw.line, aw.symbol[0] ? aw.symbol : "?");
+        else
+            snprintf(detail, sizeof detail, "%s", a->detail);
+        int with = C->fault.have && !fs_in_baseline(C, "anomaly", a->kind, &a->at);
+        fs_bind_int(st, 1, C->res->run_id);
+        fs_bind_int(st, 2, a->pid);
+        fs_bind_text(st, 3, a->anomaly);
+        fs_bind_text(st, 4, a->kind);
+        fs_bind_text(st, 5, a->func);
+        fs_bind_text(st, 6, a->at.valid ? a->at.base : NULL);
+        fs_bind_text(st, 7, a->at.valid ? a->at.path : NULL);
+        fs_bind_int_or_null(st, 8, (int64_t)a->at.off, !a->at.valid);
+        fs_bind_text(st, 9, w.file);
+        fs_bind_int_or_null(st, 10, w.line, !w.line);
+        fs_bind_text(st, 11, w.symbol);
+        fs_bind_text(st, 12, a->handle);
+        fs_bind_text(st, 13, detail);
+        fs_bind_fault(C, st, 14, with);
+        if (fs_step_done(C, st)) {
+            sqlite3_finalize(st);
+            return -1;
+        }
+        C->res->anomalies++;
+        if (fs_finding(C, "anomaly", a->kind, a->anomaly, a->func, &a->at, &w, with))
+            return -1;
+    }
+    sqlite3_finalize(st);
+    return 0;
+}
+
+/* Crash site: the first frame of the stack in the program's own code. */
+static int fs_insert_crash_rows(struct fs_ctx *C, struct fs_parsed *P)
+{
+    struct fs_crashrec *cs = P->crashes.p;
+    for (size_t i = 0; i < P->crashes.n; i++) {
+        struct fs_crashrec *c = &cs[i];
+        struct fs_where w;
+        fs_where(C->sym, &c->at, &w);
+        sqlite3_stmt *st = fs_db_prepare(C->db,
+            "INSERT INTO crash(run_id, pid, signal, module, module_path, offset, file, line, symbol, stack)"
+            " VALUES(?1,?2,?3,?4,?5,?6,?7,?8,?9,?10)", C->err, C->errlen);
+        if (!st)
+            return -1;
+        fs_bind_int(st, 1, C->res->run_id);
+        fs_bind_int(st, 2, c->pid);
+        fs_bind_int(st, 3, c->sig);
+        fs_bind_text(st, 4, c->at.valid ? c->at.base : NULL);
+        fs_bind_text(st, 5, c->at.valid ? c->at.path : NULL);
+        fs_bind_int_or_null(st, 6, (int64_t)c->at.off, !c->at.valid);
+        fs_bind_text(st, 7, w.file);
+        fs_bind_int_or_null(st, 8, w.line, !w.line);
+        fs_bind_text(st, 9, w.symbol);
+        fs_bind_text(st, 10, c->frames);
+        int rc = fs_step_done(C, st);
+        sqlite3_finalize(st);
+        if (rc)
+            return -1;
+        C->res->crashes++;
+        char kind[32];
+        snprintf(kind, sizeof kind, "SIG%s", sigabbrev_np(c->sig) ? sigabbrev_np(c->sig) : "?");
+        if (fs_finding(C, "crash", kind, NULL, w.symbol[0] ? w.symbol : NULL, &c->at, &w, 1))
+            return -1;
+    }
+    return 0;
+}
+
+static int64_t fs_read_shared(const char *dir, int64_t *injected)
+{
+    char path[PATH_MAX];
+    snprintf(path, sizeof path, "%s/shared", dir);
+    uint64_t v[2] = { 0, 0 };
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd >= 0) {
+        if (read(fd, v, sizeof v) != (ssize_t)sizeof v)
+            v[0] = v[1] = 0;
+        close(fd);
+    }
+    *injected = (int64_t)v[1];
+    return (int64_t)v[0];
+}
+
+static int fs_cmp_name(const void *a, const void *b)
+{
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+int fs_ingest_run(sqlite3 *db, const struct fs_run_info *info, struct fs_run_result *res,
+                  char *err, size_t errlen)
+{
+    struct fs_ctx C;
+    struct fs_parsed P;
+    memset(&C, 0, sizeof C);
+    memset(&P, 0, sizeof P);
+    memset(res, 0, sizeof *res);
+    P.points.sz = sizeof(struct fs_point);
+    P.res.sz = sizeof(struct fs_resrec);
+    P.anoms.sz = sizeof(struct fs_anom);
+    P.crashes.sz = sizeof(struct fs_crashrec);
+    P.procs.sz = sizeof(struct fs_proc);
+    P.sweeps.sz = sizeof(struct fs_site_ref);
+    C.db = db; C.info = info; C.res = res; C.err = err; C.errlen = errlen;
+    fs_shell_join(C.command, sizeof C.command, info->argv);
+    int rc = -1;
+    char **names = NULL;
+    size_t nn = 0;
+
+    DIR *d = opendir(info->run_dir);
+    if (!d) {
+        snprintf(err, errlen, "cannot read the run directory %s: %s", info->run_dir, strerror(errno));
+        return -1;
+    }
+    struct dirent *de;
+    while ((de = readdir(d))) {
+        size_t l = strlen(de->d_name);
+        if (l > 4 && strcmp(de->d_name + l - 4, ".rec") == 0) {
+            char **nn2 = realloc(names, (nn + 1) * sizeof *names);
+            if (!nn2) break;
+            names = nn2;
+            names[nn] = malloc(strlen(info->run_dir) + l + 2);
+            if (!names[nn]) break;
+            sprintf(names[nn++], "%s/%s", info->run_dir, de->d_name);
+        }
+    }
+    closedir(d);
+    qsort(names, nn, sizeof *names, fs_cmp_name);
+    for (size_t i = 0; i < nn; i++)
+        if (!fs_parse_file(names[i], &P))
+            res->incomplete++;
+    res->processes = (int)P.procs.n;
+    res->points_total = fs_read_shared(info->run_dir, &res->injected);
+
+    unsetenv("DEBUGINFOD_URLS");             /* symbolize offline */
+    C.sym = fs_sym_new();
+    struct fs_point *pts = P.points.p;
+    for (size_t i = 0; i < P.points.n; i++)
+        if (pts[i].injected && !C.fault.have) {
+            C.fault.have = 1;
+            snprintf(C.fault.func, sizeof C.fault.func, "%s", pts[i].func);
+            C.fault.at = pts[i].at;
+            C.fault.occ = pts[i].occ;
+            fs_where(C.sym, &C.fault.at, &C.fault.w);
+        }
+    res->swallowed = info->exit_code == 0 && !info->signal && res->injected > 0 && info->stderr_bytes == 0;
+
+    if (fs_db_exec(db, "BEGIN IMMEDIATE", err, errlen))
+        goto out;
+    time_t now = time(NULL);
+    char ts[32];
+    strftime(ts, sizeof ts, "%Y-%m-%dT%H:%M:%SZ", gmtime(&now));
+    sqlite3_stmt *st = fs_db_prepare(db,
+        "INSERT INTO run(session_id, command, fault_spec, mode, exit_code, signal, timed_out, duration_ms,"
+        " points_total, injected, swallowed, started_at) VALUES(?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12)",
+        err, errlen);
+    if (!st)
+        goto rollback;
+    fs_bind_int(st, 1, info->session_id);
+    fs_bind_text(st, 2, C.command);
+    fs_bind_text(st, 3, info->fault_spec);
+    fs_bind_text(st, 4, info->mode);
+    fs_bind_int_or_null(st, 5, info->exit_code, info->signal != 0);
+    fs_bind_int_or_null(st, 6, info->signal, info->signal == 0);
+    fs_bind_int(st, 7, info->timed_out);
+    fs_bind_int(st, 8, info->duration_ms);
+    fs_bind_int(st, 9, res->points_total);
+    fs_bind_int(st, 10, res->injected);
+    fs_bind_int(st, 11, res->swallowed);
+    fs_bind_text(st, 12, ts);
+    if (fs_step_done(&C, st)) {
+        sqlite3_finalize(st);
+        goto rollback;
+    }
+    sqlite3_finalize(st);
+    res->run_id = sqlite3_last_insert_rowid(db);
+
+    st = fs_db_prepare(db, "INSERT INTO process(run_id, pid, ppid, exe, end_how, exit_code, signal,"
+                           " reachable_blocks, reachable_bytes) VALUES(?1,?2,?3,?4,?5,?6,?7,?8,?9)",
+                       err, errlen);
+    if (!st)
+        goto rollback;
+    struct fs_proc *prs = P.procs.p;
+    for (size_t i = 0; i < P.procs.n; i++) {
+        fs_bind_int(st, 1, res->run_id);
+        fs_bind_int(st, 2, prs[i].pid);
+        fs_bind_int(st, 3, prs[i].ppid);
+        fs_bind_text(st, 4, prs[i].exe);
+        fs_bind_text(st, 5, prs[i].how);
+        fs_bind_int_or_null(st, 6, prs[i].code, prs[i].code < 0);
+        fs_bind_int_or_null(st, 7, prs[i].sig, prs[i].sig == 0);
+        fs_bind_int(st, 8, prs[i].rb);
+        fs_bind_int(st, 9, prs[i].rbytes);
+        if (fs_step_done(&C, st)) {
+            sqlite3_finalize(st);
+            goto rollback;
+        }
+    }
+    sqlite3_finalize(st);
+
+    if (fs_insert_points(&C, &P) || fs_insert_resources(&C, &P) || fs_insert_anomalies(&C, &P) ||
+        fs_insert_crash_rows(&C, &P))
+        goto rollback;
+    if (info->timed_out) {
+        res->timeouts++;
+        if (fs_finding(&C, "timeout", NULL, NULL, NULL, NULL, NULL, 1))
+            goto rollback;
+    }
+    if (fs_db_exec(db, "COMMIT", err, errlen))
+        goto rollback;
+    {
+        int64_t n = 0;
+        st = fs_db_prepare(db, "SELECT count(*) FROM finding_run WHERE run_id = ?1", err, errlen);
+        if (st) {
+            fs_bind_int(st, 1, res->run_id);
+            if (sqlite3_step(st) == SQLITE_ROW)
+                n = sqlite3_column_int64(st, 0);
+            sqlite3_finalize(st);
+        }
+        res->findings = (int)n;
+    }
+    rc = 0;
+    goto out;
+rollback:
+    {
+        char ignore[64];
+        fs_db_exec(db, "ROLLBACK", ignore, sizeof ignore);
+    }
+out:
+    fs_sym_free(C.sym);
+    for (size_t i = 0; i < nn; i++)
+        free(names[i]);
+    free(names);
+    free(P.points.p); free(P.res.p); free(P.anoms.p); free(P.crashes.p); free(P.procs.p); free(P.sweeps.p);
+    return rc;
+}
+
+int64_t fs_session_new(sqlite3 *db, const char *kind, char *const *argv, char *err, size_t errlen)
+{
+    char cmd[8192], cwd[PATH_MAX], ts[32];
+    fs_shell_join(cmd, sizeof cmd, argv);
+    if (!getcwd(cwd, sizeof cwd))
+        cwd[0] = '\0';
+    time_t now = time(NULL);
+    strftime(ts, sizeof ts, "%Y-%m-%dT%H:%M:%SZ", gmtime(&now));
+    sqlite3_stmt *st = fs_db_prepare(db, "INSERT INTO session(kind, command, cwd, started_at) VALUES(?1,?2,?3,?4)",
+                                     err, errlen);
+    if (!st)
+        return -1;
+    fs_bind_text(st, 1, kind);
+    fs_bind_text(st, 2, cmd);
+    fs_bind_text(st, 3, cwd);
+    fs_bind_text(st, 4, ts);
+    int rc = sqlite3_step(st);
+    sqlite3_finalize(st);
+    if (rc != SQLITE_DONE) {
+        snprintf(err, errlen, "database write failed: %s", sqlite3_errmsg(db));
+        return -1;
+    }
+    return sqlite3_last_insert_rowid(db);
+}

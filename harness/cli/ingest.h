@@ -1,0 +1,61 @@
+/* ingest.h — reading the record files of one run into the database.
+ *
+ * The preload writes one record file per process image into the run directory
+ * (format: harness/preload/record.c). fs_ingest_run parses them all, symbolizes
+ * every site, applies the verdict and attribution rules of design.md, and
+ * inserts the run, its processes, fault points, resources, anomalies, crashes
+ * and findings in one transaction: a run is recorded whole or not at all. */
+#ifndef FS_INGEST_H
+#define FS_INGEST_H
+
+#include <sqlite3.h>
+#include <stddef.h>
+#include <stdint.h>
+
+struct fs_plan;
+
+/* What the supervisor knows about the run besides the record files. */
+struct fs_run_info {
+    int64_t session_id;
+    const char *run_dir;        /* where the record files are */
+    const char *db_path;        /* for repro commands */
+    char *const *argv;          /* the target command */
+    const struct fs_plan *plan; /* NULL or FS_PLAN_NONE: baseline */
+    const char *fault_spec;     /* canonical spec text, NULL for a baseline */
+    const char *mode;           /* "exec" */
+    int exit_code;              /* -1 when killed by a signal */
+    int signal;                 /* 0 when it exited */
+    int timed_out;
+    int stderr_bytes;           /* bytes the target wrote to stderr (swallowed check) */
+    int64_t duration_ms;
+};
+
+/* What fs_ingest_run found, for the summary and the exit status. */
+struct fs_run_result {
+    int64_t run_id;
+    int64_t points_total;
+    int64_t injected;
+    int leaks, anomalies, crashes, timeouts;
+    int held;                   /* resources held at exit: not findings */
+    int findings;               /* rows of findings this run belongs to */
+    int processes;
+    int incomplete;             /* record files without their 'done' line */
+    int swallowed;
+};
+
+/* Ingest the run. Returns 0, or -1 with a message in err (nothing written:
+ * the transaction is rolled back, the record files are left in place). */
+int fs_ingest_run(sqlite3 *db, const struct fs_run_info *info, struct fs_run_result *res,
+                  char *err, size_t errlen);
+
+/* Append s to buf (capacity cap) quoted for a POSIX shell. Returns 0, or -1
+ * when it does not fit (buf is then truncated but NUL-terminated). */
+int fs_shell_quote(char *buf, size_t cap, const char *s);
+
+/* The shell-quoted command line of argv. */
+void fs_shell_join(char *buf, size_t cap, char *const *argv);
+
+/* Create a session row; returns its id or -1 (message in err). */
+int64_t fs_session_new(sqlite3 *db, const char *kind, char *const *argv, char *err, size_t errlen);
+
+#endif

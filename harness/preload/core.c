@@ -1,0 +1,518 @@
+/* core.c — start-up, call-site identity and the fault decision of the preload.
+ *
+ * fs_begin() is on the path of every wrapped call, so it is kept short: the
+ * call site is the wrapper's return address, mapped to (module, offset) through
+ * a sorted table of the loaded modules; a fault point is counted in a counter
+ * shared by every process of the run (a MAP_SHARED file in the run directory) and
+ * per call site (occurrence index). Calls whose return address is inside libc,
+ * the loader or the preload are not fault points: their failure shows up as the
+ * failure of the wrapped call the program made. */
+#define _GNU_SOURCE
+#include "preload.h"
+
+#include <dlfcn.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <link.h>
+#include <sched.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+#include <unwind.h>
+
+int fs_active;
+FS_TLS int fs_guard;
+struct fs_plan fs_the_plan;
+char fs_run_dir[512];
+struct fs_shared *fs_shm;
+
+static struct fs_shared fs_private_shm;
+static unsigned char fs_counts_func[FS_F_COUNT];   /* plan's only= filter, by id */
+static int fs_site_mod = -1;                       /* plan's site module id, once known */
+static int fs_site_func = -1;
+
+/* ---------------- spinlock, tid ---------------- */
+
+void fs_lock(fs_lock_t *l)
+{
+    while (__atomic_exchange_n(&l->v, 1, __ATOMIC_ACQUIRE)) {
+        while (__atomic_load_n(&l->v, __ATOMIC_RELAXED))
+            sched_yield();
+    }
+}
+
+int fs_trylock(fs_lock_t *l)
+{
+    return !__atomic_exchange_n(&l->v, 1, __ATOMIC_ACQUIRE);
+}
+
+void fs_unlock(fs_lock_t *l)
+{
+    __atomic_store_n(&l->v, 0, __ATOMIC_RELEASE);
+}
+
+static FS_TLS pid_t fs_tid_cache;
+static FS_TLS pid_t fs_tid_pid;
+
+pid_t fs_gettid(void)
+{
+    pid_t pid = (pid_t)syscall(SYS_getpid);
+    if (fs_tid_pid != pid || !fs_tid_cache) {   /* fork gives the child a new tid */
+        fs_tid_cache = (pid_t)syscall(SYS_gettid);
+        fs_tid_pid = pid;
+    }
+    return fs_tid_cache;
+}
+
+/* ---------------- real functions ---------------- */
+
+static void fs_die(const char *msg)
+{
+    /* Only reached when libc lacks a function we wrap: nothing sane to do. */
+    syscall(SYS_write, 2, "faultstack-preload: ", 20);
+    syscall(SYS_write, 2, msg, strlen(msg));
+    syscall(SYS_write, 2, "\n", 1);
+    abort();
+}
+
+void *fs_real(const char *name)
+{
+    fs_guard++;
+    void *p = dlsym(RTLD_NEXT, name);
+    fs_guard--;
+    if (!p) {
+        char msg[160] = "cannot find the real ";
+        strncat(msg, name, sizeof msg - 40);
+        strcat(msg, " (dlsym RTLD_NEXT)");
+        fs_die(msg);
+    }
+    return p;
+}
+
+/* ---------------- modules ---------------- */
+
+#define FS_MAX_MODULES 512
+static struct fs_module fs_modules[FS_MAX_MODULES];
+static int fs_nmodules;
+static struct fs_module *fs_sorted[FS_MAX_MODULES];
+static fs_lock_t fs_mod_lock;
+static uintptr_t fs_self_anchor = (uintptr_t)&fs_modules;
+
+static const char *const fs_system_prefixes[] = {
+    "libc.so", "ld-linux", "ld64.so", "libpthread.so", "libdl.so", "librt.so",
+    "libfaultstack-preload", "libunwind", "liblzma.so", "libgcc_s.so", "linux-vdso",
+    "linux-gate", NULL
+};
+
+static int fs_is_system(const char *base)
+{
+    for (int i = 0; fs_system_prefixes[i]; i++)
+        if (strncmp(base, fs_system_prefixes[i], strlen(fs_system_prefixes[i])) == 0)
+            return 1;
+    return 0;
+}
+
+static void fs_readlink_exe(char *out, size_t len)
+{
+    long n = syscall(SYS_readlink, "/proc/self/exe", out, len - 1);
+    out[n > 0 ? n : 0] = '\0';
+}
+
+static int fs_phdr_cb(struct dl_phdr_info *info, size_t size, void *arg)
+{
+    (void)size; (void)arg;
+    uintptr_t lo = UINTPTR_MAX, hi = 0;
+    for (int i = 0; i < info->dlpi_phnum; i++) {
+        const ElfW(Phdr) *ph = &info->dlpi_phdr[i];
+        if (ph->p_type != PT_LOAD || !(ph->p_flags & PF_X))
+            continue;
+        uintptr_t a = info->dlpi_addr + ph->p_vaddr;
+        if (a < lo) lo = a;
+        if (a + ph->p_memsz > hi) hi = a + ph->p_memsz;
+    }
+    if (hi == 0)
+        return 0;
+    for (int i = 0; i < fs_nmodules; i++)
+        if (fs_modules[i].lo == lo && fs_modules[i].bias == info->dlpi_addr)
+            return 0;                                  /* known already */
+    if (fs_nmodules >= FS_MAX_MODULES)
+        return 1;
+    struct fs_module *m = &fs_modules[fs_nmodules];
+    memset(m, 0, sizeof *m);
+    m->lo = lo; m->hi = hi; m->bias = info->dlpi_addr;
+    if (info->dlpi_name && info->dlpi_name[0])
+        strncpy(m->path, info->dlpi_name, sizeof m->path - 1);
+    else
+        fs_readlink_exe(m->path, sizeof m->path);      /* the main program */
+    const char *slash = strrchr(m->path, '/');
+    m->base = slash ? slash + 1 : m->path;
+    m->self = fs_self_anchor >= lo && fs_self_anchor < hi;
+    m->system = m->self || fs_is_system(m->base) || m->path[0] == '\0';
+    m->counts = !fs_the_plan.module_filter[0] || strcmp(fs_the_plan.module_filter, m->base) == 0;
+    if (fs_the_plan.trigger == FS_PLAN_SITE && strcmp(fs_the_plan.site_module, m->base) == 0)
+        fs_site_mod = fs_nmodules + 1;
+    m->id = fs_nmodules + 1;
+    __atomic_store_n(&fs_nmodules, fs_nmodules + 1, __ATOMIC_RELEASE);
+    return 0;
+}
+
+static void fs_modules_refresh(void)
+{
+    fs_lock(&fs_mod_lock);
+    fs_guard++;
+    dl_iterate_phdr(fs_phdr_cb, NULL);
+    fs_guard--;
+    /* insertion sort of the pointer table by lo */
+    int n = fs_nmodules;
+    for (int i = 0; i < n; i++)
+        fs_sorted[i] = &fs_modules[i];
+    for (int i = 1; i < n; i++) {
+        struct fs_module *x = fs_sorted[i];
+        int j = i - 1;
+        while (j >= 0 && fs_sorted[j]->lo > x->lo) { fs_sorted[j + 1] = fs_sorted[j]; j--; }
+        fs_sorted[j + 1] = x;
+    }
+    fs_unlock(&fs_mod_lock);
+}
+
+static struct fs_module *fs_module_search(uintptr_t a)
+{
+    int lo = 0, hi = __atomic_load_n(&fs_nmodules, __ATOMIC_ACQUIRE) - 1;
+    while (lo <= hi) {
+        int mid = (lo + hi) / 2;
+        struct fs_module *m = fs_sorted[mid];
+        if (!m) return NULL;
+        if (a < m->lo) hi = mid - 1;
+        else if (a >= m->hi) lo = mid + 1;
+        else return m;
+    }
+    return NULL;
+}
+
+static FS_TLS struct fs_module *fs_last_mod;
+
+struct fs_module *fs_module_of(uintptr_t a)
+{
+    struct fs_module *m = fs_last_mod;
+    if (m && a >= m->lo && a < m->hi)
+        return m;
+    m = fs_module_search(a);
+    if (!m) {                               /* dlopen'ed since: look again */
+        fs_modules_refresh();
+        m = fs_module_search(a);
+    }
+    if (m)
+        fs_last_mod = m;
+    return m;
+}
+
+struct fs_module *fs_module_by_id(int id)
+{
+    return (id >= 1 && id <= fs_nmodules) ? &fs_modules[id - 1] : NULL;
+}
+
+/* ---------------- call sites ---------------- */
+
+struct fs_site {
+    struct fs_site *next;
+    uint64_t off;
+    uint64_t count;
+    uint64_t first;
+    uint32_t ebadf;            /* closes of never-tracked fds that gave EBADF */
+    uint16_t mod;
+    uint8_t func;
+};
+
+#define FS_SITE_BUCKETS 4096
+#define FS_SITE_STRIPES 64
+static struct fs_site *fs_sites[FS_SITE_BUCKETS];
+static fs_lock_t fs_site_locks[FS_SITE_STRIPES];
+
+static unsigned fs_site_hash(int func, int mod, uint64_t off)
+{
+    uint64_t h = off * 0x9E3779B97F4A7C15ull ^ ((uint64_t)mod << 40) ^ ((uint64_t)func << 52);
+    return (unsigned)(h >> 52) & (FS_SITE_BUCKETS - 1);
+}
+
+/* Find or create the site; returns it with its stripe locked in *lk. */
+static struct fs_site *fs_site_get(int func, int mod, uint64_t off, fs_lock_t **lk)
+{
+    unsigned b = fs_site_hash(func, mod, off);
+    *lk = &fs_site_locks[b % FS_SITE_STRIPES];
+    fs_lock(*lk);
+    for (struct fs_site *s = fs_sites[b]; s; s = s->next)
+        if (s->off == off && s->mod == mod && s->func == func)
+            return s;
+    struct fs_site *s = fs_alloc(sizeof *s);
+    if (!s) {
+        fs_unlock(*lk);
+        return NULL;
+    }
+    s->off = off; s->mod = (uint16_t)mod; s->func = (uint8_t)func;
+    s->next = fs_sites[b];
+    fs_sites[b] = s;
+    return s;
+}
+
+void fs_site_note_ebadf(const struct fs_call *c)
+{
+    fs_lock_t *lk;
+    struct fs_site *s = fs_site_get(c->id, c->mod, c->off, &lk);
+    if (s) {
+        s->ebadf++;
+        fs_unlock(lk);
+    }
+}
+
+/* A call site that closed several never-opened fds is a "close every fd" loop:
+ * its EBADF results are not double closes. */
+int fs_site_is_close_sweep(int mod, uint64_t off)
+{
+    fs_lock_t *lk;
+    struct fs_site *s = fs_site_get(FS_F_close, mod, off, &lk);
+    if (!s)
+        return 0;
+    int r = s->ebadf >= 3;
+    fs_unlock(lk);
+    return r;
+}
+
+/* Emit the per-site summary ('s' lines): every distinct fault-point site. */
+void fs_sites_emit(void)
+{
+    char line[256];
+    for (int b = 0; b < FS_SITE_BUCKETS; b++) {
+        for (struct fs_site *s = fs_sites[b]; s; s = s->next) {
+            if (!s->count && !s->ebadf)
+                continue;
+            size_t n = 0;
+            line[n++] = 's'; line[n++] = ' ';
+            const char *fn = fs_funcs[s->func].name;
+            size_t fl = strlen(fn);
+            memcpy(line + n, fn, fl); n += fl; line[n++] = ' ';
+            n += fs_fmt_u64(line + n, s->mod); line[n++] = ' ';
+            n += fs_fmt_hex(line + n, s->off); line[n++] = ' ';
+            n += fs_fmt_u64(line + n, s->count); line[n++] = ' ';
+            n += fs_fmt_u64(line + n, s->first); line[n++] = '\n';
+            fs_record_module(fs_module_by_id(s->mod));
+            fs_record_raw(line, n);
+            if (s->func == FS_F_close && s->ebadf >= 3) {
+                /* 'w MOD OFF': a close-every-fd loop; its EBADFs are not double closes */
+                n = 0;
+                line[n++] = 'w'; line[n++] = ' ';
+                n += fs_fmt_u64(line + n, s->mod); line[n++] = ' ';
+                n += fs_fmt_hex(line + n, s->off); line[n++] = '\n';
+                fs_record_raw(line, n);
+            }
+        }
+    }
+}
+
+/* Stack walking uses the toolchain's own unwinder (libgcc_s, _Unwind_Backtrace):
+ * it allocates nothing after start-up, opens no fd and needs no system call.
+ * (libunwind 1.6 keeps a pipe on the lowest free fds, which the target would
+ * see; bench/RESULTS.md has the measurements.) */
+struct fs_uw {
+    struct fs_uframe *out;
+    int n, max;
+    int (*stop)(struct fs_uw *w, uintptr_t ip, uintptr_t cfa);
+    int mod;
+    uint64_t off;
+    uintptr_t sp, prev_cfa;
+};
+
+static _Unwind_Reason_Code fs_uw_cb(struct _Unwind_Context *ctx, void *arg)
+{
+    struct fs_uw *w = arg;
+    uintptr_t ip = (uintptr_t)_Unwind_GetIP(ctx);
+    uintptr_t cfa = (uintptr_t)_Unwind_GetCFA(ctx);
+    if (!ip)
+        return _URC_END_OF_STACK;
+    if (w->stop && w->stop(w, ip, cfa))
+        return _URC_END_OF_STACK;
+    if (w->out && w->n < w->max) {
+        w->out[w->n].ip = ip;
+        w->out[w->n].cfa = cfa;
+    }
+    w->n++;
+    w->prev_cfa = cfa;
+    return (w->out && w->n >= w->max) ? _URC_END_OF_STACK : _URC_NO_REASON;
+}
+
+int fs_unwind(struct fs_uframe *out, int max)
+{
+    struct fs_uw w = { out, 0, max, NULL, 0, 0, 0, 0 };
+    _Unwind_Backtrace(fs_uw_cb, &w);
+    return w.n < max ? w.n : max;
+}
+
+static int fs_uw_site_stop(struct fs_uw *w, uintptr_t ip, uintptr_t cfa)
+{
+    struct fs_module *m = fs_module_of(ip);
+    if (m && !m->system) {
+        w->mod = m->id;
+        w->off = (uint64_t)(ip - 1 - m->bias);
+        w->sp = w->prev_cfa;               /* this frame's SP = its callee's CFA */
+        return 1;
+    }
+    (void)cfa;
+    return w->n > 64;
+}
+
+int fs_unwind_site(int *mod, uint64_t *off, uintptr_t *sp)
+{
+    struct fs_uw w = { NULL, 0, 0, fs_uw_site_stop, 0, 0, 0, 0 };
+    _Unwind_Backtrace(fs_uw_cb, &w);
+    if (!w.mod)
+        return -1;
+    *mod = w.mod;
+    *off = w.off;
+    *sp = w.sp;
+    return 0;
+}
+
+/* ---------------- the fault decision ---------------- */
+
+static uint64_t fs_splitmix(uint64_t x)
+{
+    x += 0x9E3779B97F4A7C15ull;
+    x = (x ^ (x >> 30)) * 0xBF58476D1CE4E5B9ull;
+    x = (x ^ (x >> 27)) * 0x94D049BB133111EBull;
+    return x ^ (x >> 31);
+}
+
+static int fs_decide(int id, uint64_t ordinal, int mod, uint64_t off, uint64_t occ)
+{
+    const struct fs_plan *p = &fs_the_plan;
+    if (p->persistent && __atomic_load_n(&fs_shm->persist_func, __ATOMIC_RELAXED) == (uint32_t)id + 1)
+        return 1;
+    switch (p->trigger) {
+    case FS_PLAN_NTH:
+        return ordinal == p->nth;
+    case FS_PLAN_SITE:
+        return id == fs_site_func && mod == fs_site_mod && off == p->site_offset &&
+               occ == p->site_occurrence;
+    case FS_PLAN_RANDOM: {
+        uint64_t h = fs_splitmix(p->random_seed ^ (ordinal * 0x9E3779B97F4A7C15ull));
+        return (double)(h >> 11) * (1.0 / 9007199254740992.0) < p->random_p;
+    }
+    default:
+        return 0;
+    }
+}
+
+int fs_begin(struct fs_call *c, int id, void *ra, void *frame)
+{
+    if (fs_guard || !fs_active)
+        return 0;
+    fs_guard++;
+    c->id = id;
+    c->inject = 0;
+    c->err = 0;
+    c->ordinal = 0;
+    c->saved_errno = errno;
+    c->sp = (uintptr_t)frame + 2 * sizeof(void *);
+    uintptr_t a = (uintptr_t)ra;
+    struct fs_module *m = fs_module_of(a);
+    if (!m || m->system) {
+        /* Called from inside libc (getline's malloc, ...): not a fault point;
+         * the acquire site is the first frame in the program's own code. */
+        c->mod = 0;
+        c->off = 0;
+        if (fs_funcs[id].role != FS_ROLE_USE && fs_unwind_site(&c->mod, &c->off, &c->sp) != 0)
+            c->mod = 0;
+        return 1;
+    }
+    c->mod = m->id;
+    c->off = (uint64_t)(a - 1 - m->bias);
+    if (!fs_funcs[id].injectable || !fs_counts_func[id] || !m->counts)
+        return 1;
+    uint64_t ord = __atomic_add_fetch(&fs_shm->ordinal, 1, __ATOMIC_RELAXED);
+    fs_lock_t *lk;
+    uint64_t occ = 0;
+    struct fs_site *s = fs_site_get(id, c->mod, c->off, &lk);
+    if (s) {
+        occ = ++s->count;
+        if (occ == 1)
+            s->first = ord;
+        fs_unlock(lk);
+    }
+    c->ordinal = ord;
+    if (fs_decide(id, ord, c->mod, c->off, occ)) {
+        c->inject = 1;
+        c->err = fs_the_plan.err ? fs_the_plan.err : fs_funcs[id].err;
+        __atomic_add_fetch(&fs_shm->injected, 1, __ATOMIC_RELAXED);
+        if (fs_the_plan.persistent)
+            __atomic_store_n(&fs_shm->persist_func, (uint32_t)id + 1, __ATOMIC_RELAXED);
+    }
+    fs_record_point(c, occ);
+    if (c->inject)
+        fs_record_flush();          /* the injected point must survive a crash */
+    return 1;
+}
+
+void fs_end(struct fs_call *c, int err)
+{
+    fs_guard--;
+    errno = err;
+}
+
+/* ---------------- start-up ---------------- */
+
+static void fs_map_shared(void)
+{
+    char path[600];
+    size_t n = strlen(fs_run_dir);
+    memcpy(path, fs_run_dir, n);
+    memcpy(path + n, "/shared", 8);
+    int fd = (int)syscall(SYS_openat, AT_FDCWD, path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+    if (fd >= 0) {
+        if (syscall(SYS_ftruncate, fd, (long)sizeof(struct fs_shared)) == 0 ||
+            1) {
+            void *p = (void *)syscall(SYS_mmap, NULL, 4096, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+            if (p != MAP_FAILED && (uintptr_t)p < (uintptr_t)-4096)
+                fs_shm = p;
+        }
+        syscall(SYS_close, fd);
+    }
+    if (!fs_shm)
+        fs_shm = &fs_private_shm;
+}
+
+__attribute__((constructor(101)))
+static void fs_init(void)
+{
+    int saved = errno;
+    const char *dir = getenv("FAULTSTACK_RUN_DIR");
+    if (!dir || !dir[0] || strlen(dir) >= sizeof fs_run_dir) {
+        errno = saved;
+        return;                          /* loaded without a supervisor: stay inert */
+    }
+    strcpy(fs_run_dir, dir);
+    fs_guard++;
+    if (fs_plan_parse(getenv("FAULTSTACK_PLAN"), &fs_the_plan, NULL, 0) != 0)
+        fs_plan_parse(NULL, &fs_the_plan, NULL, 0);   /* the CLI validated it already */
+    for (int i = 0; i < FS_F_COUNT; i++) {
+        fs_counts_func[i] = 1;
+        if (fs_the_plan.n_only) {
+            fs_counts_func[i] = 0;
+            for (int k = 0; k < fs_the_plan.n_only; k++)
+                if (strcmp(fs_the_plan.only[k], fs_funcs[i].name) == 0)
+                    fs_counts_func[i] = 1;
+        }
+    }
+    if (fs_the_plan.trigger == FS_PLAN_SITE)
+        fs_site_func = fs_func_lookup(fs_the_plan.site_func);
+    struct fs_uframe warm[4];
+    fs_unwind(warm, 4);                     /* the unwinder's one-time set-up, now */
+    fs_map_shared();
+    fs_ledger_init();
+    fs_modules_refresh();
+    fs_record_start_image();
+    fs_finish_init();
+    fs_guard--;
+    fs_active = 1;
+    errno = saved;
+}

@@ -1,0 +1,199 @@
+/* ledger.c — the live resources of the process, keyed by (kind, handle, aux).
+ *
+ * A chained hash table of 2^20 buckets (mmap'd, touched lazily) split into 64
+ * stripes, each with its own spinlock, free list and ring of recently released
+ * entries. A released entry stays in the table as a tombstone (FS_RES_DEAD) so a
+ * second release of the same handle is recognised as a double release; the
+ * ring evicts the oldest tombstones of a stripe (fds keep theirs: there are few).
+ * A new acquisition of the same handle revives the tombstone. */
+#define _GNU_SOURCE
+#include "preload.h"
+
+#include <string.h>
+#include <unistd.h>
+
+#define FS_BUCKET_BITS 20
+#define FS_NBUCKETS (1u << FS_BUCKET_BITS)
+#define FS_STRIPES 64
+#define FS_RING 1024
+
+struct fs_stripe {
+    fs_lock_t lock;
+    struct fs_res *free;
+    struct fs_res *ring[FS_RING];
+    uint32_t ring_gen[FS_RING];
+    unsigned ring_pos;
+    char pad[64];
+};
+
+static struct fs_res **fs_buckets;
+static struct fs_stripe fs_stripes[FS_STRIPES];
+
+void fs_ledger_init(void)
+{
+    if (!fs_buckets)
+        fs_buckets = fs_alloc(sizeof(struct fs_res *) * FS_NBUCKETS);
+}
+
+static unsigned fs_bucket(int kind, uint64_t handle, uint64_t aux)
+{
+    uint64_t h = (handle ^ (aux * 0xff51afd7ed558ccdull) ^ ((uint64_t)kind << 58)) * 0x9E3779B97F4A7C15ull;
+    return (unsigned)(h >> (64 - FS_BUCKET_BITS));
+}
+
+static struct fs_stripe *fs_stripe_of(unsigned b)
+{
+    return &fs_stripes[b & (FS_STRIPES - 1)];
+}
+
+static struct fs_res *fs_lookup_locked(unsigned b, int kind, uint64_t handle, uint64_t aux)
+{
+    for (struct fs_res *r = fs_buckets[b]; r; r = r->next)
+        if (r->handle == handle && r->kind == kind && r->aux == aux)
+            return r;
+    return NULL;
+}
+
+static void fs_unlink_locked(unsigned b, struct fs_res *r)
+{
+    for (struct fs_res **pp = &fs_buckets[b]; *pp; pp = &(*pp)->next)
+        if (*pp == r) {
+            *pp = r->next;
+            return;
+        }
+}
+
+struct fs_res *fs_acquire(const struct fs_call *c, int kind, uint64_t handle, uint64_t aux,
+                          uint64_t size)
+{
+    if (!fs_buckets)
+        return NULL;
+    unsigned b = fs_bucket(kind, handle, aux);
+    struct fs_stripe *s = fs_stripe_of(b);
+    fs_lock(&s->lock);
+    struct fs_res *r = fs_lookup_locked(b, kind, handle, aux);
+    if (!r) {
+        r = s->free;
+        if (r)
+            s->free = r->next;
+        else
+            r = fs_alloc(sizeof *r);
+        if (!r) {
+            fs_unlock(&s->lock);
+            return NULL;
+        }
+        memset(r, 0, sizeof *r);
+        r->next = fs_buckets[b];
+        fs_buckets[b] = r;
+    }
+    uint32_t gen = r->gen + 1;
+    struct fs_res *next = r->next;
+    memset(r, 0, sizeof *r);
+    r->next = next;
+    r->gen = gen;
+    r->kind = (uint8_t)kind;
+    r->handle = handle;
+    r->aux = aux;
+    r->size = size;
+    r->func = (uint8_t)c->id;
+    r->mod = (uint16_t)c->mod;
+    r->off = c->off;
+    r->sp = c->sp;
+    r->owned_fd = -1;
+    r->pid = (int32_t)getpid();
+    r->tid = (int32_t)fs_gettid();
+    fs_unlock(&s->lock);
+    return r;
+}
+
+struct fs_res *fs_ledger_find(int kind, uint64_t handle, uint64_t aux)
+{
+    if (!fs_buckets)
+        return NULL;
+    unsigned b = fs_bucket(kind, handle, aux);
+    struct fs_stripe *s = fs_stripe_of(b);
+    fs_lock(&s->lock);
+    struct fs_res *r = fs_lookup_locked(b, kind, handle, aux);
+    if (!r)
+        fs_unlock(&s->lock);
+    return r;
+}
+
+void fs_ledger_unlock(int kind, uint64_t handle, uint64_t aux)
+{
+    fs_unlock(&fs_stripe_of(fs_bucket(kind, handle, aux))->lock);
+}
+
+void fs_ledger_kill(struct fs_res *r)
+{
+    unsigned b = fs_bucket(r->kind, r->handle, r->aux);
+    struct fs_stripe *s = fs_stripe_of(b);
+    r->flags |= FS_RES_DEAD;
+    r->gen++;
+    if (r->kind == FS_KIND_fd)
+        return;                          /* fd tombstones are bounded by the fd table */
+    if (r->kind == FS_KIND_lock) {       /* a lock has no use for a tombstone */
+        fs_unlink_locked(b, r);
+        r->next = s->free;
+        s->free = r;
+        return;
+    }
+    unsigned pos = s->ring_pos++ % FS_RING;
+    struct fs_res *old = s->ring[pos];
+    if (old && old != r && (old->flags & FS_RES_DEAD) && old->gen == s->ring_gen[pos]) {
+        /* Evict the oldest tombstone of this stripe. Its bucket maps to this
+         * stripe, whose lock we hold. */
+        fs_unlink_locked(fs_bucket(old->kind, old->handle, old->aux), old);
+        old->next = s->free;
+        s->free = old;
+    }
+    s->ring[pos] = r;
+    s->ring_gen[pos] = r->gen;
+}
+
+void fs_ledger_forget(int kind, uint64_t handle, uint64_t aux)
+{
+    if (!fs_buckets)
+        return;
+    unsigned b = fs_bucket(kind, handle, aux);
+    struct fs_stripe *s = fs_stripe_of(b);
+    fs_lock(&s->lock);
+    struct fs_res *r = fs_lookup_locked(b, kind, handle, aux);
+    if (r && !(r->flags & FS_RES_DEAD))
+        fs_ledger_kill(r);
+    fs_unlock(&s->lock);
+}
+
+void fs_ledger_lock_all(void)
+{
+    for (int i = 0; i < FS_STRIPES; i++)
+        fs_lock(&fs_stripes[i].lock);
+}
+
+int fs_ledger_trylock_all(void)
+{
+    int ok = 1;
+    for (int i = 0; i < FS_STRIPES; i++) {
+        int got = 0;
+        for (int spin = 0; spin < 100000 && !got; spin++)
+            got = fs_trylock(&fs_stripes[i].lock);
+        if (!got)
+            ok = 0;                      /* stuck holder: read the stripe anyway */
+    }
+    return ok;
+}
+
+void fs_ledger_unlock_all(void)
+{
+    for (int i = 0; i < FS_STRIPES; i++)
+        fs_unlock(&fs_stripes[i].lock);
+}
+
+void fs_ledger_each(void (*fn)(struct fs_res *r, void *arg), void *arg)
+{
+    if (!fs_buckets)
+        return;
+    for (unsigned b = 0; b < FS_NBUCKETS; b++)
+        for (struct fs_res *r = fs_buckets[b]; r; r = r->next)
+            fn(r, arg);
+}

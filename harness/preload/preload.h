@@ -1,0 +1,162 @@
+/* preload.h — internals shared by the files of libfaultstack-preload.so.
+ *
+ * The preload is loaded into the target with LD_PRELOAD. Every wrapped call is a
+ * step: fs_begin() identifies its call site, counts it as a fault point and asks
+ * the plan whether it fails; the wrapper then calls the real function (or fakes
+ * the failure) and tells the ledger what was acquired or released. At process
+ * end (finish.c) the ledger is judged and one record file is written.
+ *
+ * Rules: no fd stays open (records are appended with open/write/close each time),
+ * nothing is printed, errno is preserved, the preload's own memory comes from
+ * mmap (alloc.c), and a thread-local guard makes every call made while inside a
+ * wrapper (libc's own malloc inside fopen, our own bookkeeping) pass through. */
+#ifndef FS_PRELOAD_H
+#define FS_PRELOAD_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+#include "funcs.h"
+#include "plan.h"
+
+#define FS_EXPORT __attribute__((visibility("default")))
+#define FS_TLS __thread __attribute__((tls_model("initial-exec")))
+
+/* ---- state (core.c) ---- */
+extern int fs_active;                  /* 1: a run directory was given and init is done */
+extern FS_TLS int fs_guard;            /* >0: inside a wrapper or the preload itself */
+extern struct fs_plan fs_the_plan;
+extern char fs_run_dir[512];
+
+/* Shared (MAP_SHARED file in the run dir) across every process of a run. */
+struct fs_shared {
+    uint64_t ordinal;          /* fault points so far (after filters) */
+    uint64_t injected;         /* failures injected so far */
+    uint32_t persist_func;     /* persistent plan: function id + 1 once injected */
+    uint32_t pad;
+};
+extern struct fs_shared *fs_shm;
+
+/* ---- modules (core.c) ---- */
+struct fs_module {
+    uintptr_t lo, hi;          /* executable address range */
+    uintptr_t bias;            /* dlpi_addr */
+    int id;                    /* 1-based, per process image */
+    int system;                /* libc, loader, preload...: not the program's code */
+    int self;                  /* the preload itself */
+    int counts;                /* the plan's module= filter accepts it */
+    int emitted;               /* its 'm' line is in this process's record */
+    const char *base;          /* basename inside path */
+    char path[400];
+};
+struct fs_module *fs_module_of(uintptr_t addr);   /* NULL when unknown */
+struct fs_module *fs_module_by_id(int id);
+
+/* ---- one wrapped call ---- */
+struct fs_call {
+    int id;                    /* enum fs_func_id */
+    int inject;                /* 1: fake the failure */
+    int err;                   /* errno (or returned error) of an injected failure */
+    int saved_errno;
+    int mod;                   /* acquire/call site: module id (0 = none) */
+    uint64_t off;              /* offset of the call instruction in the module */
+    uintptr_t sp;              /* the calling frame's stack pointer at the call */
+    uint64_t ordinal;          /* 0 when the call was not a fault point */
+};
+
+/* Start a wrapped call. Returns 0 when the call must simply pass through (guard
+ * set, preload inactive): the wrapper calls the real function and nothing else.
+ * Otherwise sets the guard, fills *c (site, fault point, injection decision) and
+ * returns 1; the wrapper must then call fs_end(c). */
+int fs_begin(struct fs_call *c, int id, void *ra, void *frame);
+/* End a wrapped call: clear the guard and set errno to 'err'. */
+void fs_end(struct fs_call *c, int err);
+
+#define FS_BEGIN(c, name) \
+    fs_begin((c), FS_F_##name, __builtin_return_address(0), __builtin_frame_address(0))
+
+/* Resolve the next definition of a symbol (the real function). Never NULL:
+ * aborts the target with a message on the preload's own fd 2 write if missing. */
+void *fs_real(const char *name);
+#define FS_REAL(name) \
+    static __typeof__(&name) real_fn; \
+    if (!real_fn) real_fn = (__typeof__(&name))fs_real(#name)
+
+/* ---- ledger (ledger.c) ---- */
+enum fs_res_flags { FS_RES_OWNED_FD = 1, FS_RES_DEAD = 2 };
+struct fs_res {
+    struct fs_res *next;
+    uint64_t handle;
+    uint64_t aux;              /* rwlock read holds: holder tid */
+    uint64_t size;             /* memory/mmap bytes; recursive lock depth */
+    uint64_t off;              /* acquire site */
+    uintptr_t sp;              /* acquiring frame's stack pointer */
+    uint64_t owner;            /* FILE/DIR handle owning this fd (FS_RES_OWNED_FD) */
+    int32_t owned_fd;          /* FILE/DIR: its fd, or -1 */
+    int32_t pid, tid;
+    uint16_t mod;
+    uint8_t kind, func, flags, mark;
+    uint32_t gen;
+};
+
+void fs_ledger_init(void);
+/* Record an acquisition. Replaces a dead (tombstone) entry for the same key. */
+struct fs_res *fs_acquire(const struct fs_call *c, int kind, uint64_t handle, uint64_t aux,
+                          uint64_t size);
+/* Look up a live or dead entry; returns it with its stripe locked (unlock with
+ * fs_ledger_unlock), or NULL (nothing locked). */
+struct fs_res *fs_ledger_find(int kind, uint64_t handle, uint64_t aux);
+void fs_ledger_unlock(int kind, uint64_t handle, uint64_t aux);
+/* Mark an entry dead (tombstone); caller holds its stripe lock. */
+void fs_ledger_kill(struct fs_res *r);
+/* Remove any entry for the key (live or dead). */
+void fs_ledger_forget(int kind, uint64_t handle, uint64_t aux);
+/* Lock/unlock every stripe (fork, process end). trylock variant for signal
+ * handlers returns 0 when some stripe stayed busy. */
+void fs_ledger_lock_all(void);
+int fs_ledger_trylock_all(void);
+void fs_ledger_unlock_all(void);
+/* Call fn on every entry; caller holds all locks. */
+void fs_ledger_each(void (*fn)(struct fs_res *r, void *arg), void *arg);
+
+/* ---- anomalies and points (record.c) ---- */
+void fs_anomaly(const struct fs_call *c, const char *anomaly, int kind, uint64_t handle,
+                const struct fs_res *acq, const char *detail);
+void fs_record_point(const struct fs_call *c, uint64_t occurrence);
+void fs_record_raw(const char *line, size_t len);    /* append one line */
+void fs_record_flush(void);
+void fs_record_module(struct fs_module *m);          /* emit 'm' line once */
+void fs_record_start_image(void);                    /* new process or image */
+size_t fs_fmt_u64(char *out, uint64_t v);            /* decimal */
+size_t fs_fmt_hex(char *out, uint64_t v);            /* 0x... */
+
+/* ---- sites (core.c) ---- */
+void fs_site_note_ebadf(const struct fs_call *c);
+int fs_site_is_close_sweep(int mod, uint64_t off);
+/* Stack walking (libgcc's unwinder). fs_unwind fills up to max frames, the
+ * innermost first (ip = return address, cfa = the frame's canonical frame
+ * address; a frame's own SP is the CFA of the frame before it). */
+struct fs_uframe { uintptr_t ip, cfa; };
+int fs_unwind(struct fs_uframe *out, int max);
+/* First frame outside libc/loader/preload from the current stack (slow path). */
+int fs_unwind_site(int *mod, uint64_t *off, uintptr_t *sp);
+
+/* ---- process end (finish.c) ---- */
+void fs_finish(const char *how, int code, int sig);
+void fs_note_exit_stack(void);                /* exit() called: remember live frames */
+void fs_finish_init(void);                    /* signal handlers, atfork */
+void fs_after_fork_child(void);
+
+/* ---- internal allocator (alloc.c): mmap-backed, never the target's malloc ---- */
+void *fs_alloc(size_t n);                     /* zeroed; NULL when out of memory */
+void fs_free_pages(void *p, size_t n);
+
+/* ---- spinlock ---- */
+typedef struct { volatile int v; } fs_lock_t;
+void fs_lock(fs_lock_t *l);
+int fs_trylock(fs_lock_t *l);
+void fs_unlock(fs_lock_t *l);
+
+pid_t fs_gettid(void);
+
+#endif

@@ -1,0 +1,203 @@
+-- faultstack report database, schema version 1.
+--
+-- The database is a user interface: query it with SQL (sqlite3 faultstack.db).
+-- The VIEWS below are the public, stable contract: columns are added, never
+-- renamed or removed. The tables behind them (singular names) may change between
+-- schema versions; faultstack refuses a database whose PRAGMA user_version is
+-- newer than the one it knows, and upgrades older ones in place.
+--
+-- Words used below:
+--   fault point  one call to a wrapped function that the fault plan may fail
+--   site         where the program made the call: module (file basename) and
+--                offset of the call instruction, and, when debug info exists,
+--                file:line and symbol (the enclosing function) in the program's code
+--   acquire site the site of the call that acquired a resource
+--   fault        the injected fault point of a run (NULL when none was injected)
+
+PRAGMA user_version = 1;
+
+CREATE TABLE IF NOT EXISTS meta (
+    key   TEXT PRIMARY KEY,        -- 'schema_version', 'created_by'
+    value TEXT
+);
+
+-- One invocation of `faultstack run` or `faultstack sweep`.
+CREATE TABLE IF NOT EXISTS session (
+    id          INTEGER PRIMARY KEY,
+    kind        TEXT NOT NULL,     -- 'run' | 'sweep'
+    command     TEXT NOT NULL,     -- the target command, shell-quoted
+    cwd         TEXT,
+    started_at  TEXT NOT NULL      -- UTC, ISO 8601
+);
+
+-- One execution of the target under one fault plan.
+CREATE TABLE IF NOT EXISTS run (
+    id            INTEGER PRIMARY KEY,
+    session_id    INTEGER NOT NULL REFERENCES session(id),
+    command       TEXT NOT NULL,   -- shell-quoted target command
+    fault_spec    TEXT,            -- canonical --fail spec; NULL for a baseline run
+    mode          TEXT NOT NULL,   -- 'exec' | 'fork'
+    exit_code     INTEGER,         -- exit status of the first process; NULL if it died by a signal
+    signal        INTEGER,         -- terminating signal of the first process, or NULL
+    timed_out     INTEGER NOT NULL DEFAULT 0,
+    duration_ms   INTEGER,
+    points_total  INTEGER,         -- fault points reached (all processes)
+    injected      INTEGER NOT NULL DEFAULT 0, -- number of failures injected
+    swallowed     INTEGER NOT NULL DEFAULT 0, -- 1: exit 0 although a failure was injected
+                                              --    and the program reported nothing on stderr
+    started_at    TEXT NOT NULL
+);
+
+-- One process of a run (the target and everything it forked or exec'd).
+CREATE TABLE IF NOT EXISTS process (
+    run_id     INTEGER NOT NULL REFERENCES run(id),
+    pid        INTEGER NOT NULL,
+    ppid       INTEGER,
+    exe        TEXT,
+    end_how    TEXT,               -- 'main' (returned from main), 'exit', '_exit', 'signal', 'exec', 'unknown'
+    exit_code  INTEGER,
+    signal     INTEGER,
+    reachable_blocks INTEGER,      -- memory still reachable at exit (not a finding)
+    reachable_bytes  INTEGER
+);
+
+-- Fault points a run reached, in order (capped per process, see points_total).
+CREATE TABLE IF NOT EXISTS point (
+    run_id      INTEGER NOT NULL REFERENCES run(id),
+    pid         INTEGER NOT NULL,
+    ordinal     INTEGER NOT NULL,  -- 1-based over the run, after the plan's filters
+    func        TEXT NOT NULL,     -- wrapped function: 'open', 'malloc', ...
+    module      TEXT,              -- basename of the calling module
+    module_path TEXT,
+    offset      INTEGER,           -- call-site offset in the module
+    file        TEXT,
+    line        INTEGER,
+    symbol      TEXT,
+    site_occurrence INTEGER,       -- 1-based index of this call at its site
+    injected    INTEGER NOT NULL DEFAULT 0
+);
+CREATE INDEX IF NOT EXISTS point_run ON point(run_id, ordinal);
+
+-- Resources live when a process ended. verdict: 'leak' (a finding), 'held'
+-- (held by a live frame when the program called exit(): not a finding),
+-- 'inherited' (acquired before a fork by the parent: the parent's to judge).
+CREATE TABLE IF NOT EXISTS resource (
+    run_id      INTEGER NOT NULL REFERENCES run(id),
+    pid         INTEGER NOT NULL,
+    verdict     TEXT NOT NULL,
+    kind        TEXT NOT NULL,     -- fd | file | dir | memory | mmap | lock
+    func        TEXT NOT NULL,     -- acquiring function ('fopen', 'malloc', ...)
+    module      TEXT,
+    module_path TEXT,
+    offset      INTEGER,
+    file        TEXT,
+    line        INTEGER,
+    symbol      TEXT,
+    handle      TEXT,              -- fd number, or address in hex
+    size        INTEGER,           -- bytes for memory and mmap, else NULL
+    stack       TEXT,              -- acquire stack, one 'symbol file:line' per frame, when captured
+    fault_func  TEXT,              -- the injected fault this leak is attributed to
+    fault_module TEXT,
+    fault_offset INTEGER,
+    fault_file  TEXT,
+    fault_line  INTEGER
+);
+CREATE INDEX IF NOT EXISTS resource_run ON resource(run_id);
+
+-- Misuse seen while the program ran.
+CREATE TABLE IF NOT EXISTS anomaly (
+    run_id      INTEGER NOT NULL REFERENCES run(id),
+    pid         INTEGER NOT NULL,
+    anomaly     TEXT NOT NULL,     -- double-release | unknown-release | mismatched-release |
+                                   -- non-owner-unlock | relock
+    kind        TEXT NOT NULL,
+    func        TEXT NOT NULL,     -- the releasing (or locking) function
+    module      TEXT,
+    module_path TEXT,
+    offset      INTEGER,
+    file        TEXT,
+    line        INTEGER,
+    symbol      TEXT,
+    handle      TEXT,
+    detail      TEXT,              -- e.g. 'fd 3 belongs to a FILE opened by fopen at demo.c:12'
+    fault_func  TEXT,
+    fault_module TEXT,
+    fault_offset INTEGER,
+    fault_file  TEXT,
+    fault_line  INTEGER
+);
+
+-- A crash of a process: the signal and where it happened.
+CREATE TABLE IF NOT EXISTS crash (
+    run_id      INTEGER NOT NULL REFERENCES run(id),
+    pid         INTEGER NOT NULL,
+    signal      INTEGER NOT NULL,
+    module      TEXT,
+    module_path TEXT,
+    offset      INTEGER,
+    file        TEXT,
+    line        INTEGER,
+    symbol      TEXT,
+    stack       TEXT
+);
+
+-- Deduplicated findings: one row per (category, kind, anomaly, site, fault site).
+CREATE TABLE IF NOT EXISTS finding (
+    id          INTEGER PRIMARY KEY,
+    key         TEXT NOT NULL UNIQUE,
+    category    TEXT NOT NULL,     -- leak | anomaly | crash | timeout
+    kind        TEXT,
+    anomaly     TEXT,
+    func        TEXT,
+    module      TEXT,
+    offset      INTEGER,
+    file        TEXT,
+    line        INTEGER,
+    symbol      TEXT,
+    fault_func  TEXT,
+    fault_module TEXT,
+    fault_offset INTEGER,
+    fault_file  TEXT,
+    fault_line  INTEGER,
+    first_run   INTEGER NOT NULL REFERENCES run(id),
+    repro       TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS finding_run (
+    finding_id  INTEGER NOT NULL REFERENCES finding(id),
+    run_id      INTEGER NOT NULL REFERENCES run(id),
+    PRIMARY KEY (finding_id, run_id)
+);
+
+-- ===================== public views (stable contract) =====================
+
+-- runs: one row per execution of the target.
+CREATE VIEW IF NOT EXISTS runs AS
+    SELECT id, session_id, command, fault_spec, mode, exit_code, signal, timed_out,
+           duration_ms, points_total, injected, swallowed, started_at
+    FROM run;
+
+-- fault_points: the calls that could fail, in order; injected = 1 for the one that did.
+CREATE VIEW IF NOT EXISTS fault_points AS
+    SELECT run_id, ordinal, func, module, file, line, symbol, site_occurrence, injected,
+           pid, offset
+    FROM point;
+
+-- leaks: resources the program could no longer release when a process ended.
+CREATE VIEW IF NOT EXISTS leaks AS
+    SELECT run_id, pid, kind, func, module, file, line, symbol, handle, size,
+           fault_func, fault_file, fault_line, offset, fault_module, fault_offset, stack
+    FROM resource WHERE verdict = 'leak';
+
+-- anomalies: double, unknown or mismatched releases, bad unlocks and relocks.
+CREATE VIEW IF NOT EXISTS anomalies AS
+    SELECT run_id, pid, anomaly, kind, func, file, line, fault_func, fault_file, fault_line,
+           module, offset, symbol, handle, detail
+    FROM anomaly;
+
+-- findings: deduplicated; runs = how many runs showed it; repro replays it.
+CREATE VIEW IF NOT EXISTS findings AS
+    SELECT f.id, f.category, f.kind, f.anomaly, f.func, f.module, f.file, f.line, f.symbol,
+           f.fault_func, f.fault_file, f.fault_line,
+           (SELECT count(*) FROM finding_run fr WHERE fr.finding_id = f.id) AS runs,
+           f.first_run, f.repro, f.offset, f.fault_module, f.fault_offset
+    FROM finding f;
