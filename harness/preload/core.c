@@ -24,6 +24,7 @@
 
 int fs_active;
 FS_TLS int fs_guard;
+FS_TLS int fs_busy;
 struct fs_plan fs_the_plan;
 char fs_run_dir[512];
 struct fs_shared *fs_shm;
@@ -32,39 +33,6 @@ static struct fs_shared fs_private_shm;
 static unsigned char fs_counts_func[FS_F_COUNT];   /* plan's only= filter, by id */
 static int fs_site_mod = -1;                       /* plan's site module id, once known */
 static int fs_site_func = -1;
-
-/* ---------------- spinlock, tid ---------------- */
-
-void fs_lock(fs_lock_t *l)
-{
-    while (__atomic_exchange_n(&l->v, 1, __ATOMIC_ACQUIRE)) {
-        while (__atomic_load_n(&l->v, __ATOMIC_RELAXED))
-            sched_yield();
-    }
-}
-
-int fs_trylock(fs_lock_t *l)
-{
-    return !__atomic_exchange_n(&l->v, 1, __ATOMIC_ACQUIRE);
-}
-
-void fs_unlock(fs_lock_t *l)
-{
-    __atomic_store_n(&l->v, 0, __ATOMIC_RELEASE);
-}
-
-static FS_TLS pid_t fs_tid_cache;
-static FS_TLS pid_t fs_tid_pid;
-
-pid_t fs_gettid(void)
-{
-    pid_t pid = (pid_t)syscall(SYS_getpid);
-    if (fs_tid_pid != pid || !fs_tid_cache) {   /* fork gives the child a new tid */
-        fs_tid_cache = (pid_t)syscall(SYS_gettid);
-        fs_tid_pid = pid;
-    }
-    return fs_tid_cache;
-}
 
 /* ---------------- real functions ---------------- */
 
@@ -80,7 +48,9 @@ static void fs_die(const char *msg)
 void *fs_real(const char *name)
 {
     fs_guard++;
+    fs_busy++;
     void *p = dlsym(RTLD_NEXT, name);
+    fs_busy--;
     fs_guard--;
     if (!p) {
         char msg[160] = "cannot find the real ";
@@ -162,7 +132,9 @@ static void fs_modules_refresh(void)
 {
     fs_lock(&fs_mod_lock);
     fs_guard++;
+    fs_busy++;
     dl_iterate_phdr(fs_phdr_cb, NULL);
+    fs_busy--;
     fs_guard--;
     /* insertion sort of the pointer table by lo */
     int n = fs_nmodules;

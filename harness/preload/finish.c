@@ -318,6 +318,7 @@ void fs_finish(const char *how, int code, int sig)
         return;
     fs_finished = 1;
     fs_guard++;
+    fs_busy++;
     int saved = errno;
     fs_write_end(how, code, sig);
     int locked = sig ? fs_ledger_trylock_all() : (fs_ledger_lock_all(), 1);
@@ -356,6 +357,7 @@ void fs_finish(const char *how, int code, int sig)
     if (s.b) fs_free_pages(s.b, s.cap * sizeof *s.b);
     if (s.work) fs_free_pages(s.work, s.cap * sizeof *s.work);
     errno = saved;
+    fs_busy--;
     fs_guard--;
 }
 

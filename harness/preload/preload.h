@@ -25,6 +25,7 @@
 /* ---- state (core.c) ---- */
 extern int fs_active;                  /* 1: a run directory was given and init is done */
 extern FS_TLS int fs_guard;            /* >0: inside a wrapper or the preload itself */
+extern FS_TLS int fs_busy;             /* >0: inside the preload's own bookkeeping */
 extern struct fs_plan fs_the_plan;
 extern char fs_run_dir[512];
 

@@ -91,8 +91,12 @@
     FS_EXPORT void *name params                                   \
     {                                                             \
         struct fs_call c;                                         \
-        if (!FS_BEGIN(&c, name))                                  \
-            return call;                                          \
+        if (!FS_BEGIN(&c, name)) {                                \
+            void *q = call;                                       \
+            if (q && fs_guard)                                    \
+                fs_quiet_acquire(q, (size));                      \
+            return q;                                             \
+        }                                                         \
         if (c.inject) {                                           \
             fs_end(&c, c.err);                                    \
             return NULL;                                          \
@@ -104,6 +108,11 @@
         fs_end(&c, e);                                            \
         return p;                                                 \
     }
+
+/* Memory libc allocates inside a wrapped call (the FILE of fopen, the DIR of
+ * opendir): tracked without a site, never reported, but part of the
+ * reachability graph, so what it points to (a stream's buffer) is reachable. */
+void fs_quiet_acquire(void *p, uint64_t size);
 
 #include <stdio.h>
 /* Track a FILE or DIR and the fd it owns (stdio.c). */

@@ -92,6 +92,34 @@ FS_EXPORT int posix_memalign(void **out, size_t al, size_t n)
     return p ? 0 : ENOMEM;
 }
 
+/* Inside a wrapped call (fclose freeing the buffer stdio allocated during an
+ * unwrapped fprintf, say) a block the ledger tracks is released quietly: the
+ * program did release it. fs_busy marks the preload's own bookkeeping, where
+ * the ledger may be locked. */
+static void fs_quiet_release(void *p)
+{
+    if (fs_busy || !fs_active)
+        return;
+    fs_busy++;
+    struct fs_res *r = fs_ledger_find(FS_KIND_memory, (uint64_t)p, 0);
+    if (r) {
+        if (!(r->flags & FS_RES_DEAD))
+            fs_ledger_kill(r);
+        fs_ledger_unlock(FS_KIND_memory, (uint64_t)p, 0);
+    }
+    fs_busy--;
+}
+
+void fs_quiet_acquire(void *p, uint64_t size)
+{
+    if (fs_busy || !fs_active)
+        return;
+    fs_busy++;
+    struct fs_call c = { .id = FS_F_malloc };
+    fs_acquire(&c, FS_KIND_memory, (uint64_t)p, 0, size);
+    fs_busy--;
+}
+
 /* free: a second free of a block is reported and not passed on. */
 FS_EXPORT void free(void *p)
 {
@@ -99,6 +127,8 @@ FS_EXPORT void free(void *p)
     if (!p)
         return;
     if (!FS_BEGIN(&c, free)) {
+        if (fs_guard)
+            fs_quiet_release(p);
         __libc_free(p);
         return;
     }
@@ -143,8 +173,32 @@ static void *fs_realloc(struct fs_call *c, void *p, size_t n)
 FS_EXPORT void *realloc(void *p, size_t n)
 {
     struct fs_call c;
-    if (!FS_BEGIN(&c, realloc))
-        return __libc_realloc(p, n);
+    if (!FS_BEGIN(&c, realloc)) {
+        void *q = __libc_realloc(p, n);
+        if (fs_guard && (q || n == 0) && !fs_busy && fs_active) {
+            /* moved inside a wrapped call: keep tracking it where it went */
+            fs_busy++;
+            struct fs_res *r = fs_ledger_find(FS_KIND_memory, (uint64_t)p, 0);
+            struct fs_res was;
+            int live = 0;
+            if (r) {
+                was = *r;
+                live = !(r->flags & FS_RES_DEAD);
+                if (live)
+                    fs_ledger_kill(r);
+                fs_ledger_unlock(FS_KIND_memory, (uint64_t)p, 0);
+            }
+            if (q) {
+                struct fs_call c2 = { .id = FS_F_realloc };
+                if (live) {
+                    c2.id = was.func; c2.mod = was.mod; c2.off = was.off; c2.sp = was.sp;
+                }
+                fs_acquire(&c2, FS_KIND_memory, (uint64_t)q, 0, n);
+            }
+            fs_busy--;
+        }
+        return q;
+    }
     return fs_realloc(&c, p, n);
 }
 

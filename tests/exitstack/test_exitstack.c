@@ -13,6 +13,7 @@
 
 #include <errno.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -38,8 +39,9 @@
 
 /* ------------------------------------------------ counting allocator */
 
-static long n_alloc, n_free, fail_at; /* fail_at: fail the fail_at-th allocation from now (0: never) */
-static long n_seen;
+/* atomic: rule17 allocates from two threads. fail_at: fail the fail_at-th
+ * allocation from now (0: never) */
+static _Atomic long n_alloc, n_free, fail_at, n_seen;
 
 static void *t_malloc(size_t n)
 {
