@@ -62,7 +62,7 @@ void fs_shell_join(char *buf, size_t cap, char *const *argv)
 
 /* ---------------- parsed records ---------------- */
 
-struct fs_site_ref { char path[512]; const char *base; uint64_t off; int valid; };
+struct fs_site_ref { char path[512]; char base[256]; uint64_t off; int valid; };
 
 struct fs_point { int64_t ordinal; char func[64]; struct fs_site_ref at; int64_t occ; int injected; int pid; };
 struct fs_resrec { char verdict[16], kind[16], func[64]; struct fs_site_ref at; char handle[40]; int64_t size; int pid; };
@@ -102,7 +102,7 @@ static void fs_site_set(struct fs_site_ref *s, const struct fs_modtab *mt, long 
         return;
     snprintf(s->path, sizeof s->path, "%s", mt->path[mod]);
     const char *sl = strrchr(s->path, '/');
-    s->base = sl ? sl + 1 : s->path;
+    snprintf(s->base, sizeof s->base, "%.255s", sl ? sl + 1 : s->path);
     s->off = off;
     s->valid = 1;
 }

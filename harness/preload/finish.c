@@ -273,6 +273,8 @@ static void fs_judge_handle(struct fs_res *r, void *arg)
     if ((r->flags & (FS_RES_DEAD | FS_RES_OWNED_FD)) || r->kind == FS_KIND_memory ||
         r->kind == FS_KIND_mmap || r->mod == 0)
         return;
+    if (r->kind == FS_KIND_fd && r->handle <= 2)
+        return;                              /* stdin/stdout/stderr (dup2'ed or reopened): never a leak */
     const char *v;
     if (r->pid != e->pid)
         v = "inherited";
