@@ -23,6 +23,7 @@ struct fs_spawn {
     const char *run_dir;
     const char *plan_text;    /* canonical --fail spec for FAULTSTACK_PLAN */
     int64_t timeout_ms;       /* 0: none */
+    const char *stack_sites;  /* FAULTSTACK_STACK_SITES for confirmation runs, or NULL */
 };
 struct fs_outcome {
     int exit_code;            /* -1 when killed by a signal */

@@ -65,7 +65,8 @@ void fs_shell_join(char *buf, size_t cap, char *const *argv)
 struct fs_site_ref { char path[512]; char base[256]; uint64_t off; int valid; };
 
 struct fs_point { int64_t ordinal; char func[64]; struct fs_site_ref at; int64_t occ; int injected; int pid; };
-struct fs_resrec { char verdict[16], kind[16], func[64]; struct fs_site_ref at; char handle[40]; int64_t size; int pid; };
+struct fs_resrec { char verdict[16], kind[16], func[64]; struct fs_site_ref at; char handle[40]; int64_t size; int pid;
+                  char *frames; /* confirmation runs: "PATH\tOFF\n..." innermost first, or NULL */ };
 struct fs_anom { char anomaly[32], kind[16], func[64]; struct fs_site_ref at; char handle[40];
                  char acq_func[64]; struct fs_site_ref acq; char detail[320]; int pid; };
 struct fs_crashrec { int sig; struct fs_site_ref at; char frames[4096]; int pid; };
@@ -207,6 +208,27 @@ static int fs_parse_file(const char *path, struct fs_parsed *P)
             }
             r->size = size; r->pid = pr->pid;
             fs_site_set(&r->at, &mt, mod, off);
+            /* optional 8th field: the acquire stack "MOD:OFF,..." */
+            const char *sp = line;
+            for (int k = 0; k < 8 && sp; k++) {
+                sp = strchr(sp, ' ');
+                if (sp) sp++;
+            }
+            if (sp && *sp) {
+                size_t cap2 = 16384, used = 0;
+                char *txt = malloc(cap2);
+                const char *p = sp;
+                while (txt && *p) {
+                    long fm = strtol(p, (char **)&p, 10);
+                    if (*p != ':') break;
+                    unsigned long long fo = strtoull(p + 1, (char **)&p, 16);
+                    if (fm > 0 && fm < FS_MAXMOD && mt.path[fm] && used + strlen(mt.path[fm]) + 32 < cap2)
+                        used += (size_t)snprintf(txt + used, cap2 - used, "%s\t%llx\n", mt.path[fm], fo);
+                    if (*p == ',') p++;
+                }
+                if (txt) txt[used] = '\0';
+                r->frames = txt;
+            }
             break;
         }
         case 'a': {
@@ -775,6 +797,8 @@ out:
     for (size_t i = 0; i < nn; i++)
         free(names[i]);
     free(names);
+    for (size_t i = 0; i < P.res.n; i++)
+        free(((struct fs_resrec *)P.res.p)[i].frames);
     free(P.points.p); free(P.res.p); free(P.anoms.p); free(P.crashes.p); free(P.procs.p); free(P.sweeps.p);
     return rc;
 }
@@ -802,4 +826,101 @@ int64_t fs_session_new(sqlite3 *db, const char *kind, char *const *argv, char *e
         return -1;
     }
     return sqlite3_last_insert_rowid(db);
+}
+
+/* ---------------- confirmation runs: acquire stacks of the leak sites ---------------- */
+
+int fs_leak_sites(sqlite3 *db, int64_t run_id, char *out, size_t cap)
+{
+    out[0] = '\0';
+    sqlite3_stmt *st = NULL;
+    if (sqlite3_prepare_v2(db, "SELECT DISTINCT module, offset FROM resource WHERE run_id = ?1 AND "
+                               "verdict = 'leak' AND module IS NOT NULL LIMIT 64", -1, &st, NULL) != SQLITE_OK)
+        return 0;
+    sqlite3_bind_int64(st, 1, run_id);
+    int n = 0;
+    while (sqlite3_step(st) == SQLITE_ROW) {
+        char one[600];
+        snprintf(one, sizeof one, "%s%s+0x%llx", n ? ";" : "", (const char *)sqlite3_column_text(st, 0),
+                 (unsigned long long)sqlite3_column_int64(st, 1));
+        if (strlen(out) + strlen(one) + 1 >= cap)
+            break;
+        strcat(out, one);
+        n++;
+    }
+    sqlite3_finalize(st);
+    return n;
+}
+
+int fs_ingest_stacks(sqlite3 *db, int64_t run_id, const char *run_dir, char *err, size_t errlen)
+{
+    struct fs_parsed P;
+    memset(&P, 0, sizeof P);
+    P.points.sz = sizeof(struct fs_point);
+    P.res.sz = sizeof(struct fs_resrec);
+    P.anoms.sz = sizeof(struct fs_anom);
+    P.crashes.sz = sizeof(struct fs_crashrec);
+    P.procs.sz = sizeof(struct fs_proc);
+    P.sweeps.sz = sizeof(struct fs_site_ref);
+    DIR *d = opendir(run_dir);
+    if (!d) {
+        snprintf(err, errlen, "cannot read %s: %s", run_dir, strerror(errno));
+        return -1;
+    }
+    struct dirent *de;
+    char path[PATH_MAX];
+    while ((de = readdir(d))) {
+        size_t l = strlen(de->d_name);
+        if (l > 4 && strcmp(de->d_name + l - 4, ".rec") == 0) {
+            snprintf(path, sizeof path, "%s/%s", run_dir, de->d_name);
+            fs_parse_file(path, &P);
+        }
+    }
+    closedir(d);
+    struct fs_symbolizer *sym = fs_sym_new();
+    sqlite3_stmt *st = NULL;
+    int updated = 0;
+    if (sqlite3_prepare_v2(db, "UPDATE resource SET stack = ?1 WHERE run_id = ?2 AND verdict = 'leak' AND "
+                               "kind = ?3 AND module = ?4 AND offset = ?5 AND stack IS NULL", -1, &st, NULL)
+        != SQLITE_OK) {
+        snprintf(err, errlen, "%s", sqlite3_errmsg(db));
+        updated = -1;
+        goto out;
+    }
+    struct fs_resrec *rs = P.res.p;
+    for (size_t i = 0; i < P.res.n; i++) {
+        if (!rs[i].frames || !rs[i].at.valid)
+            continue;
+        char text[8192] = "";
+        char *save = NULL;
+        for (char *ln = strtok_r(rs[i].frames, "\n", &save); ln; ln = strtok_r(NULL, "\n", &save)) {
+            char *tab = strchr(ln, '\t');
+            if (!tab) continue;
+            *tab = '\0';
+            struct fs_sym_result r;
+            fs_sym_lookup(sym, ln, strtoull(tab + 1, NULL, 16), &r);
+            const char *base = strrchr(ln, '/') ? strrchr(ln, '/') + 1 : ln;
+            char one[1400];
+            if (r.file[0])
+                snprintf(one, sizeof one, "%s %s:%d\n", r.func[0] ? r.func : "?", r.file, r.line);
+            else
+                snprintf(one, sizeof one, "%s %s+0x%s\n", r.func[0] ? r.func : "?", base, tab + 1);
+            strncat(text, one, sizeof text - strlen(text) - 1);
+        }
+        sqlite3_bind_text(st, 1, text, -1, SQLITE_TRANSIENT);
+        sqlite3_bind_int64(st, 2, run_id);
+        sqlite3_bind_text(st, 3, rs[i].kind, -1, SQLITE_TRANSIENT);
+        sqlite3_bind_text(st, 4, rs[i].at.base, -1, SQLITE_TRANSIENT);
+        sqlite3_bind_int64(st, 5, (int64_t)rs[i].at.off);
+        if (sqlite3_step(st) == SQLITE_DONE)
+            updated += sqlite3_changes(db);
+        sqlite3_reset(st);
+    }
+out:
+    sqlite3_finalize(st);
+    fs_sym_free(sym);
+    for (size_t i = 0; i < P.res.n; i++)
+        free(((struct fs_resrec *)P.res.p)[i].frames);
+    free(P.points.p); free(P.res.p); free(P.anoms.p); free(P.crashes.p); free(P.procs.p); free(P.sweeps.p);
+    return updated;
 }

@@ -55,6 +55,13 @@ int fs_shell_quote(char *buf, size_t cap, const char *s);
 /* The shell-quoted command line of argv. */
 void fs_shell_join(char *buf, size_t cap, char *const *argv);
 
+/* Confirmation runs. fs_leak_sites writes the distinct leak sites of a run as
+ * FAULTSTACK_STACK_SITES wants them ("base+0xOFF;...") and returns how many.
+ * fs_ingest_stacks reads the confirmation run's records in run_dir and fills
+ * resource.stack of the matching leaks of run_id; returns rows updated or -1. */
+int fs_leak_sites(sqlite3 *db, int64_t run_id, char *out, size_t cap);
+int fs_ingest_stacks(sqlite3 *db, int64_t run_id, const char *run_dir, char *err, size_t errlen);
+
 /* Create a session row; returns its id or -1 (message in err). */
 int64_t fs_session_new(sqlite3 *db, const char *kind, char *const *argv, char *err, size_t errlen);
 

@@ -134,6 +134,8 @@ int fs_spawn_and_wait(const struct fs_spawn *sp, struct fs_outcome *oc, char *er
             snprintf(pre, sizeof pre, "%s", sp->preload);
         setenv("LD_PRELOAD", pre, 1);
         setenv("FAULTSTACK_RUN_DIR", sp->run_dir, 1);
+        if (sp->stack_sites && *sp->stack_sites)
+            setenv("FAULTSTACK_STACK_SITES", sp->stack_sites, 1);
         if (sp->plan_text && *sp->plan_text)
             setenv("FAULTSTACK_PLAN", sp->plan_text, 1);
         else
@@ -309,6 +311,37 @@ int fs_cmd_run(int argc, char **argv)
     return rc;
 }
 
+/* Leaks found: run again with stack capture for just the leaking sites (a full
+ * stack on every call would cost ~3 us each) and store them in resource.stack. */
+static void fs_confirm_stacks(sqlite3 *db, const struct fs_run_result *res, struct fs_spawn *sp, char *dir)
+{
+    char sites[8192], err[1024];
+    if (fs_leak_sites(db, res->run_id, sites, sizeof sites) <= 0)
+        return;
+    const char *tmp = getenv("TMPDIR");
+    snprintf(dir, PATH_MAX, "%s/faultstack-run-XXXXXX", tmp && *tmp ? tmp : "/tmp");
+    if (!mkdtemp(dir))
+        return;
+    sp->run_dir = dir;
+    sp->stack_sites = sites;
+    struct fs_outcome oc;
+    int devnull = open("/dev/null", O_WRONLY | O_CLOEXEC), saved = dup(2);
+    if (devnull >= 0 && saved >= 0)
+        dup2(devnull, 2);                    /* the target's stderr was shown once already */
+    int rc = fs_spawn_and_wait(sp, &oc, err, sizeof err);
+    if (saved >= 0) { dup2(saved, 2); close(saved); }
+    if (devnull >= 0) close(devnull);
+    if (rc == 0) {
+        int n = fs_ingest_stacks(db, res->run_id, dir, err, sizeof err);
+        if (n > 0)
+            fprintf(stderr, "faultstack: confirmation run: acquire stacks of %d leak%s stored (leaks.stack)\n",
+                    n, n == 1 ? "" : "s");
+        else
+            fprintf(stderr, "faultstack: confirmation run did not reproduce the leaks (nondeterministic program?)\n");
+    }
+    fs_rm_rf(dir);
+}
+
 int fs_run_once(sqlite3 *db, const char *db_path, const char *kind, int64_t session_id,
                 const struct fs_plan *plan, const char *spec, const char *prog, char **argv,
                 int64_t timeout_ms, struct fs_run_result *out)
@@ -335,7 +368,7 @@ int fs_run_once(sqlite3 *db, const char *db_path, const char *kind, int64_t sess
                         "directory\n", tmp && *tmp ? tmp : "/tmp", strerror(errno));
         return 2;
     }
-    struct fs_spawn sp = { prog, argv, preload, dir, plan_text, timeout_ms };
+    struct fs_spawn sp = { prog, argv, preload, dir, plan_text, timeout_ms, NULL };
     struct fs_outcome oc;
     if (fs_spawn_and_wait(&sp, &oc, err, sizeof err) != 0) {
         fprintf(stderr, "faultstack: %s\n", err);
@@ -356,6 +389,8 @@ int fs_run_once(sqlite3 *db, const char *db_path, const char *kind, int64_t sess
     }
     fs_rm_rf(dir);
     fs_print_summary(&res, &oc, db_path);
+    if (res.leaks && !getenv("FAULTSTACK_NO_CONFIRM"))
+        fs_confirm_stacks(db, &res, &sp, dir);
     if (out)
         *out = res;
     return res.findings ? 1 : 0;

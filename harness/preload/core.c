@@ -185,6 +185,41 @@ struct fs_module *fs_module_by_id(int id)
     return (id >= 1 && id <= fs_nmodules) ? &fs_modules[id - 1] : NULL;
 }
 
+/* ---------------- sites whose stacks are wanted ---------------- */
+
+#define FS_MAX_STACK_SITES 64
+static struct { char base[128]; uint64_t off; } fs_ss[FS_MAX_STACK_SITES];
+static int fs_nss;
+
+static void fs_stack_sites_parse(const char *s)
+{
+    while (s && *s && fs_nss < FS_MAX_STACK_SITES) {
+        const char *end = strchr(s, ';');
+        size_t len = end ? (size_t)(end - s) : strlen(s);
+        const char *plus = NULL;
+        for (size_t i = 0; i < len; i++)
+            if (s[i] == '+') plus = s + i;
+        if (plus && (size_t)(plus - s) < sizeof fs_ss[0].base) {
+            memcpy(fs_ss[fs_nss].base, s, (size_t)(plus - s));
+            fs_ss[fs_nss].base[plus - s] = '\0';
+            fs_ss[fs_nss].off = strtoull(plus + 1, NULL, 16);
+            fs_nss++;
+        }
+        s = end ? end + 1 : NULL;
+    }
+}
+
+int fs_stack_site(int mod, uint64_t off)
+{
+    if (!fs_nss)
+        return 0;
+    struct fs_module *m = fs_module_by_id(mod);
+    for (int i = 0; m && i < fs_nss; i++)
+        if (fs_ss[i].off == off && strcmp(fs_ss[i].base, m->base) == 0)
+            return 1;
+    return 0;
+}
+
 /* ---------------- call sites ---------------- */
 
 struct fs_site {
@@ -477,6 +512,7 @@ static void fs_init(void)
     }
     if (fs_the_plan.trigger == FS_PLAN_SITE)
         fs_site_func = fs_func_lookup(fs_the_plan.site_func);
+    fs_stack_sites_parse(getenv("FAULTSTACK_STACK_SITES"));
     struct fs_uframe warm[4];
     fs_unwind(warm, 4);                     /* the unwinder's one-time set-up, now */
     fs_map_shared();

@@ -245,7 +245,7 @@ struct fs_emit { const char *how; int sig; pid_t pid; };
 
 static void fs_emit_res(struct fs_res *r, const char *verdict)
 {
-    char line[256];
+    char line[1024];
     size_t n = 0;
     line[n++] = 'r'; line[n++] = ' ';
     size_t vl = strlen(verdict);
@@ -262,6 +262,17 @@ static void fs_emit_res(struct fs_res *r, const char *verdict)
         n += fs_fmt_hex(line + n, r->handle);
     line[n++] = ' ';
     n += fs_fmt_u64(line + n, (r->kind == FS_KIND_memory || r->kind == FS_KIND_mmap) ? r->size : 0);
+    if (r->stack && r->stack->n) {           /* ' MOD:OFF,MOD:OFF...' innermost first */
+        line[n++] = ' ';
+        for (int i = 0; i < r->stack->n && n < sizeof line - 48; i++) {
+            struct fs_module *m = fs_module_of(r->stack->ip[i]);
+            if (!m) continue;
+            fs_record_module(m);
+            if (line[n - 1] != ' ') line[n++] = ',';
+            n += fs_fmt_u64(line + n, (uint64_t)m->id); line[n++] = ':';
+            n += fs_fmt_hex(line + n, r->stack->ip[i] - 1 - m->bias);
+        }
+    }
     line[n++] = '\n';
     fs_record_module(fs_module_by_id(r->mod));
     fs_record_raw(line, n);
@@ -514,7 +525,7 @@ void fs_finish_init(void)
 
 extern char **environ;
 static const char *const fs_env_keys[] = { "LD_PRELOAD=", "FAULTSTACK_RUN_DIR=", "FAULTSTACK_PLAN=",
-                                           "FAULTSTACK_MAX_POINTS=", NULL };
+                                           "FAULTSTACK_MAX_POINTS=", "FAULTSTACK_STACK_SITES=", NULL };
 
 /* envp plus our variables where it lacks them; allocated with fs_alloc. */
 static char *const *fs_fix_env(char *const envp[])

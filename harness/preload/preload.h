@@ -98,7 +98,14 @@ struct fs_res {
     uint16_t mod;
     uint8_t kind, func, flags, mark;
     uint32_t gen;
+    struct fs_stack *stack;    /* acquire stack, only for FAULTSTACK_STACK_SITES */
 };
+#define FS_STACK_MAX 24
+struct fs_stack { int n; uintptr_t ip[FS_STACK_MAX]; };
+/* Is (mod, off) one of the sites whose acquire stacks are wanted
+ * (FAULTSTACK_STACK_SITES="base+0xOFF;...", set by the supervisor's
+ * confirmation run)? */
+int fs_stack_site(int mod, uint64_t off);
 
 void fs_ledger_init(void);
 /* Record an acquisition. Replaces a dead (tombstone) entry for the same key. */
