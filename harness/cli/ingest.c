@@ -93,6 +93,25 @@ struct fs_parsed {
     struct fs_vec sweeps;          /* struct fs_site_ref: close-every-fd sites */
 };
 
+static void fs_parsed_init(struct fs_parsed *P)
+{
+    memset(P, 0, sizeof *P);
+    P->points.sz = sizeof(struct fs_point);
+    P->res.sz = sizeof(struct fs_resrec);
+    P->anoms.sz = sizeof(struct fs_anom);
+    P->crashes.sz = sizeof(struct fs_crashrec);
+    P->procs.sz = sizeof(struct fs_proc);
+    P->sweeps.sz = sizeof(struct fs_site_ref);
+}
+
+static void fs_parsed_free(struct fs_parsed *P)
+{
+    for (size_t i = 0; i < P->res.n; i++)
+        free(((struct fs_resrec *)P->res.p)[i].frames);
+    free(P->points.p); free(P->res.p); free(P->anoms.p);
+    free(P->crashes.p); free(P->procs.p); free(P->sweeps.p);
+}
+
 #define FS_MAXMOD 1024
 struct fs_modtab { char *path[FS_MAXMOD]; };
 
@@ -661,12 +680,7 @@ int fs_ingest_run(sqlite3 *db, const struct fs_run_info *info, struct fs_run_res
     memset(&C, 0, sizeof C);
     memset(&P, 0, sizeof P);
     memset(res, 0, sizeof *res);
-    P.points.sz = sizeof(struct fs_point);
-    P.res.sz = sizeof(struct fs_resrec);
-    P.anoms.sz = sizeof(struct fs_anom);
-    P.crashes.sz = sizeof(struct fs_crashrec);
-    P.procs.sz = sizeof(struct fs_proc);
-    P.sweeps.sz = sizeof(struct fs_site_ref);
+    fs_parsed_init(&P);
     C.db = db; C.info = info; C.res = res; C.err = err; C.errlen = errlen;
     fs_shell_join(C.command, sizeof C.command, info->argv);
     int rc = -1;
@@ -797,9 +811,7 @@ out:
     for (size_t i = 0; i < nn; i++)
         free(names[i]);
     free(names);
-    for (size_t i = 0; i < P.res.n; i++)
-        free(((struct fs_resrec *)P.res.p)[i].frames);
-    free(P.points.p); free(P.res.p); free(P.anoms.p); free(P.crashes.p); free(P.procs.p); free(P.sweeps.p);
+    fs_parsed_free(&P);
     return rc;
 }
 
@@ -856,12 +868,7 @@ int fs_ingest_stacks(sqlite3 *db, int64_t run_id, const char *run_dir, char *err
 {
     struct fs_parsed P;
     memset(&P, 0, sizeof P);
-    P.points.sz = sizeof(struct fs_point);
-    P.res.sz = sizeof(struct fs_resrec);
-    P.anoms.sz = sizeof(struct fs_anom);
-    P.crashes.sz = sizeof(struct fs_crashrec);
-    P.procs.sz = sizeof(struct fs_proc);
-    P.sweeps.sz = sizeof(struct fs_site_ref);
+    fs_parsed_init(&P);
     DIR *d = opendir(run_dir);
     if (!d) {
         snprintf(err, errlen, "cannot read %s: %s", run_dir, strerror(errno));
@@ -919,8 +926,6 @@ int fs_ingest_stacks(sqlite3 *db, int64_t run_id, const char *run_dir, char *err
 out:
     sqlite3_finalize(st);
     fs_sym_free(sym);
-    for (size_t i = 0; i < P.res.n; i++)
-        free(((struct fs_resrec *)P.res.p)[i].frames);
-    free(P.points.p); free(P.res.p); free(P.anoms.p); free(P.crashes.p); free(P.procs.p); free(P.sweeps.p);
+    fs_parsed_free(&P);
     return updated;
 }

@@ -102,47 +102,30 @@ static void fs_need_fclose(void)
         fclose_real_fn = (int (*)(FILE *))fs_real("fclose");
 }
 
-FS_EXPORT FILE *freopen(const char *p, const char *m, FILE *s)
-{
-    FS_REAL(freopen);
-    fs_need_fclose();
-    struct fs_call c;
-    if (!FS_BEGIN(&c, freopen))
-        return real_fn(p, m, s);
-    int tracked = fs_release_stream(&c, FS_KIND_file, s) == 1;
-    if (c.inject) {
-        (void)fclose_real_fn(s);
-        fs_end(&c, c.err);
-        return NULL;
+#define FS_WRAP_FREOPEN(name)                                                   \
+    FS_EXPORT FILE *name(const char *p, const char *m, FILE *s)                 \
+    {                                                                           \
+        FS_REAL(name);                                                          \
+        fs_need_fclose();                                                       \
+        struct fs_call c;                                                       \
+        if (!FS_BEGIN(&c, name))                                                \
+            return real_fn(p, m, s);                                            \
+        int tracked = fs_release_stream(&c, FS_KIND_file, s) == 1;              \
+        if (c.inject) {                                                         \
+            (void)fclose_real_fn(s);                                            \
+            fs_end(&c, c.err);                                                  \
+            return NULL;                                                        \
+        }                                                                       \
+        FILE *f = real_fn(p, m, s);                                             \
+        int e = errno;                                                          \
+        if (f && tracked)                                                       \
+            fs_track_stream(&c, FS_KIND_file, f, fileno(f));                    \
+        fs_end(&c, e);                                                          \
+        return f;                                                               \
     }
-    FILE *f = real_fn(p, m, s);
-    int e = errno;
-    if (f && tracked)
-        fs_track_stream(&c, FS_KIND_file, f, fileno(f));
-    fs_end(&c, e);
-    return f;
-}
 
-FS_EXPORT FILE *freopen64(const char *p, const char *m, FILE *s)
-{
-    FS_REAL(freopen64);
-    fs_need_fclose();
-    struct fs_call c;
-    if (!FS_BEGIN(&c, freopen64))
-        return real_fn(p, m, s);
-    int tracked = fs_release_stream(&c, FS_KIND_file, s) == 1;
-    if (c.inject) {
-        (void)fclose_real_fn(s);
-        fs_end(&c, c.err);
-        return NULL;
-    }
-    FILE *f = real_fn(p, m, s);
-    int e = errno;
-    if (f && tracked)
-        fs_track_stream(&c, FS_KIND_file, f, fileno(f));
-    fs_end(&c, e);
-    return f;
-}
+FS_WRAP_FREOPEN(freopen)
+FS_WRAP_FREOPEN(freopen64)
 
 /* fclose/pclose release even when they fail (Linux). A second fclose of the
  * same FILE is reported and not passed on (it would corrupt the heap). */
