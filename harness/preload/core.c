@@ -361,7 +361,7 @@ static int fs_uw_site_stop(struct fs_uw *w, uintptr_t ip, uintptr_t cfa)
     if (m && !m->system) {
         w->mod = m->id;
         w->off = (uint64_t)(ip - 1 - m->bias);
-        w->sp = w->prev_cfa;               /* this frame's SP = its callee's CFA */
+        w->sp = cfa;                       /* _Unwind_GetCFA gives this frame's own SP */
         return 1;
     }
     (void)cfa;

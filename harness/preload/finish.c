@@ -58,9 +58,9 @@ static int fs_thread_alive(pid_t tid)
 }
 
 /* Is the frame that acquired r still live (design.md: "held at exit")?
- * Frame i runs function start_i; while it calls, its SP lies in
- * [cfa_{i-1}, cfa_i). The acquiring call was made from SP r->sp inside the
- * function that contains the acquire site. */
+ * fs_live[i] is frame i (innermost first) with its stack pointer in .cfa (see
+ * fs_uframe); while it calls, its own frame spans [sp_i, sp_{i+1}). The
+ * acquiring call was made at SP r->sp from the function holding the site. */
 static int fs_held_by_live_frame(const struct fs_res *r)
 {
     if (!fs_exit_called)
@@ -71,8 +71,8 @@ static int fs_held_by_live_frame(const struct fs_res *r)
     if (!m)
         return 0;
     void *fn = _Unwind_FindEnclosingFunction((void *)(m->bias + r->off));
-    for (int i = 1; i < fs_nlive; i++) {
-        uintptr_t lo = fs_live[i - 1].cfa, hi = fs_live[i].cfa;
+    for (int i = 0; i + 1 < fs_nlive; i++) {
+        uintptr_t lo = fs_live[i].cfa, hi = fs_live[i + 1].cfa;
         if (r->sp < lo || r->sp >= hi)
             continue;
         void *live_fn = _Unwind_FindEnclosingFunction((void *)(fs_live[i].ip - 1));

@@ -117,7 +117,7 @@ struct fs_res *fs_ledger_find(int kind, uint64_t handle, uint64_t aux);
 void fs_ledger_unlock(int kind, uint64_t handle, uint64_t aux);
 /* Mark an entry dead (tombstone); caller holds its stripe lock. */
 void fs_ledger_kill(struct fs_res *r);
-/* Remove any entry for the key (live or dead). */
+/* Release the key if it is live (it becomes a tombstone); no-op otherwise. */
 void fs_ledger_forget(int kind, uint64_t handle, uint64_t aux);
 /* Lock/unlock every stripe (fork, process end). trylock variant for signal
  * handlers returns 0 when some stripe stayed busy. */
@@ -142,8 +142,9 @@ size_t fs_fmt_hex(char *out, uint64_t v);            /* 0x... */
 void fs_site_note_ebadf(const struct fs_call *c);
 int fs_site_is_close_sweep(int mod, uint64_t off);
 /* Stack walking (libgcc's unwinder). fs_unwind fills up to max frames, the
- * innermost first (ip = return address, cfa = the frame's canonical frame
- * address; a frame's own SP is the CFA of the frame before it). */
+ * innermost first: ip = the frame's return address into it, cfa = what
+ * _Unwind_GetCFA reports in the backtrace callback, which is the frame's own
+ * stack pointer (the CFA of the frame it called). */
 struct fs_uframe { uintptr_t ip, cfa; };
 int fs_unwind(struct fs_uframe *out, int max);
 /* First frame outside libc/loader/preload from the current stack (slow path). */
