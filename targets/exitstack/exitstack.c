@@ -224,7 +224,8 @@ static int es_reserve(es_stack *s)
     return 0;
 }
 
-static int es_add(es_stack *s, int kind, void (*fn)(void), void *arg)
+/* Registration, slow path: checks arguments, grows the array. */
+__attribute__((noinline)) static int es_add(es_stack *s, int kind, void (*fn)(void), void *arg)
 {
     es_entry *e;
     int rc;
@@ -244,14 +245,31 @@ static int es_add(es_stack *s, int kind, void (*fn)(void), void *arg)
     return 0;
 }
 
+/* The fast paths below store into a free slot without a stack frame. */
 int es_callback(es_stack *s, es_callback_fn fn, void *arg)
 {
-    return es_add(s, ES_CALLBACK, (void (*)(void))fn, arg);
+    es_entry *e;
+
+    if (!s || !fn || s->n == s->cap)
+        return es_add(s, ES_CALLBACK, (void (*)(void))fn, arg);
+    e = &s->v[s->n++];
+    e->kind = ES_CALLBACK;
+    e->fn.cb = fn;
+    e->arg = arg;
+    return 0;
 }
 
 int es_push(es_stack *s, es_exit_fn fn, void *self)
 {
-    return es_add(s, ES_EXIT, (void (*)(void))fn, self);
+    es_entry *e;
+
+    if (!s || !fn || s->n == s->cap)
+        return es_add(s, ES_EXIT, (void (*)(void))fn, self);
+    e = &s->v[s->n++];
+    e->kind = ES_EXIT;
+    e->fn.ex = fn;
+    e->arg = self;
+    return 0;
 }
 
 es_error *es_enter(es_stack *s, const es_type *t, void *self, void **result)
@@ -330,7 +348,9 @@ es_error *es_exit(es_stack *s, es_error *incoming, bool *suppressed)
         s->v = NULL;
         s->cap = 0;
     }
-    cancel = atomic_exchange(&s->cancel, NULL);
+    /* a plain load first: the locked exchange only when cancelled (a cancel
+     * landing after the load is simply kept for the next unwind) */
+    cancel = atomic_load_explicit(&s->cancel, memory_order_acquire) ? atomic_exchange(&s->cancel, NULL) : NULL;
     if (cancel)
         cur = es_group2(cancel, cur);
 out:

@@ -3,7 +3,7 @@
  *
  * An exit stack is a run-time list of cleanups ("entries") that always runs,
  * last in first out, whatever fails, and that loses no error. The contract is
- * /work/shared/exitstack-semantics.md (rules 1-19); the rule numbers quoted
+ * the project's exitstack-semantics.md (rules 1-19); the rule numbers quoted
  * below refer to it.
  *
  *     es_stack *st = es_new();

@@ -752,9 +752,12 @@ static void deep_code(void *arg)
     /* registers on the caller's stack without being passed it */
     CHECK_EQ(es_callback(es_current(), cb_log, arg), 0);
 }
+static es_context *g_ctx;
+static void nop_fn(void *arg) { log_add(-1); }
 static void run_in_copy(void *arg)
 {
     es_stack *s = es_new();
+    CHECK_EQ(es_context_run(g_ctx, nop_fn, NULL), EBUSY); /* already entered */
     es_token *t = es_set_current(s);
     deep_code(arg);
     CHECK(es_current() == s);
@@ -771,6 +774,7 @@ static void rule16_context_copy_current_stack(void)
     CHECK(es_current() == s);
     deep_code(P(1));
     es_context *c = es_context_copy();
+    g_ctx = c;
     CHECK_EQ(es_context_run(c, run_in_copy, P(2)), 0);
     LOG_EXPECT(2); /* the copy's own stack ran the inner cleanup */
     CHECK(es_current() == s); /* the inner set stayed inside the copy */
