@@ -335,7 +335,8 @@ void fs_finish(const char *how, int code, int sig)
     int saved = errno;
     fs_write_end(how, code, sig);
     int locked = sig ? fs_ledger_trylock_all() : (fs_ledger_lock_all(), 1);
-    struct fs_emit e = { how, sig, (pid_t)getpid() };
+    fs_pid_refresh();                        /* a raw clone() child skipped the fork handler */
+    struct fs_emit e = { how, sig, fs_getpid() };
     fs_ledger_each(fs_judge_handle, &e);
 
     struct fs_scan s;
@@ -487,6 +488,7 @@ static void fs_atfork_parent(void)
 
 static void fs_atfork_child(void)
 {
+    fs_pid_refresh();
     fs_ledger_unlock_all();
     fs_after_fork_child();
 }

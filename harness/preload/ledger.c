@@ -114,7 +114,7 @@ struct fs_res *fs_acquire(const struct fs_call *c, int kind, uint64_t handle, ui
             r->stack = st;
         }
     }
-    r->pid = (int32_t)getpid();
+    r->pid = (int32_t)fs_getpid();
     r->tid = (int32_t)fs_gettid();
     fs_unlock(&s->lock);
     return r;

@@ -167,5 +167,7 @@ int fs_trylock(fs_lock_t *l);
 void fs_unlock(fs_lock_t *l);
 
 pid_t fs_gettid(void);
+pid_t fs_getpid(void);          /* cached: no system call */
+void fs_pid_refresh(void);      /* in a fork child */
 
 #endif

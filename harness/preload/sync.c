@@ -25,16 +25,33 @@ void fs_unlock(fs_lock_t *l)
     __atomic_store_n(&l->v, 0, __ATOMIC_RELEASE);
 }
 
+/* No system call on the hot path: the pid is cached and refreshed in the fork
+ * child handler (fs_pid_refresh); a thread's tid is cached with the fork
+ * generation it was read in. */
+static pid_t fs_pid;
+static unsigned fs_fork_gen = 1;
 static FS_TLS pid_t fs_tid_cache;
-static FS_TLS pid_t fs_tid_pid;
+static FS_TLS unsigned fs_tid_gen;
+
+void fs_pid_refresh(void)
+{
+    fs_pid = (pid_t)syscall(SYS_getpid);
+    __atomic_add_fetch(&fs_fork_gen, 1, __ATOMIC_RELAXED);
+}
+
+pid_t fs_getpid(void)
+{
+    if (!fs_pid)
+        fs_pid = (pid_t)syscall(SYS_getpid);
+    return fs_pid;
+}
 
 pid_t fs_gettid(void)
 {
-    pid_t pid = (pid_t)syscall(SYS_getpid);
-    if (fs_tid_pid != pid || !fs_tid_cache) {   /* fork gives the child a new tid */
+    unsigned g = __atomic_load_n(&fs_fork_gen, __ATOMIC_RELAXED);
+    if (fs_tid_gen != g) {
         fs_tid_cache = (pid_t)syscall(SYS_gettid);
-        fs_tid_pid = pid;
+        fs_tid_gen = g;
     }
     return fs_tid_cache;
 }
-

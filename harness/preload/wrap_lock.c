@@ -25,7 +25,7 @@ static int fs_before_lock(struct fs_call *c, pthread_mutex_t *m)
     struct fs_res *r = fs_ledger_find(FS_KIND_lock, (uint64_t)m, 0);
     if (!r)
         return 0;
-    int mine = !(r->flags & FS_RES_DEAD) && r->tid == fs_gettid() && r->pid == getpid();
+    int mine = !(r->flags & FS_RES_DEAD) && r->tid == fs_gettid() && r->pid == fs_getpid();
     if (mine && fs_mutex_type(m) == PTHREAD_MUTEX_RECURSIVE) {
         r->size++;
         fs_ledger_unlock(FS_KIND_lock, (uint64_t)m, 0);
