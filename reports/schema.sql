@@ -4,7 +4,8 @@
 -- The VIEWS below are the public, stable contract: columns are added, never
 -- renamed or removed. The tables behind them (singular names) may change between
 -- schema versions; faultstack refuses a database whose PRAGMA user_version is
--- newer than the one it knows, and upgrades older ones in place.
+-- newer than the one it knows (version 1 is the first; future versions will
+-- upgrade older databases in place).
 --
 -- Words used below:
 --   fault point  one call to a wrapped function that the fault plan may fail

@@ -41,7 +41,7 @@ int fs_spawn_and_wait(const struct fs_spawn *sp, struct fs_outcome *oc, char *er
 /* Run once and record it. session_id < 0 creates a session of 'kind'.
  * Returns the exit status to use: 0, 1 (findings), 2 (tool error). */
 int fs_run_once(sqlite3 *db, const char *db_path, const char *kind, int64_t session_id,
-                const struct fs_plan *plan, const char *spec, const char *prog, char **argv,
+                const struct fs_plan *plan, const char *prog, char **argv,
                 int64_t timeout_ms, struct fs_run_result *out);
 
 /* Where libfaultstack-preload.so is (FAULTSTACK_PRELOAD, or ../lib next to the

@@ -140,6 +140,10 @@ int fs_cmd_repro(int argc, char **argv)
         fprintf(stderr, "faultstack repro: give a finding id (the number after # in `faultstack report`)\n");
         return 2;
     }
+    if (access(db_path, F_OK) != 0) {
+        fprintf(stderr, "faultstack repro: no database '%s'; pass --db with the one the finding is in\n", db_path);
+        return 2;
+    }
     char err[1024];
     sqlite3 *db = fs_db_open(db_path, err, sizeof err);
     if (!db) {

@@ -149,6 +149,7 @@ int fs_spawn_and_wait(const struct fs_spawn *sp, struct fs_outcome *oc, char *er
     int status = 0, exited = 0, eof = 0;
     int64_t deadline = sp->timeout_ms > 0 ? t0 + sp->timeout_ms : 0;
     int killed = 0;
+    int64_t grace = 0;
     while (!exited || !eof) {
         int wait_ms = 100;
         if (!eof) {
@@ -175,7 +176,6 @@ int fs_spawn_and_wait(const struct fs_spawn *sp, struct fs_outcome *oc, char *er
         if (exited && !eof && now - t0 > 0 && deadline == 0 && killed == 0) {
             /* the target is gone but something it started keeps stderr open:
              * give it a moment, then stop reading */
-            static int64_t grace;
             if (!grace) grace = now + 2000;
             if (now > grace) eof = 1;
         }
@@ -233,7 +233,7 @@ static void fs_run_usage(FILE *f)
         "  --db FILE       report database (default ./faultstack.db)\n"
         "  --fail SPEC     which fault point fails, e.g. nth=3, only=open,nth=2,\n"
         "                  site=malloc@prog+0x1234#2, random:p=0.1,seed=7, persistent, errno=EIO,\n"
-        "                  module=NAME (see `faultstack help fail`)\n"
+        "                  module=NAME (see `faultstack --help`)\n"
         "  --timeout S     kill the target's process group after S seconds (default 300)\n"
         "exit status: 0 nothing found, 1 findings, 2 usage or tool error\n");
 }
@@ -295,18 +295,12 @@ int fs_cmd_run(int argc, char **argv)
         fprintf(stderr, "faultstack run: %s\n", err);
         return 2;
     }
-    char preload[PATH_MAX];
-    if (fs_find_preload(preload, sizeof preload) != 0) {
-        fprintf(stderr, "faultstack run: cannot find libfaultstack-preload.so next to the faultstack "
-                        "binary (../lib/); set FAULTSTACK_PRELOAD to its path\n");
-        return 2;
-    }
     sqlite3 *db = fs_db_open(db_path, err, sizeof err);
     if (!db) {
         fprintf(stderr, "faultstack run: %s\n", err);
         return 2;
     }
-    int rc = fs_run_once(db, db_path, "run", -1, &plan, spec, prog, argv + i, (int64_t)(timeout_s * 1000), NULL);
+    int rc = fs_run_once(db, db_path, "run", -1, &plan, prog, argv + i, (int64_t)(timeout_s * 1000), NULL);
     sqlite3_close(db);
     return rc;
 }
@@ -343,12 +337,13 @@ static void fs_confirm_stacks(sqlite3 *db, const struct fs_run_result *res, stru
 }
 
 int fs_run_once(sqlite3 *db, const char *db_path, const char *kind, int64_t session_id,
-                const struct fs_plan *plan, const char *spec, const char *prog, char **argv,
+                const struct fs_plan *plan, const char *prog, char **argv,
                 int64_t timeout_ms, struct fs_run_result *out)
 {
     char err[2048], plan_text[2048] = "", preload[PATH_MAX];
     if (fs_find_preload(preload, sizeof preload) != 0) {
-        fprintf(stderr, "faultstack: cannot find libfaultstack-preload.so; set FAULTSTACK_PRELOAD\n");
+        fprintf(stderr, "faultstack: cannot find libfaultstack-preload.so next to the faultstack "
+                        "binary (../lib/); set FAULTSTACK_PRELOAD to its path\n");
         return 2;
     }
     int baseline = plan->trigger == FS_PLAN_NONE;
@@ -379,7 +374,6 @@ int fs_run_once(sqlite3 *db, const char *db_path, const char *kind, int64_t sess
         session_id, dir, db_path, argv, plan, baseline ? NULL : plan_text, "exec",
         oc.exit_code, oc.signal, oc.timed_out, oc.stderr_bytes, oc.duration_ms
     };
-    (void)spec;
     struct fs_run_result res;
     if (fs_ingest_run(db, &info, &res, err, sizeof err) != 0) {
         fprintf(stderr, "faultstack: could not record the run: %s\n"

@@ -273,19 +273,6 @@ void fs_site_note_ebadf(const struct fs_call *c)
     }
 }
 
-/* A call site that closed several never-opened fds is a "close every fd" loop:
- * its EBADF results are not double closes. */
-int fs_site_is_close_sweep(int mod, uint64_t off)
-{
-    fs_lock_t *lk;
-    struct fs_site *s = fs_site_get(FS_F_close, mod, off, &lk);
-    if (!s)
-        return 0;
-    int r = s->ebadf >= 3;
-    fs_unlock(lk);
-    return r;
-}
-
 /* Emit the per-site summary ('s' lines): every distinct fault-point site. */
 void fs_sites_emit(void)
 {
@@ -476,11 +463,11 @@ static void fs_map_shared(void)
     memcpy(path + n, "/shared", 8);
     int fd = (int)syscall(SYS_openat, AT_FDCWD, path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
     if (fd >= 0) {
-        if (syscall(SYS_ftruncate, fd, (long)sizeof(struct fs_shared)) == 0 ||
-            1) {
-            void *p = (void *)syscall(SYS_mmap, NULL, 4096, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
-            if (p != MAP_FAILED && (uintptr_t)p < (uintptr_t)-4096)
-                fs_shm = p;
+        /* every process of the run maps the same page; the first one sizes it */
+        if (syscall(SYS_ftruncate, fd, 4096L) == 0) {
+            long p = syscall(SYS_mmap, NULL, 4096, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+            if (!(p < 0 && p > -4096))
+                fs_shm = (void *)p;
         }
         syscall(SYS_close, fd);
     }

@@ -140,7 +140,6 @@ size_t fs_fmt_hex(char *out, uint64_t v);            /* 0x... */
 
 /* ---- sites (core.c) ---- */
 void fs_site_note_ebadf(const struct fs_call *c);
-int fs_site_is_close_sweep(int mod, uint64_t off);
 /* Stack walking (libgcc's unwinder). fs_unwind fills up to max frames, the
  * innermost first: ip = the frame's return address into it, cfa = what
  * _Unwind_GetCFA reports in the backtrace callback, which is the frame's own

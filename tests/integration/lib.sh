@@ -239,6 +239,10 @@ fs_expect_leak() {
     assert_eq "leaks: rows of run $RUN_ID for $kind/$func at $src:$line caused by $ffunc at line $fline" 1 \
         "$(q "SELECT count(*) FROM leaks WHERE run_id = $RUN_ID AND kind = '$kind' AND func = '$func'
               AND line = $line AND file LIKE '%/$src' AND fault_func = '$ffunc' AND fault_line = $fline")"
+    # the confirmation run stores the acquire stack: its first frame is the acquire line
+    assert_eq "leaks.stack of the $kind leak starts at $src:$line" 1 \
+        "$(q "SELECT count(*) FROM leaks WHERE run_id = $RUN_ID AND kind = '$kind' AND line = $line
+              AND stack LIKE '% %/$src:$line' || char(10) || '%'")"
 }
 
 # fs_expect_anomaly SRC ANOMALY KIND FUNC FAULT_FUNC: an anomaly finding and an
