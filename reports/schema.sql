@@ -1,11 +1,11 @@
--- faultstack report database, schema version 1.
+-- faultstack report database, schema version 2.
 --
 -- The database is a user interface: query it with SQL (sqlite3 faultstack.db).
 -- The VIEWS below are the public, stable contract: columns are added, never
 -- renamed or removed. The tables behind them (singular names) may change between
 -- schema versions; faultstack refuses a database whose PRAGMA user_version is
--- newer than the one it knows (version 1 is the first; future versions will
--- upgrade older databases in place).
+-- newer than the one it knows, and upgrades older ones in place when it opens
+-- them (version 1 -> 2: run.sweep_key, run.confirms, point.ctx, the sweep table).
 --
 -- Words used below:
 --   fault point  one call to a wrapped function that the fault plan may fail
@@ -15,7 +15,7 @@
 --   acquire site the site of the call that acquired a resource
 --   fault        the injected fault point of a run (NULL when none was injected)
 
-PRAGMA user_version = 1;
+PRAGMA user_version = 2;
 
 CREATE TABLE IF NOT EXISTS meta (
     key   TEXT PRIMARY KEY,        -- 'schema_version', 'created_by'
@@ -46,8 +46,14 @@ CREATE TABLE IF NOT EXISTS run (
     injected      INTEGER NOT NULL DEFAULT 0, -- number of failures injected
     swallowed     INTEGER NOT NULL DEFAULT 0, -- 1: exit 0 although a failure was injected
                                               --    and the program reported nothing on stderr
-    started_at    TEXT NOT NULL
+    started_at    TEXT NOT NULL,
+    sweep_key     TEXT,            -- sweep runs: the fault point swept (stable across runs and
+                                   --   machines: 'nth=17', 'site=open@prog+0x1a2b#1',
+                                   --   'site=malloc@prog+0x40#1,ctx=0x9f..', '<key>,then=3' for a
+                                   --   point reached only on the error path of <key>)
+    confirms      INTEGER REFERENCES run(id) -- exec replay confirming a fork-mode run's findings
 );
+CREATE INDEX IF NOT EXISTS run_session ON run(session_id, sweep_key);
 
 -- One process of a run (the target and everything it forked or exec'd).
 CREATE TABLE IF NOT EXISTS process (
@@ -75,7 +81,8 @@ CREATE TABLE IF NOT EXISTS point (
     line        INTEGER,
     symbol      TEXT,
     site_occurrence INTEGER,       -- 1-based index of this call at its site
-    injected    INTEGER NOT NULL DEFAULT 0
+    injected    INTEGER NOT NULL DEFAULT 0,
+    ctx         INTEGER            -- calling-context hash (sweep --strategy stack), else NULL
 );
 CREATE INDEX IF NOT EXISTS point_run ON point(run_id, ordinal);
 
@@ -169,18 +176,36 @@ CREATE TABLE IF NOT EXISTS finding_run (
     PRIMARY KEY (finding_id, run_id)
 );
 
+-- One `faultstack sweep` (a session of kind 'sweep'): its options and progress,
+-- so that --resume can go on where an interrupted sweep stopped.
+CREATE TABLE IF NOT EXISTS sweep (
+    session_id   INTEGER PRIMARY KEY REFERENCES session(id),
+    strategy     TEXT NOT NULL,    -- nth | site | stack
+    mode         TEXT NOT NULL,    -- fork | exec: what was asked (runs.mode: what each run used)
+    depth        INTEGER NOT NULL, -- 1, or 2: also fail each point on the error path of a fault
+    persistent   INTEGER NOT NULL, -- 1: every run keeps failing after its first fault
+    filter_spec  TEXT,             -- --fail filters applied to every run (only=, module=, errno=)
+    shard_index  INTEGER NOT NULL DEFAULT 1,
+    shard_count  INTEGER NOT NULL DEFAULT 1,
+    baseline_run INTEGER REFERENCES run(id),
+    planned      INTEGER NOT NULL DEFAULT 0, -- fault runs planned (grows as error paths are found)
+    done         INTEGER NOT NULL DEFAULT 0, -- fault runs recorded
+    status       TEXT NOT NULL,    -- running | complete | interrupted | limited (--max-runs)
+    finished_at  TEXT
+);
+
 -- ===================== public views (stable contract) =====================
 
 -- runs: one row per execution of the target.
 CREATE VIEW IF NOT EXISTS runs AS
     SELECT id, session_id, command, fault_spec, mode, exit_code, signal, timed_out,
-           duration_ms, points_total, injected, swallowed, started_at
+           duration_ms, points_total, injected, swallowed, started_at, sweep_key, confirms
     FROM run;
 
 -- fault_points: the calls that could fail, in order; injected = 1 for the one that did.
 CREATE VIEW IF NOT EXISTS fault_points AS
     SELECT run_id, ordinal, func, module, file, line, symbol, site_occurrence, injected,
-           pid, offset
+           pid, offset, ctx
     FROM point;
 
 -- leaks: resources the program could no longer release when a process ended.

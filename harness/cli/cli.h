@@ -5,6 +5,7 @@
 #include <sqlite3.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 struct fs_plan;
 struct fs_run_result;
@@ -14,6 +15,15 @@ int fs_cmd_run(int argc, char **argv);
 int fs_cmd_report(int argc, char **argv);
 int fs_cmd_repro(int argc, char **argv);
 int fs_cmd_functions(int argc, char **argv);
+int fs_cmd_sweep(int argc, char **argv);      /* sweep.c */
+
+/* Split a POSIX shell command line (as fs_shell_join writes them: words,
+ * single and double quotes, backslashes) into words. Refuses (NULL, reason in
+ * err) anything a shell would expand or redirect: $, `, globs, |, ;, &, <, >.
+ * Returns a malloc'd NULL-terminated array of malloc'd words (count in *count
+ * when not NULL); free it with fs_shell_free. report.c */
+char **fs_shell_split(const char *s, int *count, char *err, size_t errlen);
+void fs_shell_free(char **words);
 
 /* One target execution. */
 struct fs_spawn {
@@ -24,6 +34,9 @@ struct fs_spawn {
     const char *plan_text;    /* canonical --fail spec for FAULTSTACK_PLAN */
     int64_t timeout_ms;       /* 0: none */
     const char *stack_sites;  /* FAULTSTACK_STACK_SITES for confirmation runs, or NULL */
+    int quiet;                /* sweep: stdin and stdout /dev/null, stderr counted, not shown */
+    char *const *extra_env;   /* more NAME=VALUE settings, or NULL */
+    int fork_pid_env;         /* set FAULTSTACK_FORK_PID to the target's pid (fork mode) */
 };
 struct fs_outcome {
     int exit_code;            /* -1 when killed by a signal */
@@ -35,14 +48,33 @@ struct fs_outcome {
 
 /* Start the target in its own process group and wait (timeout: SIGTERM to the
  * group, SIGKILL 2 s later). Returns 0, or -1 (message in err) when it could
- * not be started. */
+ * not be started. Safe to call from several threads at once. */
 int fs_spawn_and_wait(const struct fs_spawn *sp, struct fs_outcome *oc, char *err, size_t errlen);
+
+/* The same in two steps, for callers with their own wait loop (fork mode).
+ * fs_spawn_start returns the pid (>0) and the read end of the target's stderr
+ * pipe in *errfd, or -1 with a message. fs_spawn_drain reads what is there
+ * (non-blocking) and returns 0 at end of file, 1 otherwise. */
+pid_t fs_spawn_start(const struct fs_spawn *sp, int *errfd, char *err, size_t errlen);
+int fs_spawn_drain(const struct fs_spawn *sp, int errfd, struct fs_outcome *oc);
+int64_t fs_now_ms(void);
+
+/* Make a private run directory under $TMPDIR (or /tmp) into out (PATH_MAX).
+ * Returns 0 or -1 with a message. fs_rm_rf removes it with what it holds. */
+int fs_mk_run_dir(char *out, char *err, size_t errlen);
+void fs_rm_rf(const char *dir);
 
 /* Run once and record it. session_id < 0 creates a session of 'kind'.
  * Returns the exit status to use: 0, 1 (findings), 2 (tool error). */
 int fs_run_once(sqlite3 *db, const char *db_path, const char *kind, int64_t session_id,
                 const struct fs_plan *plan, const char *prog, char **argv,
                 int64_t timeout_ms, struct fs_run_result *out);
+
+/* Leaks in run_id: run the target again (tmpl, quietly, in a fresh run
+ * directory) capturing the acquire stacks of just the leaking sites, and store
+ * them in resource.stack. Returns the leaks updated, 0 when none leaked, -1 on
+ * error. verbose: say what happened on stderr. */
+int fs_confirm_stacks(sqlite3 *db, int64_t run_id, const struct fs_spawn *tmpl, int verbose);
 
 /* Where libfaultstack-preload.so is (FAULTSTACK_PRELOAD, or ../lib next to the
  * binary). Returns 0 or -1. */

@@ -70,6 +70,28 @@ static int fs_db_scalar(sqlite3 *db, const char *sql, int64_t *out, char *err, s
     return rc;
 }
 
+/* Upgrade an older schema in place, in one transaction (all or nothing).
+ * 1 -> 2: columns run.sweep_key, run.confirms, point.ctx; the sweep table; the
+ * runs and fault_points views gain those columns (views are dropped and
+ * recreated by the schema script, whose CREATE ... IF NOT EXISTS keep the rest). */
+static int fs_db_upgrade(sqlite3 *db, int64_t version, char *why, size_t whylen)
+{
+    if (fs_db_exec(db, "BEGIN IMMEDIATE", why, whylen) != 0)
+        return -1;
+    if (version == 1 &&
+        (fs_db_exec(db, "ALTER TABLE run ADD COLUMN sweep_key TEXT;"
+                        "ALTER TABLE run ADD COLUMN confirms INTEGER REFERENCES run(id);"
+                        "ALTER TABLE point ADD COLUMN ctx INTEGER;"
+                        "DROP VIEW IF EXISTS runs; DROP VIEW IF EXISTS fault_points;", why, whylen) != 0 ||
+         fs_db_exec(db, fs_schema_sql, why, whylen) != 0 ||
+         fs_db_exec(db, "INSERT OR REPLACE INTO meta VALUES('schema_version','2')", why, whylen) != 0)) {
+        char ignore[64];
+        fs_db_exec(db, "ROLLBACK", ignore, sizeof ignore);
+        return -1;
+    }
+    return fs_db_exec(db, "COMMIT", why, whylen);
+}
+
 sqlite3 *fs_db_open(const char *path, char *err, size_t errlen)
 {
     sqlite3 *db = NULL;
@@ -99,7 +121,7 @@ sqlite3 *fs_db_open(const char *path, char *err, size_t errlen)
     if (tables == 0) {                       /* new or empty file: create */
         if (fs_db_exec(db, "BEGIN IMMEDIATE", why, sizeof why) != 0 ||
             fs_db_exec(db, fs_schema_sql, why, sizeof why) != 0 ||
-            fs_db_exec(db, "INSERT OR REPLACE INTO meta VALUES('schema_version','1'),"
+            fs_db_exec(db, "INSERT OR REPLACE INTO meta VALUES('schema_version','2'),"
                            "('created_by','faultstack')", why, sizeof why) != 0 ||
             fs_db_exec(db, "COMMIT", why, sizeof why) != 0) {
             snprintf(err, errlen, "cannot create the schema in '%s': %s", path, why);
@@ -124,6 +146,12 @@ sqlite3 *fs_db_open(const char *path, char *err, size_t errlen)
     if (version < 1) {
         snprintf(err, errlen, "'%s' has schema version %lld, which this faultstack cannot read; "
                  "pass --db with another file", path, (long long)version);
+        goto fail;
+    }
+    if (version < FS_SCHEMA_VERSION && fs_db_upgrade(db, version, why, sizeof why) != 0) {
+        snprintf(err, errlen, "'%s': cannot upgrade schema version %lld to %d (%s); nothing was changed; "
+                 "check that the file is writable, or pass --db with another file", path,
+                 (long long)version, FS_SCHEMA_VERSION, why);
         goto fail;
     }
     return db;

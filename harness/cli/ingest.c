@@ -64,7 +64,8 @@ void fs_shell_join(char *buf, size_t cap, char *const *argv)
 
 struct fs_site_ref { char path[512]; char base[256]; uint64_t off; int valid; };
 
-struct fs_point { int64_t ordinal; char func[64]; struct fs_site_ref at; int64_t occ; int injected; int pid; };
+struct fs_point { int64_t ordinal; char func[64]; struct fs_site_ref at; int64_t occ; int injected; int pid;
+                  uint64_t ctx; };
 struct fs_resrec { char verdict[16], kind[16], func[64]; struct fs_site_ref at; char handle[40]; int64_t size; int pid;
                   char *frames; /* confirmation runs: "PATH\tOFF\n..." innermost first, or NULL */ };
 struct fs_anom { char anomaly[32], kind[16], func[64]; struct fs_site_ref at; char handle[40];
@@ -209,11 +210,14 @@ static int fs_parse_file(const char *path, struct fs_parsed *P)
         case 'p': {
             struct fs_point *p = fs_vec_push(&P->points);
             long long ord = 0, occ = 0; int inj = 0;
-            if (!p || sscanf(line, "p %lld %63s %ld %llx %lld %d", &ord, p->func, &mod, &off, &occ, &inj) != 6) {
+            unsigned long long ctx = 0;
+            int nf = p ? sscanf(line, "p %lld %63s %ld %llx %lld %d %llx", &ord, p->func, &mod, &off, &occ,
+                                &inj, &ctx) : 0;
+            if (nf < 6) {
                 if (p) P->points.n--;
                 break;
             }
-            p->ordinal = ord; p->occ = occ; p->injected = inj; p->pid = pr->pid;
+            p->ordinal = ord; p->occ = occ; p->injected = inj; p->pid = pr->pid; p->ctx = nf == 7 ? ctx : 0;
             fs_site_set(&p->at, &mt, mod, off);
             break;
         }
@@ -340,6 +344,12 @@ struct fs_fault {
     struct fs_site_ref at;
     struct fs_where w;
     int64_t occ;
+    uint64_t ctx;
+    /* plan with then=: the fault above is the second injected point; the first: */
+    char then_func[64];
+    struct fs_site_ref then_first;
+    int64_t then_occ;
+    uint64_t then;
 };
 
 struct fs_ctx {
@@ -405,9 +415,19 @@ static void fs_repro(struct fs_ctx *C, int with_fault, char *out, size_t cap)
         snprintf(p.site_module, sizeof p.site_module, "%s", C->fault.at.base);
         p.site_offset = C->fault.at.off;
         p.site_occurrence = C->fault.occ > 0 ? (uint64_t)C->fault.occ : 1;
-        p.ctx = 0;
+        p.ctx = C->fault.ctx;
         p.n_only = 0;
         p.module_filter[0] = '\0';
+        if (C->fault.then_first.valid) {     /* two faults: pin the first, keep then= */
+            snprintf(p.site_func, sizeof p.site_func, "%s", C->fault.then_func);
+            snprintf(p.site_module, sizeof p.site_module, "%s", C->fault.then_first.base);
+            p.site_offset = C->fault.then_first.off;
+            p.site_occurrence = C->fault.then_occ > 0 ? (uint64_t)C->fault.then_occ : 1;
+            p.ctx = 0;
+            p.then = C->fault.then;
+        } else {
+            p.then = 0;
+        }
         fs_plan_format(&p, spec, sizeof spec);
         strncat(out, " --fail ", cap - strlen(out) - 1);
         fs_shell_quote(out, cap, spec);
@@ -423,6 +443,11 @@ static int fs_finding(struct fs_ctx *C, const char *category, const char *kind, 
     char key[2048], repro[9000];
     const struct fs_fault *F = &C->fault;
     int wf = with_fault && F->have;
+    if (wf || !strcmp(category, "crash") || !strcmp(category, "timeout")) {
+        C->res->fault_findings++;
+        if (C->info->defer_findings)
+            return 0;                         /* a fork-mode run: the exec replay records it */
+    }
     snprintf(key, sizeof key, "%s|%s|%s|%s|%s|%llx|%s|%s|%llx", category, kind ? kind : "",
              anomaly ? anomaly : "", func ? func : "", at && at->valid ? at->base : "",
              at && at->valid ? (unsigned long long)at->off : 0ull, wf ? F->func : "",
@@ -483,7 +508,7 @@ static int fs_insert_points(struct fs_ctx *C, struct fs_parsed *P)
 {
     sqlite3_stmt *st = fs_db_prepare(C->db,
         "INSERT INTO point(run_id, pid, ordinal, func, module, module_path, offset, file, line, symbol,"
-        " site_occurrence, injected) VALUES(?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12)", C->err, C->errlen);
+        " site_occurrence, injected, ctx) VALUES(?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13)", C->err, C->errlen);
     if (!st)
         return -1;
     struct fs_point *pts = P->points.p;
@@ -503,6 +528,7 @@ static int fs_insert_points(struct fs_ctx *C, struct fs_parsed *P)
         fs_bind_text(st, 10, w.symbol);
         fs_bind_int(st, 11, p->occ);
         fs_bind_int(st, 12, p->injected);
+        fs_bind_int_or_null(st, 13, (int64_t)p->ctx, p->ctx == 0);
         if (fs_step_done(C, st)) {
             sqlite3_finalize(st);
             return -1;
@@ -713,16 +739,36 @@ int fs_ingest_run(sqlite3 *db, const struct fs_run_info *info, struct fs_run_res
     res->points_total = fs_read_shared(info->run_dir, &res->injected);
 
     unsetenv("DEBUGINFOD_URLS");             /* symbolize offline */
-    C.sym = fs_sym_new();
-    struct fs_point *pts = P.points.p;
-    for (size_t i = 0; i < P.points.n; i++)
-        if (pts[i].injected && !C.fault.have) {
-            C.fault.have = 1;
-            snprintf(C.fault.func, sizeof C.fault.func, "%s", pts[i].func);
-            C.fault.at = pts[i].at;
-            C.fault.occ = pts[i].occ;
-            fs_where(C.sym, &C.fault.at, &C.fault.w);
+    C.sym = info->sym ? info->sym : fs_sym_new();
+    /* The fault: the first injected point; with then=, the second one (the
+     * error path's own failure), the first one kept for the repro. */
+    struct fs_point *pts = P.points.p, *first = NULL, *second = NULL;
+    for (size_t i = 0; i < P.points.n; i++) {
+        if (!pts[i].injected)
+            continue;
+        if (!first || pts[i].ordinal < first->ordinal)
+            first = &pts[i];
+    }
+    if (first && info->plan && info->plan->then)
+        for (size_t i = 0; i < P.points.n; i++)
+            if (pts[i].injected && pts[i].ordinal == first->ordinal + (int64_t)info->plan->then)
+                second = &pts[i];
+    if (first) {
+        struct fs_point *f = second ? second : first;
+        C.fault.have = 1;
+        snprintf(C.fault.func, sizeof C.fault.func, "%s", f->func);
+        C.fault.at = f->at;
+        C.fault.occ = f->occ;
+        C.fault.ctx = info->plan && info->plan->ctx && !second ? f->ctx : 0;
+        fs_where(C.sym, &C.fault.at, &C.fault.w);
+        res->inj_ordinal = first->ordinal;
+        if (second) {
+            snprintf(C.fault.then_func, sizeof C.fault.then_func, "%s", first->func);
+            C.fault.then_first = first->at;
+            C.fault.then_occ = first->occ;
+            C.fault.then = info->plan->then;
         }
+    }
     res->swallowed = info->exit_code == 0 && !info->signal && res->injected > 0 && info->stderr_bytes == 0;
 
     if (fs_db_exec(db, "BEGIN IMMEDIATE", err, errlen))
@@ -732,7 +778,8 @@ int fs_ingest_run(sqlite3 *db, const struct fs_run_info *info, struct fs_run_res
     strftime(ts, sizeof ts, "%Y-%m-%dT%H:%M:%SZ", gmtime(&now));
     sqlite3_stmt *st = fs_db_prepare(db,
         "INSERT INTO run(session_id, command, fault_spec, mode, exit_code, signal, timed_out, duration_ms,"
-        " points_total, injected, swallowed, started_at) VALUES(?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12)",
+        " points_total, injected, swallowed, started_at, sweep_key, confirms)"
+        " VALUES(?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14)",
         err, errlen);
     if (!st)
         goto rollback;
@@ -748,6 +795,8 @@ int fs_ingest_run(sqlite3 *db, const struct fs_run_info *info, struct fs_run_res
     fs_bind_int(st, 10, res->injected);
     fs_bind_int(st, 11, res->swallowed);
     fs_bind_text(st, 12, ts);
+    fs_bind_text(st, 13, info->sweep_key);
+    fs_bind_int_or_null(st, 14, info->confirms, info->confirms == 0);
     if (fs_step_done(&C, st)) {
         sqlite3_finalize(st);
         goto rollback;
@@ -807,7 +856,8 @@ rollback:
         fs_db_exec(db, "ROLLBACK", ignore, sizeof ignore);
     }
 out:
-    fs_sym_free(C.sym);
+    if (!info->sym)
+        fs_sym_free(C.sym);
     for (size_t i = 0; i < nn; i++)
         free(names[i]);
     free(names);

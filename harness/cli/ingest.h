@@ -13,6 +13,7 @@
 #include <stdint.h>
 
 struct fs_plan;
+struct fs_symbolizer;
 
 /* What the supervisor knows about the run besides the record files. */
 struct fs_run_info {
@@ -22,7 +23,13 @@ struct fs_run_info {
     char *const *argv;          /* the target command */
     const struct fs_plan *plan; /* NULL or FS_PLAN_NONE: baseline */
     const char *fault_spec;     /* canonical spec text, NULL for a baseline */
-    const char *mode;           /* "exec" */
+    const char *mode;           /* "exec" | "fork" */
+    const char *sweep_key;      /* sweep runs: the point swept (run.sweep_key), else NULL */
+    int64_t confirms;           /* exec replay of this fork-mode run id, else 0 */
+    int defer_findings;         /* fork-mode run: findings caused by the fault are not
+                                   recorded (an exec replay confirms them); counted in
+                                   res->fault_findings */
+    struct fs_symbolizer *sym;  /* reused across runs when not NULL (else one per call) */
     int exit_code;              /* -1 when killed by a signal */
     int signal;                 /* 0 when it exited */
     int timed_out;
@@ -41,6 +48,8 @@ struct fs_run_result {
     int processes;
     int incomplete;             /* record files without their 'done' line */
     int swallowed;
+    int fault_findings;         /* leaks/anomalies attributed to the fault, crashes, timeout */
+    int64_t inj_ordinal;        /* ordinal of the first injected point (0: none) */
 };
 
 /* Ingest the run. Returns 0, or -1 with a message in err (nothing written:

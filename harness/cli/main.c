@@ -11,7 +11,10 @@ static void fs_usage(FILE *f)
         "\n"
         "usage:\n"
         "  faultstack run    [--db FILE] [--fail SPEC] [--timeout S] -- PROGRAM [ARGS...]\n"
-        "  faultstack report [--db FILE] [--format text|json]\n"
+        "  faultstack sweep  [--db FILE] [--strategy nth|site|stack] [--mode fork|exec] [-j N]\n"
+        "                    [--timeout S] [--max-runs N] [--shard I/N] [--resume] [--depth 1|2]\n"
+        "                    [--persistent] [--fail FILTERS] [--fail-on LIST] -- PROGRAM [ARGS...]\n"
+        "  faultstack report [--db FILE] [--format text|json|junit|sarif] [--session ID]\n"
         "  faultstack repro  [--db FILE] FINDING_ID\n"
         "  faultstack functions          the wrapped functions, their kinds and injected errno\n"
         "\n"
@@ -37,6 +40,7 @@ int main(int argc, char **argv)
     }
     const char *cmd = argv[1];
     if (!strcmp(cmd, "run")) return fs_cmd_run(argc - 1, argv + 1);
+    if (!strcmp(cmd, "sweep")) return fs_cmd_sweep(argc - 1, argv + 1);
     if (!strcmp(cmd, "report")) return fs_cmd_report(argc - 1, argv + 1);
     if (!strcmp(cmd, "repro")) return fs_cmd_repro(argc - 1, argv + 1);
     if (!strcmp(cmd, "functions")) return fs_cmd_functions(argc - 1, argv + 1);

@@ -18,6 +18,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -26,7 +27,7 @@
 #include "ingest.h"
 #include "plan.h"
 
-static int64_t fs_now_ms(void)
+int64_t fs_now_ms(void)
 {
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
@@ -94,92 +95,198 @@ int fs_resolve_program(const char *prog, char *out, size_t len, char *err, size_
     return -1;
 }
 
-/* Remove our private run directory (plain files only). */
-static void fs_rm_rf(const char *dir)
+/* Remove a run directory: its files and its fork-mode child directories. */
+void fs_rm_rf(const char *dir)
 {
     DIR *d = opendir(dir);
     if (d) {
         struct dirent *de;
-        while ((de = readdir(d)))
-            if (strcmp(de->d_name, ".") && strcmp(de->d_name, ".."))
-                unlinkat(dirfd(d), de->d_name, 0);
+        while ((de = readdir(d))) {
+            if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, ".."))
+                continue;
+            if (unlinkat(dirfd(d), de->d_name, 0) != 0 && (errno == EISDIR || errno == EPERM)) {
+                char sub[PATH_MAX];
+                snprintf(sub, sizeof sub, "%s/%s", dir, de->d_name);
+                fs_rm_rf(sub);
+            }
+        }
         closedir(d);
     }
     rmdir(dir);
 }
 
-int fs_spawn_and_wait(const struct fs_spawn *sp, struct fs_outcome *oc, char *err, size_t errlen)
+int fs_mk_run_dir(char *out, char *err, size_t errlen)
 {
-    memset(oc, 0, sizeof *oc);
+    const char *tmp = getenv("TMPDIR");
+    snprintf(out, PATH_MAX, "%s/faultstack-run-XXXXXX", tmp && *tmp ? tmp : "/tmp");
+    if (mkdtemp(out))
+        return 0;
+    snprintf(err, errlen, "cannot create a run directory in %s: %s; set TMPDIR to a writable directory",
+             tmp && *tmp ? tmp : "/tmp", strerror(errno));
+    return -1;
+}
+
+extern char **environ;
+
+/* The target's environment, built before fork (a threaded supervisor must
+ * not allocate between fork and exec). Slot *pid_slot (if asked) receives
+ * FAULTSTACK_FORK_PID=<pid> in the child. Free with free(). */
+static char **fs_build_env(const struct fs_spawn *sp, char **pid_slot)
+{
+    size_t n = 0, extra = 0;
+    while (environ[n]) n++;
+    while (sp->extra_env && sp->extra_env[extra]) extra++;
+    size_t cap = n + extra + 8;
+    char **env = calloc(cap, sizeof *env);
+    const char *oldp = getenv("LD_PRELOAD");
+    size_t need = strlen(sp->preload) + (oldp ? strlen(oldp) : 0) + strlen(sp->run_dir) +
+                  (sp->plan_text ? strlen(sp->plan_text) : 0) + (sp->stack_sites ? strlen(sp->stack_sites) : 0) + 256;
+    char *buf = malloc(need);
+    if (!env || !buf) {
+        free(env); free(buf);
+        return NULL;
+    }
+    size_t k = 0;
+    env[k++] = buf;                       /* the block owner, hidden at index 0 */
+    char *w = buf;
+    const char *old = getenv("LD_PRELOAD");
+    env[k++] = w;
+    w += sprintf(w, "LD_PRELOAD=%s%s%s", sp->preload, old && *old ? ":" : "", old && *old ? old : "") + 1;
+    env[k++] = w;
+    w += sprintf(w, "FAULTSTACK_RUN_DIR=%s", sp->run_dir) + 1;
+    if (sp->plan_text && *sp->plan_text) {
+        env[k++] = w;
+        w += sprintf(w, "FAULTSTACK_PLAN=%s", sp->plan_text) + 1;
+    }
+    if (sp->stack_sites && *sp->stack_sites) {
+        env[k++] = w;
+        w += sprintf(w, "FAULTSTACK_STACK_SITES=%s", sp->stack_sites) + 1;
+    }
+    if (pid_slot) {
+        env[k++] = w;
+        *pid_slot = w;
+        w += sprintf(w, "FAULTSTACK_FORK_PID=%-20d", 0) + 1;
+    }
+    for (size_t i = 0; i < extra; i++)
+        env[k++] = sp->extra_env[i];
+    for (size_t i = 0; i < n; i++) {
+        const char *e = environ[i];
+        if (!strncmp(e, "LD_PRELOAD=", 11) || !strncmp(e, "FAULTSTACK_RUN_DIR=", 19) ||
+            !strncmp(e, "FAULTSTACK_PLAN=", 16) || !strncmp(e, "FAULTSTACK_STACK_SITES=", 23) ||
+            !strncmp(e, "FAULTSTACK_FORK", 15))
+            continue;
+        env[k++] = (char *)e;
+    }
+    env[k] = NULL;
+    return env;
+}
+
+pid_t fs_spawn_start(const struct fs_spawn *sp, int *errfd, char *err, size_t errlen)
+{
     int errpipe[2];
-    if (pipe2(errpipe, O_CLOEXEC) != 0) {
-        snprintf(err, errlen, "cannot create a pipe: %s", strerror(errno));
+    char *pid_slot = NULL;
+    char **env = fs_build_env(sp, sp->fork_pid_env ? &pid_slot : NULL);
+    if (!env) {
+        snprintf(err, errlen, "out of memory");
         return -1;
     }
-    int64_t t0 = fs_now_ms();
+    if (pipe2(errpipe, O_CLOEXEC) != 0) {
+        snprintf(err, errlen, "cannot create a pipe: %s", strerror(errno));
+        free(env[0]); free(env);
+        return -1;
+    }
+    int devnull = sp->quiet ? open("/dev/null", O_RDWR | O_CLOEXEC) : -1;
     pid_t pid = fork();
     if (pid < 0) {
         snprintf(err, errlen, "cannot fork: %s", strerror(errno));
         close(errpipe[0]); close(errpipe[1]);
+        if (devnull >= 0) close(devnull);
+        free(env[0]); free(env);
         return -1;
     }
     if (pid == 0) {
         setpgid(0, 0);
         dup2(errpipe[1], 2);
-        char pre[PATH_MAX * 2];
-        const char *old = getenv("LD_PRELOAD");
-        if (old && *old)
-            snprintf(pre, sizeof pre, "%s:%s", sp->preload, old);
-        else
-            snprintf(pre, sizeof pre, "%s", sp->preload);
-        setenv("LD_PRELOAD", pre, 1);
-        setenv("FAULTSTACK_RUN_DIR", sp->run_dir, 1);
-        if (sp->stack_sites && *sp->stack_sites)
-            setenv("FAULTSTACK_STACK_SITES", sp->stack_sites, 1);
-        if (sp->plan_text && *sp->plan_text)
-            setenv("FAULTSTACK_PLAN", sp->plan_text, 1);
-        else
-            unsetenv("FAULTSTACK_PLAN");
-        execv(sp->program, sp->argv);
+        if (devnull >= 0) {
+            dup2(devnull, 0);
+            dup2(devnull, 1);
+        }
+        if (pid_slot) {                      /* no allocation after fork */
+            char num[24];
+            int len = snprintf(num, sizeof num, "%d", (int)getpid());
+            memcpy(pid_slot + 20, num, (size_t)len);
+            pid_slot[20 + len] = '\0';
+        }
+        signal(SIGPIPE, SIG_DFL);
+        execve(sp->program, sp->argv, env + 1);
         dprintf(2, "faultstack: cannot run '%s': %s\n", sp->program, strerror(errno));
         _exit(127);
     }
     setpgid(pid, pid);
     close(errpipe[1]);
-    int status = 0, exited = 0, eof = 0;
+    if (devnull >= 0) close(devnull);
+    free(env[0]);
+    free(env);
+    fcntl(errpipe[0], F_SETFL, O_NONBLOCK);
+    *errfd = errpipe[0];
+    return pid;
+}
+
+int fs_spawn_drain(const struct fs_spawn *sp, int errfd, struct fs_outcome *oc)
+{
+    char buf[4096];
+    for (;;) {
+        ssize_t n = read(errfd, buf, sizeof buf);
+        if (n > 0) {
+            oc->stderr_bytes += (int)n;
+            if (!sp->quiet && write(2, buf, (size_t)n) < 0) { /* our stderr is gone: keep going */ }
+            continue;
+        }
+        if (n == 0)
+            return 0;
+        if (errno == EINTR)
+            continue;
+        return errno == EAGAIN ? 1 : 0;
+    }
+}
+
+int fs_spawn_and_wait(const struct fs_spawn *sp, struct fs_outcome *oc, char *err, size_t errlen)
+{
+    memset(oc, 0, sizeof oc[0]);
+    int errfd;
+    int64_t t0 = fs_now_ms();
+    pid_t pid = fs_spawn_start(sp, &errfd, err, errlen);
+    if (pid < 0)
+        return -1;
+    int pidfd = (int)syscall(SYS_pidfd_open, pid, 0);
+    int status = 0, exited = 0, eof = 0, killed = 0;
     int64_t deadline = sp->timeout_ms > 0 ? t0 + sp->timeout_ms : 0;
-    int killed = 0;
     int64_t grace = 0;
     while (!exited || !eof) {
-        int wait_ms = 100;
-        if (!eof) {
-            struct pollfd pf = { errpipe[0], POLLIN, 0 };
-            if (poll(&pf, 1, wait_ms) > 0) {
-                char buf[4096];
-                ssize_t n = read(errpipe[0], buf, sizeof buf);
-                if (n > 0) {
-                    oc->stderr_bytes += (int)n;
-                    if (write(2, buf, (size_t)n) < 0) { /* our stderr is gone: keep going */ }
-                } else if (n == 0 || (errno != EINTR && errno != EAGAIN)) {
-                    eof = 1;
-                }
-            }
-        } else {
-            usleep(20000);
-        }
-        if (!exited) {
-            pid_t w = waitpid(pid, &status, WNOHANG);
-            if (w == pid)
-                exited = 1;
-        }
+        struct pollfd pf[2];
+        int np = 0;
+        if (!eof) { pf[np].fd = errfd; pf[np].events = POLLIN; pf[np].revents = 0; np++; }
+        if (!exited && pidfd >= 0) { pf[np].fd = pidfd; pf[np].events = POLLIN; pf[np].revents = 0; np++; }
         int64_t now = fs_now_ms();
-        if (exited && !eof && now - t0 > 0 && deadline == 0 && killed == 0) {
+        int wait_ms = pidfd >= 0 ? 1000 : 10;
+        if (deadline && deadline - now < wait_ms) wait_ms = deadline > now ? (int)(deadline - now) : 0;
+        if (grace && grace - now < wait_ms) wait_ms = grace > now ? (int)(grace - now) : 0;
+        if (np)
+            poll(pf, (nfds_t)np, wait_ms);
+        else
+            usleep((useconds_t)wait_ms * 1000);
+        if (!eof && fs_spawn_drain(sp, errfd, oc) == 0)
+            eof = 1;
+        if (!exited && waitpid(pid, &status, WNOHANG) == pid)
+            exited = 1;
+        now = fs_now_ms();
+        if (exited && !eof && !killed) {
             /* the target is gone but something it started keeps stderr open:
              * give it a moment, then stop reading */
             if (!grace) grace = now + 2000;
-            if (now > grace) eof = 1;
+            if (now >= grace) eof = 1;
         }
-        if (deadline && now > deadline && killed < 2) {
+        if (deadline && now >= deadline && killed < 2) {
             oc->timed_out = 1;
             kill(-pid, killed == 0 ? SIGTERM : SIGKILL);
             killed++;
@@ -188,7 +295,9 @@ int fs_spawn_and_wait(const struct fs_spawn *sp, struct fs_outcome *oc, char *er
         if (exited && killed)
             eof = 1;
     }
-    close(errpipe[0]);
+    if (pidfd >= 0)
+        close(pidfd);
+    close(errfd);
     if (killed)
         kill(-pid, SIGKILL);                 /* whatever of the group is left */
     oc->duration_ms = fs_now_ms() - t0;
@@ -307,33 +416,29 @@ int fs_cmd_run(int argc, char **argv)
 
 /* Leaks found: run again with stack capture for just the leaking sites (a full
  * stack on every call would cost ~3 us each) and store them in resource.stack. */
-static void fs_confirm_stacks(sqlite3 *db, const struct fs_run_result *res, struct fs_spawn *sp, char *dir)
+int fs_confirm_stacks(sqlite3 *db, int64_t run_id, const struct fs_spawn *tmpl, int verbose)
 {
-    char sites[8192], err[1024];
-    if (fs_leak_sites(db, res->run_id, sites, sizeof sites) <= 0)
-        return;
-    const char *tmp = getenv("TMPDIR");
-    snprintf(dir, PATH_MAX, "%s/faultstack-run-XXXXXX", tmp && *tmp ? tmp : "/tmp");
-    if (!mkdtemp(dir))
-        return;
-    sp->run_dir = dir;
-    sp->stack_sites = sites;
+    char sites[8192], err[1024], dir[PATH_MAX];
+    if (fs_leak_sites(db, run_id, sites, sizeof sites) <= 0)
+        return 0;
+    if (fs_mk_run_dir(dir, err, sizeof err) != 0)
+        return -1;
+    struct fs_spawn sp = *tmpl;
+    sp.run_dir = dir;
+    sp.stack_sites = sites;
+    sp.quiet = 1;                            /* the target's output was shown once already */
     struct fs_outcome oc;
-    int devnull = open("/dev/null", O_WRONLY | O_CLOEXEC), saved = dup(2);
-    if (devnull >= 0 && saved >= 0)
-        dup2(devnull, 2);                    /* the target's stderr was shown once already */
-    int rc = fs_spawn_and_wait(sp, &oc, err, sizeof err);
-    if (saved >= 0) { dup2(saved, 2); close(saved); }
-    if (devnull >= 0) close(devnull);
-    if (rc == 0) {
-        int n = fs_ingest_stacks(db, res->run_id, dir, err, sizeof err);
-        if (n > 0)
+    int n = -1;
+    if (fs_spawn_and_wait(&sp, &oc, err, sizeof err) == 0) {
+        n = fs_ingest_stacks(db, run_id, dir, err, sizeof err);
+        if (verbose && n > 0)
             fprintf(stderr, "faultstack: confirmation run: acquire stacks of %d leak%s stored (leaks.stack)\n",
                     n, n == 1 ? "" : "s");
-        else
+        else if (verbose)
             fprintf(stderr, "faultstack: confirmation run did not reproduce the leaks (nondeterministic program?)\n");
     }
     fs_rm_rf(dir);
+    return n;
 }
 
 int fs_run_once(sqlite3 *db, const char *db_path, const char *kind, int64_t session_id,
@@ -355,25 +460,32 @@ int fs_run_once(sqlite3 *db, const char *db_path, const char *kind, int64_t sess
             return 2;
         }
     }
-    const char *tmp = getenv("TMPDIR");
     char dir[PATH_MAX];
-    snprintf(dir, sizeof dir, "%s/faultstack-run-XXXXXX", tmp && *tmp ? tmp : "/tmp");
-    if (!mkdtemp(dir)) {
-        fprintf(stderr, "faultstack: cannot create a run directory in %s: %s; set TMPDIR to a writable "
-                        "directory\n", tmp && *tmp ? tmp : "/tmp", strerror(errno));
+    if (fs_mk_run_dir(dir, err, sizeof err) != 0) {
+        fprintf(stderr, "faultstack: %s\n", err);
         return 2;
     }
-    struct fs_spawn sp = { prog, argv, preload, dir, plan_text, timeout_ms, NULL };
+    struct fs_spawn sp = { prog, argv, preload, dir, plan_text, timeout_ms, NULL, 0, NULL, 0 };
     struct fs_outcome oc;
     if (fs_spawn_and_wait(&sp, &oc, err, sizeof err) != 0) {
         fprintf(stderr, "faultstack: %s\n", err);
         fs_rm_rf(dir);
         return 2;
     }
-    struct fs_run_info info = {
-        session_id, dir, db_path, argv, plan, baseline ? NULL : plan_text, "exec",
-        oc.exit_code, oc.signal, oc.timed_out, oc.stderr_bytes, oc.duration_ms
-    };
+    struct fs_run_info info;
+    memset(&info, 0, sizeof info);
+    info.session_id = session_id;
+    info.run_dir = dir;
+    info.db_path = db_path;
+    info.argv = argv;
+    info.plan = plan;
+    info.fault_spec = baseline ? NULL : plan_text;
+    info.mode = "exec";
+    info.exit_code = oc.exit_code;
+    info.signal = oc.signal;
+    info.timed_out = oc.timed_out;
+    info.stderr_bytes = oc.stderr_bytes;
+    info.duration_ms = oc.duration_ms;
     struct fs_run_result res;
     if (fs_ingest_run(db, &info, &res, err, sizeof err) != 0) {
         fprintf(stderr, "faultstack: could not record the run: %s\n"
@@ -384,7 +496,7 @@ int fs_run_once(sqlite3 *db, const char *db_path, const char *kind, int64_t sess
     fs_rm_rf(dir);
     fs_print_summary(&res, &oc, db_path);
     if (res.leaks && !getenv("FAULTSTACK_NO_CONFIRM"))
-        fs_confirm_stacks(db, &res, &sp, dir);
+        fs_confirm_stacks(db, res.run_id, &sp, 1);
     if (out)
         *out = res;
     return res.findings ? 1 : 0;

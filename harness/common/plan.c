@@ -18,7 +18,7 @@
 
 #define FS_PLAN_ACCEPTED                                                       \
     "(accepted: nth=N, site=FUNC@MODULE+0xOFFSET[#K], random:p=P[,seed=S], "   \
-    "persistent, errno=NAME, only=FUNC[,FUNC...], module=NAME, ctx=HEX, none)"
+    "persistent, errno=NAME, only=FUNC[,FUNC...], module=NAME, ctx=HEX, then=N, none)"
 
 #define FS_PLAN_ERRNO_MAX 4095   /* the kernel's MAX_ERRNO */
 #define FS_PLAN_ECHO_MAX  300    /* longest item quoted whole in an error message */
@@ -420,6 +420,8 @@ struct fs_plan_parser {
     struct fs_plan_slice trigger_item;  /* the item that set the trigger */
     struct fs_plan_slice seed_item;
     struct fs_plan_slice ctx_item;
+    struct fs_plan_slice then_item;
+    int have_then;
     int have_trigger, have_seed, have_ctx, have_persistent, have_errno, have_only, have_module;
     int only_open;                      /* the previous item was only= or extended it */
 };
@@ -640,6 +642,15 @@ static int fs_plan_keyed(struct fs_plan_parser *ps, struct fs_plan_slice item,
                                           "(accepted: ctx=HEX together with site=)");
         return 0;
     }
+    if (fs_plan_is(key, "then")) {
+        if (fs_plan_dup(ps, item, &ps->have_then, "then"))
+            return -1;
+        ps->then_item = item;
+        if (fs_plan_u64(v.s, v.n, 10, &p->then) != 0 || p->then < 1)
+            return fs_plan_fail(ps, item, "N must be a decimal integer >= 1 "
+                                          "(accepted: then=N together with nth= or site=)");
+        return 0;
+    }
     if (fs_plan_is(key, "errno")) {
         if (fs_plan_dup(ps, item, &ps->have_errno, "errno"))
             return -1;
@@ -775,6 +786,11 @@ int fs_plan_parse(const char *spec, struct fs_plan *out, char *errbuf, size_t er
                                             "(accepted: site=FUNC@MODULE+0xOFFSET[#K],ctx=HEX)");
         goto out;
     }
+    if (ps.have_then && out->trigger != FS_PLAN_SITE && out->trigger != FS_PLAN_NTH) {
+        rc = fs_plan_fail(&ps, ps.then_item, "then= only goes with nth= or site= "
+                                             "(accepted: site=FUNC@MODULE+0xOFFSET[#K],then=N)");
+        goto out;
+    }
 out:
     if (rc != 0)
         memset(out, 0, sizeof *out);
@@ -889,6 +905,10 @@ int fs_plan_format(const struct fs_plan *p, char *buf, size_t len)
     case FS_PLAN_NONE:
     default:
         break;
+    }
+    if (p->then != 0 && (p->trigger == FS_PLAN_NTH || p->trigger == FS_PLAN_SITE)) {
+        fs_plan_sep(&o);
+        fs_plan_put(&o, "then=%llu", (unsigned long long)p->then);
     }
     if (p->persistent) {
         fs_plan_sep(&o);

@@ -16,7 +16,11 @@
  *                             hex digits are accepted too). FUNC ends at the first '@',
  *                             OFFSET starts after the last '+' (so libstdc++.so.6 works)
  *   ctx=HEX                   with site=: also require this calling-context hash
- *                             (0x optional; 0 = any context)
+ *                             (0x optional; 0 = any context); #K then counts the calls
+ *                             from that site in that context
+ *   then=N                    with nth= or site=: after the trigger's failure, also fail
+ *                             the N-th fault point counted after it (the error path's
+ *                             own error handling; used by sweep for error-path points)
  *   random:p=P[,seed=S]       fail each fault point with probability P (0..1),
  *                             deterministically from (S, ordinal); S defaults to 0.
  *                             P: decimal (0, 1, 0.25, .5, 1e-3) or C hex float (0x1p-2);
@@ -36,7 +40,7 @@
  * FUNC: 1..FS_PLAN_NAME_MAX-1 characters of [A-Za-z0-9_.$]. MODULE, NAME:
  * 1..FS_PLAN_MODULE_MAX-1 printable characters without blanks, '/', ',', ';', '='.
  *
- * Canonical form (fs_plan_format): the trigger first, then ctx=, persistent,
+ * Canonical form (fs_plan_format): the trigger first, then ctx=, then=, persistent,
  * errno=, only=, module=; "none" when the plan has nothing at all, e.g.
  *   nth=3,only=open,openat    site=open@demo_fd+0x1234#2,ctx=0xbeef,errno=EIO
  *   random:p=0.25,seed=7,persistent
@@ -66,6 +70,7 @@ struct fs_plan {
     uint64_t site_offset;
     uint64_t site_occurrence;                  /* 1-based; 1 when #K is omitted */
     uint64_t ctx;                              /* 0 = any calling context */
+    uint64_t then;                             /* 0, or: also fail the then-th point after */
     double random_p;                           /* FS_PLAN_RANDOM */
     uint64_t random_seed;
     int persistent;                            /* keep failing the same function */

@@ -68,7 +68,8 @@ static struct fs_module fs_modules[FS_MAX_MODULES];
 static int fs_nmodules;
 static struct fs_module *fs_sorted[FS_MAX_MODULES];
 static fs_lock_t fs_mod_lock;
-static uintptr_t fs_self_anchor = (uintptr_t)&fs_modules;
+static void fs_modules_refresh(void);
+static uintptr_t fs_self_anchor = (uintptr_t)&fs_modules_refresh;   /* code: inside our PF_X range */
 
 static const char *const fs_system_prefixes[] = {
     "libc.so", "ld-linux", "ld64.so", "libpthread.so", "libdl.so", "librt.so",
@@ -377,17 +378,56 @@ static uint64_t fs_splitmix(uint64_t x)
     return x ^ (x >> 31);
 }
 
-static int fs_decide(int id, uint64_t ordinal, int mod, uint64_t off, uint64_t occ)
+static int fs_ctx_all;                 /* FAULTSTACK_CTX=1: hash every point's context */
+static uint64_t fs_ctx_occ;            /* site=...,ctx=: calls from the site in that context */
+
+static uint64_t fs_fnv(const char *s)
+{
+    uint64_t h = 0xcbf29ce484222325ull;
+    for (; *s; s++)
+        h = (h ^ (unsigned char)*s) * 0x100000001b3ull;
+    return h;
+}
+
+uint64_t fs_ctx_hash(void)
+{
+    struct fs_uframe fr[24];
+    int n = fs_unwind(fr, 24), used = 0;
+    uint64_t h = 0x84222325cbf29ce4ull;
+    for (int i = 0; i < n && used < 16; i++) {
+        struct fs_module *m = fs_module_of(fr[i].ip);
+        if (!m || m->self)
+            continue;
+        h = (h ^ fs_fnv(m->base) ^ (fr[i].ip - m->bias)) * 0x100000001b3ull;
+        h ^= h >> 29;
+        used++;
+    }
+    return h ? h : 1;
+}
+
+static int fs_decide(struct fs_call *c, int id, uint64_t ordinal, int mod, uint64_t off, uint64_t occ)
 {
     const struct fs_plan *p = &fs_the_plan;
     if (p->persistent && __atomic_load_n(&fs_shm->persist_func, __ATOMIC_RELAXED) == (uint32_t)id + 1)
         return 1;
+    if (p->then) {
+        uint64_t first = __atomic_load_n(&fs_shm->first_inj, __ATOMIC_RELAXED);
+        if (first)
+            return ordinal == first + p->then;
+    }
     switch (p->trigger) {
     case FS_PLAN_NTH:
         return ordinal == p->nth;
     case FS_PLAN_SITE:
-        return id == fs_site_func && mod == fs_site_mod && off == p->site_offset &&
-               occ == p->site_occurrence;
+        if (id != fs_site_func || mod != fs_site_mod || off != p->site_offset)
+            return 0;
+        if (p->ctx) {
+            if (!c->ctx)
+                c->ctx = fs_ctx_hash();
+            return c->ctx == p->ctx &&
+                   __atomic_add_fetch(&fs_ctx_occ, 1, __ATOMIC_RELAXED) == p->site_occurrence;
+        }
+        return occ == p->site_occurrence;
     case FS_PLAN_RANDOM: {
         uint64_t h = fs_splitmix(p->random_seed ^ (ordinal * 0x9E3779B97F4A7C15ull));
         return (double)(h >> 11) * (1.0 / 9007199254740992.0) < p->random_p;
@@ -406,6 +446,7 @@ int fs_begin(struct fs_call *c, int id, void *ra, void *frame)
     c->inject = 0;
     c->err = 0;
     c->ordinal = 0;
+    c->ctx = 0;
     c->saved_errno = errno;
     c->sp = (uintptr_t)frame + 2 * sizeof(void *);
     uintptr_t a = (uintptr_t)ra;
@@ -434,10 +475,15 @@ int fs_begin(struct fs_call *c, int id, void *ra, void *frame)
         fs_unlock(lk);
     }
     c->ordinal = ord;
-    if (fs_decide(id, ord, c->mod, c->off, occ)) {
+    if (fs_ctx_all)
+        c->ctx = fs_ctx_hash();
+    if (fs_decide(c, id, ord, c->mod, c->off, occ) ||
+        (fs_fork_strategy && fs_fork_point(id, c->mod, c->off, ord, occ, c->ctx))) {
         c->inject = 1;
         c->err = fs_the_plan.err ? fs_the_plan.err : fs_funcs[id].err;
         __atomic_add_fetch(&fs_shm->injected, 1, __ATOMIC_RELAXED);
+        uint64_t none = 0;
+        __atomic_compare_exchange_n(&fs_shm->first_inj, &none, ord, 0, __ATOMIC_RELAXED, __ATOMIC_RELAXED);
         if (fs_the_plan.persistent)
             __atomic_store_n(&fs_shm->persist_func, (uint32_t)id + 1, __ATOMIC_RELAXED);
     }
@@ -455,14 +501,17 @@ void fs_end(struct fs_call *c, int err)
 
 /* ---------------- start-up ---------------- */
 
-static void fs_map_shared(void)
+void fs_shm_attach(const struct fs_shared *init)
 {
     char path[600];
     size_t n = strlen(fs_run_dir);
     memcpy(path, fs_run_dir, n);
     memcpy(path + n, "/shared", 8);
+    fs_shm = NULL;
     int fd = (int)syscall(SYS_openat, AT_FDCWD, path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
     if (fd >= 0) {
+        if (init)                            /* a fork-mode child's fresh page, before mapping */
+            syscall(SYS_pwrite64, fd, init, sizeof *init, 0L);
         /* every process of the run maps the same page; the first one sizes it */
         if (syscall(SYS_ftruncate, fd, 4096L) == 0) {
             long p = syscall(SYS_mmap, NULL, 4096, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
@@ -471,8 +520,11 @@ static void fs_map_shared(void)
         }
         syscall(SYS_close, fd);
     }
-    if (!fs_shm)
+    if (!fs_shm) {
         fs_shm = &fs_private_shm;
+        if (init)
+            fs_private_shm = *init;
+    }
 }
 
 __attribute__((constructor(101)))
@@ -502,11 +554,14 @@ static void fs_init(void)
     fs_stack_sites_parse(getenv("FAULTSTACK_STACK_SITES"));
     struct fs_uframe warm[4];
     fs_unwind(warm, 4);                     /* the unwinder's one-time set-up, now */
-    fs_map_shared();
+    fs_shm_attach(NULL);
     fs_ledger_init();
     fs_modules_refresh();
     fs_record_start_image();
     fs_finish_init();
+    const char *cx = getenv("FAULTSTACK_CTX");
+    fs_ctx_all = (cx && *cx == '1') || (getenv("FAULTSTACK_FORK") && !strcmp(getenv("FAULTSTACK_FORK"), "stack"));
+    fs_fork_init();
     fs_guard--;
     fs_active = 1;
     errno = saved;

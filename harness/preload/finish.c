@@ -478,6 +478,7 @@ static void fs_on_signal(int sig, siginfo_t *si, void *ctx)
 
 static void fs_atfork_prepare(void)
 {
+    fs_fork_target_forked();
     fs_ledger_lock_all();
 }
 
@@ -527,7 +528,8 @@ void fs_finish_init(void)
 
 extern char **environ;
 static const char *const fs_env_keys[] = { "LD_PRELOAD=", "FAULTSTACK_RUN_DIR=", "FAULTSTACK_PLAN=",
-                                           "FAULTSTACK_MAX_POINTS=", "FAULTSTACK_STACK_SITES=", NULL };
+                                           "FAULTSTACK_MAX_POINTS=", "FAULTSTACK_STACK_SITES=",
+                                           "FAULTSTACK_CTX=", NULL };
 
 /* envp plus our variables where it lacks them; allocated with fs_alloc. */
 static char *const *fs_fix_env(char *const envp[])

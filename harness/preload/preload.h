@@ -34,9 +34,15 @@ struct fs_shared {
     uint64_t ordinal;          /* fault points so far (after filters) */
     uint64_t injected;         /* failures injected so far */
     uint32_t persist_func;     /* persistent plan: function id + 1 once injected */
-    uint32_t pad;
+    uint32_t others;           /* fork mode: a process other than the trunk runs */
+    uint64_t first_inj;        /* ordinal of the first injected failure (then=) */
+    int32_t fork_kid;          /* fork mode: pid handed from the intermediate process */
+    int32_t pad;
 };
 extern struct fs_shared *fs_shm;
+/* Map RUN_DIR/shared (fs_run_dir), creating it with *init when it is new
+ * (init NULL: zeros). Falls back to a private page when the file cannot be made. */
+void fs_shm_attach(const struct fs_shared *init);
 
 /* ---- modules (core.c) ---- */
 struct fs_module {
@@ -63,6 +69,7 @@ struct fs_call {
     uint64_t off;              /* offset of the call instruction in the module */
     uintptr_t sp;              /* the calling frame's stack pointer at the call */
     uint64_t ordinal;          /* 0 when the call was not a fault point */
+    uint64_t ctx;              /* calling-context hash, when computed (else 0) */
 };
 
 /* Start a wrapped call. Returns 0 when the call must simply pass through (guard
@@ -149,6 +156,18 @@ int fs_unwind(struct fs_uframe *out, int max);
 /* First frame outside libc/loader/preload from the current stack (slow path). */
 int fs_unwind_site(int *mod, uint64_t *off, uintptr_t *sp);
 
+/* ---- fork mode (forkmode.c) ---- */
+extern int fs_fork_strategy;                  /* 0: off */
+void fs_fork_init(void);
+/* At a fault point of the trunk: fork a child that fails this call when the
+ * strategy selects it. Returns 1 in that child (the caller injects), 0 in the
+ * trunk or when nothing was forked. */
+int fs_fork_point(int id, int mod, uint64_t off, uint64_t ord, uint64_t occ, uint64_t ctx);
+void fs_fork_target_forked(void);             /* atfork prepare: fork mode ends */
+/* Calling-context hash of the current call (core.c): module basenames and
+ * offsets of up to 16 return addresses outside the preload; stable across runs. */
+uint64_t fs_ctx_hash(void);
+
 /* ---- process end (finish.c) ---- */
 void fs_finish(const char *how, int code, int sig);
 void fs_note_exit_stack(void);                /* exit() called: remember live frames */
@@ -168,5 +187,8 @@ void fs_unlock(fs_lock_t *l);
 pid_t fs_gettid(void);
 pid_t fs_getpid(void);          /* cached: no system call */
 void fs_pid_refresh(void);      /* in a fork child */
+/* Fork-mode child: keep the trunk's pid/tid as the owner identity of the
+ * resources it inherited (they are this child's own, not "inherited"). */
+void fs_pid_adopt(void);
 
 #endif

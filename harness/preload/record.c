@@ -5,7 +5,10 @@
  * stays open, so programs that close every fd cannot break it). Lines:
  *   image PID PPID NS EXE              a process image starts
  *   m ID BIAS PATH                     a module, before its first use
- *   p ORD FUNC MOD OFF OCC INJ         a fault point (capped, see FAULTSTACK_MAX_POINTS)
+ *   p ORD FUNC MOD OFF OCC INJ [CTX]   a fault point (capped, see FAULTSTACK_MAX_POINTS);
+ *                                      CTX: calling-context hash when computed
+ *   forked ORD                         fork-mode child of the sweep: it fails point ORD;
+ *                                      points 1..ORD-1 ran in the trunk (not listed here)
  *   a ANOMALY KIND FUNC MOD OFF HANDLE ACQFUNC ACQMOD ACQOFF | DETAIL
  *   end HOW CODE SIG                   the process image ended (exit, _exit, main, signal, exec)
  *   x SIG MOD OFF FRAMES               crash: signal, faulting site, stack as MOD:OFF,...
@@ -172,6 +175,10 @@ void fs_record_point(const struct fs_call *c, uint64_t occ)
     n += fs_fmt_hex(line + n, c->off); line[n++] = ' ';
     n += fs_fmt_u64(line + n, occ); line[n++] = ' ';
     line[n++] = c->inject ? '1' : '0';
+    if (c->ctx) {
+        line[n++] = ' ';
+        n += fs_fmt_hex(line + n, c->ctx);
+    }
     line[n++] = '\n';
     fs_record_module(fs_module_by_id(c->mod));
     fs_record_raw(line, n);

@@ -33,10 +33,20 @@ static unsigned fs_fork_gen = 1;
 static FS_TLS pid_t fs_tid_cache;
 static FS_TLS unsigned fs_tid_gen;
 
+static pid_t fs_adopt_real;      /* fork-mode child: its real pid, while it adopts */
+
 void fs_pid_refresh(void)
 {
-    fs_pid = (pid_t)syscall(SYS_getpid);
+    pid_t real = (pid_t)syscall(SYS_getpid);
+    if (fs_adopt_real && real == fs_adopt_real)
+        return;                 /* the adopting child itself: keep the trunk's identity */
+    fs_pid = real;
     __atomic_add_fetch(&fs_fork_gen, 1, __ATOMIC_RELAXED);
+}
+
+void fs_pid_adopt(void)
+{
+    fs_adopt_real = (pid_t)syscall(SYS_getpid);   /* fs_pid and the tid cache stay the trunk's */
 }
 
 pid_t fs_getpid(void)

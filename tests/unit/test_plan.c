@@ -367,6 +367,20 @@ static void test_combos(void)
           "everything with site");
     parse_ok("none,only=open", &p);
     CHECK(p.trigger == FS_PLAN_NONE && p.n_only == 1, "none with a filter");
+    parse_ok("site=open@demo_fd+0x1234,then=3", &p);
+    CHECK(p.trigger == FS_PLAN_SITE && p.then == 3 && p.site_occurrence == 1, "site with then=");
+    parse_ok("nth=7,then=1,persistent", &p);
+    CHECK(p.trigger == FS_PLAN_NTH && p.nth == 7 && p.then == 1 && p.persistent, "nth with then=");
+    {
+        char buf[256];
+        fs_plan_format(&p, buf, sizeof buf);
+        CHECK(strcmp(buf, "nth=7,then=1,persistent") == 0, "then= printed after the trigger: %s", buf);
+    }
+    parse_bad("then=2", "then=2", "then= only goes with nth= or site=");
+    parse_bad("random:p=0.5,then=2", "then=2", "then= only goes with nth= or site=");
+    parse_bad("nth=1,then=0", "then=0", "N must be a decimal integer >= 1");
+    parse_bad("nth=1,then=x", "then=x", "N must be a decimal integer >= 1");
+    parse_bad("nth=1,then=1,then=2", "then=2", NULL);
     parse_ok("only=open,persistent,errno=EMFILE", &p);
     CHECK(p.trigger == FS_PLAN_NONE && p.persistent && p.err == EMFILE, "flags without trigger");
 }
@@ -380,7 +394,7 @@ static void test_errors(void)
 
     parse_bad("nht=3", "nht=3", "unknown key 'nht'");
     parse_bad("nht=3", "nht=3", "accepted: nth=N, site=FUNC@MODULE+0xOFFSET[#K], random:p=P[,seed=S], "
-                                "persistent, errno=NAME, only=FUNC[,FUNC...], module=NAME, ctx=HEX, none");
+                                "persistent, errno=NAME, only=FUNC[,FUNC...], module=NAME, ctx=HEX, then=N, none");
     parse_bad("nth=3,bogus", "bogus", "unknown item");
     parse_bad("open", "open", "accepted:");
     parse_bad("only=open,nth=2,close", "close", "must follow only= directly");

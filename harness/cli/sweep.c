@@ -1,0 +1,1351 @@
+/* sweep.c — `faultstack sweep`: fail every fault point in turn.
+ *
+ * A baseline run (no injection) lists the fault points. The strategy turns
+ * them into sweep keys, one run each:
+ *   nth    every dynamic call:               nth=17
+ *   site   the first call of each call site: site=open@prog+0x1a2b
+ *   stack  the first call of each (site, calling context):
+ *                                             site=malloc@prog+0x40,ctx=0x9f3c...
+ * A run whose fault reaches fault points the baseline never reached (error
+ * paths) gets one more run per such site, failing both: '<key>,then=N' (N-th
+ * point after the first fault). --depth 2 does that for every site on the
+ * error path, not only new ones.
+ *
+ * Mode fork (default): the target runs once as the "trunk"; the preload forks
+ * a child at each selected point (harness/preload/forkmode.c) and the child
+ * fails it, so the program's prefix is never re-run. This process is the
+ * children's subreaper: it reaps them, kills them on timeout and records each
+ * as a run of mode 'fork'. Findings caused by a fork-mode fault are recorded
+ * only by an exec-mode replay of the same fault (run.confirms). When the
+ * trunk stops forking (threads, its own children, pipes or sockets), the
+ * remaining points are swept in exec mode.
+ * Mode exec: one fresh process per key; -j N of them at once.
+ *
+ * Every run is its own transaction; the sweep row (schema: sweep) keeps the
+ * options and progress, and --resume picks an interrupted sweep up from the
+ * keys its runs already recorded. --shard I/N takes the keys whose baseline
+ * ordinal % N == I-1, so N machines split one sweep (faultstack merge joins
+ * their databases). */
+#define _GNU_SOURCE
+#include "cli.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <poll.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "db.h"
+#include "ingest.h"
+#include "plan.h"
+#include "symbolize.h"
+
+enum { FS_S_NTH, FS_S_SITE, FS_S_STACK };
+static const char *const fs_strategy_names[] = { "nth", "site", "stack" };
+enum { FS_ON_LEAK = 1, FS_ON_ANOMALY = 2, FS_ON_CRASH = 4, FS_ON_TIMEOUT = 8, FS_ON_SWALLOWED = 16 };
+
+struct fs_job {
+    char *key;                 /* sweep key */
+    int64_t ord;               /* baseline ordinal of the key's point (sharding, fork skip) */
+    int64_t confirms;          /* exec replay of this fork-mode run, else 0 */
+    int errpath;               /* a then= key: no further discovery from it */
+};
+
+struct fs_strset {             /* open-addressed set of strings */
+    char **slot;
+    size_t cap, n;
+};
+
+struct fs_sweep {
+    /* options */
+    const char *db_path;
+    int strategy, fork_mode, jobs, depth, persistent, resume, shard_i, shard_n;
+    int64_t timeout_ms, max_runs;
+    unsigned fail_on;
+    struct fs_plan filters;
+    char filter_text[1024];
+    char prog[PATH_MAX], preload[PATH_MAX];
+    char **argv;
+    /* state */
+    sqlite3 *db;
+    struct fs_symbolizer *sym;
+    int64_t session_id, baseline_run;
+    pthread_mutex_t mu;
+    struct fs_job *q;
+    size_t nq, capq, next;
+    struct fs_strset keys;     /* keys planned or done */
+    struct fs_strset base_sites; /* func|module|offset of the baseline's points */
+    struct fs_strset errpath_sites;
+    int64_t planned, done, confirmations, unconfirmed, fork_runs, exec_runs;
+    int limited;
+    int tool_error;
+    int64_t t0, last_progress;
+    int tty;
+    char fork_stop_why[128];
+    int64_t fork_stop_ord;
+};
+
+static volatile sig_atomic_t fs_sweep_interrupted;
+
+static void fs_sweep_on_int(int sig)
+{
+    fs_sweep_interrupted = 1;
+    signal(sig, SIG_DFL);                    /* a second ^C stops at once */
+}
+
+/* ---------------- small helpers ---------------- */
+
+static uint64_t fs_hash_str(const char *s)
+{
+    uint64_t h = 0xcbf29ce484222325ull;
+    for (; *s; s++)
+        h = (h ^ (unsigned char)*s) * 0x100000001b3ull;
+    return h;
+}
+
+/* Add s; returns 1 when it was new, 0 when present, -1 out of memory. */
+static int fs_strset_add(struct fs_strset *S, const char *s)
+{
+    if ((S->n + 1) * 2 > S->cap) {
+        size_t nc = S->cap ? S->cap * 2 : 1024;
+        char **ns = calloc(nc, sizeof *ns);
+        if (!ns)
+            return -1;
+        for (size_t i = 0; i < S->cap; i++)
+            if (S->slot[i]) {
+                size_t j = fs_hash_str(S->slot[i]) & (nc - 1);
+                while (ns[j]) j = (j + 1) & (nc - 1);
+                ns[j] = S->slot[i];
+            }
+        free(S->slot);
+        S->slot = ns;
+        S->cap = nc;
+    }
+    size_t j = fs_hash_str(s) & (S->cap - 1);
+    while (S->slot[j]) {
+        if (!strcmp(S->slot[j], s))
+            return 0;
+        j = (j + 1) & (S->cap - 1);
+    }
+    S->slot[j] = strdup(s);
+    if (!S->slot[j])
+        return -1;
+    S->n++;
+    return 1;
+}
+
+static int fs_strset_has(const struct fs_strset *S, const char *s)
+{
+    if (!S->cap)
+        return 0;
+    size_t j = fs_hash_str(s) & (S->cap - 1);
+    while (S->slot[j]) {
+        if (!strcmp(S->slot[j], s))
+            return 1;
+        j = (j + 1) & (S->cap - 1);
+    }
+    return 0;
+}
+
+static void fs_strset_free(struct fs_strset *S)
+{
+    for (size_t i = 0; i < S->cap; i++)
+        free(S->slot[i]);
+    free(S->slot);
+    memset(S, 0, sizeof *S);
+}
+
+/* The plan a key runs with: the key plus the sweep's filters and flags.
+ * Returns 0, or -1 when the key does not parse (message in err). */
+static int fs_key_plan(const struct fs_sweep *W, const char *key, struct fs_plan *p, char *text, size_t tl,
+                       char *err, size_t errlen)
+{
+    if (fs_plan_parse(key, p, err, errlen) != 0)
+        return -1;
+    p->persistent = W->persistent;
+    p->err = W->filters.err;
+    p->n_only = W->filters.n_only;
+    memcpy(p->only, W->filters.only, sizeof p->only);
+    memcpy(p->module_filter, W->filters.module_filter, sizeof p->module_filter);
+    if (text)
+        fs_plan_format(p, text, tl);
+    return 0;
+}
+
+/* Queue a key unless planned already, outside the shard, or over --max-runs.
+ * Caller holds W->mu (or runs single-threaded). */
+static void fs_plan_key(struct fs_sweep *W, const char *key, int64_t ord, int64_t confirms, int errpath)
+{
+    if (!confirms) {
+        if (W->max_runs > 0 && W->planned >= W->max_runs) {
+            if (!fs_strset_has(&W->keys, key))
+                W->limited = 1;
+            return;
+        }
+        if (fs_strset_add(&W->keys, key) != 1)
+            return;
+        W->planned++;
+    }
+    if (W->nq == W->capq) {
+        size_t nc = W->capq ? W->capq * 2 : 256;
+        struct fs_job *nq = realloc(W->q, nc * sizeof *nq);
+        if (!nq)
+            return;
+        W->q = nq;
+        W->capq = nc;
+    }
+    struct fs_job *j = &W->q[W->nq++];
+    j->key = strdup(key);
+    j->ord = ord;
+    j->confirms = confirms;
+    j->errpath = errpath;
+}
+
+static int fs_in_shard(const struct fs_sweep *W, int64_t ord)
+{
+    return W->shard_n <= 1 || ord % W->shard_n == W->shard_i - 1;
+}
+
+/* The key of a baseline point under the strategy. */
+static void fs_point_key(const struct fs_sweep *W, int64_t ord, const char *func, const char *module,
+                         int64_t off, int64_t ctx, char *out, size_t cap)
+{
+    if (W->strategy == FS_S_NTH || !module)
+        snprintf(out, cap, "nth=%lld", (long long)ord);
+    else if (W->strategy == FS_S_STACK && ctx)
+        snprintf(out, cap, "site=%s@%s+0x%llx,ctx=0x%llx", func, module, (unsigned long long)off,
+                 (unsigned long long)ctx);
+    else
+        snprintf(out, cap, "site=%s@%s+0x%llx", func, module, (unsigned long long)off);
+}
+
+/* ---------------- progress ---------------- */
+
+static int64_t fs_session_findings(struct fs_sweep *W, const char *category)
+{
+    sqlite3_stmt *st = NULL;
+    int64_t n = 0;
+    const char *sql = category
+        ? "SELECT count(DISTINCT f.id) FROM finding f JOIN finding_run fr ON fr.finding_id = f.id "
+          "JOIN run r ON r.id = fr.run_id WHERE r.session_id = ?1 AND f.category = ?2"
+        : "SELECT count(DISTINCT fr.finding_id) FROM finding_run fr JOIN run r ON r.id = fr.run_id "
+          "WHERE r.session_id = ?1";
+    if (sqlite3_prepare_v2(W->db, sql, -1, &st, NULL) == SQLITE_OK) {
+        sqlite3_bind_int64(st, 1, W->session_id);
+        if (category)
+            sqlite3_bind_text(st, 2, category, -1, SQLITE_STATIC);
+        if (sqlite3_step(st) == SQLITE_ROW)
+            n = sqlite3_column_int64(st, 0);
+    }
+    sqlite3_finalize(st);
+    return n;
+}
+
+/* Caller holds W->mu. force: print now (phase changes, the end). */
+static void fs_progress(struct fs_sweep *W, int force)
+{
+    int64_t now = fs_now_ms();
+    if (!force && now - W->last_progress < (W->tty ? 250 : 10000))
+        return;
+    W->last_progress = now;
+    double secs = (double)(now - W->t0) / 1000.0;
+    double rate = secs > 0 ? (double)W->done / secs : 0;
+    int64_t left = W->planned - W->done;
+    int64_t findings = fs_session_findings(W, NULL);
+    char eta[32] = "?";
+    if (rate > 0 && left >= 0) {
+        long e = (long)((double)left / rate + 0.5);
+        snprintf(eta, sizeof eta, "%ld:%02ld", e / 60, e % 60);
+    }
+    if (W->tty)
+        fprintf(stderr, "\r\033[Kfaultstack sweep: %lld/%lld points, %lld finding%s, %.1f runs/s, ETA %s",
+                (long long)W->done, (long long)W->planned, (long long)findings, findings == 1 ? "" : "s",
+                rate, eta);
+    else
+        fprintf(stderr, "faultstack sweep: %lld/%lld points, %lld finding%s, %.1f runs/s, ETA %s\n",
+                (long long)W->done, (long long)W->planned, (long long)findings, findings == 1 ? "" : "s",
+                rate, eta);
+    fflush(stderr);
+}
+
+static void fs_progress_end(struct fs_sweep *W)
+{
+    fs_progress(W, 1);
+    if (W->tty)
+        fputc('\n', stderr);
+}
+
+static void fs_sweep_row_update(struct fs_sweep *W, const char *status)
+{
+    sqlite3_stmt *st = NULL;
+    if (sqlite3_prepare_v2(W->db, "UPDATE sweep SET planned = ?2, done = ?3, baseline_run = ?4,"
+                                  " status = coalesce(?5, status),"
+                                  " finished_at = CASE WHEN ?5 IS NULL OR ?5 = 'running' THEN finished_at"
+                                  " ELSE strftime('%Y-%m-%dT%H:%M:%SZ','now') END"
+                                  " WHERE session_id = ?1", -1, &st, NULL) == SQLITE_OK) {
+        sqlite3_bind_int64(st, 1, W->session_id);
+        sqlite3_bind_int64(st, 2, W->planned);
+        sqlite3_bind_int64(st, 3, W->done);
+        if (W->baseline_run) sqlite3_bind_int64(st, 4, W->baseline_run); else sqlite3_bind_null(st, 4);
+        if (status) sqlite3_bind_text(st, 5, status, -1, SQLITE_STATIC); else sqlite3_bind_null(st, 5);
+        sqlite3_step(st);
+    }
+    sqlite3_finalize(st);
+}
+
+/* ---------------- keys from the baseline ---------------- */
+
+static void fs_site_id(char *out, size_t cap, const char *func, const char *module, int64_t off)
+{
+    snprintf(out, cap, "%s|%s|%llx", func, module ? module : "", (unsigned long long)off);
+}
+
+/* The baseline's sites (for error-path discovery) and its keys. from_ord: only
+ * points at or after this ordinal (fork mode's exec fallback), skip: keys done. */
+static int fs_keys_from_baseline(struct fs_sweep *W, int64_t from_ord, const struct fs_strset *forked)
+{
+    sqlite3_stmt *st = NULL;
+    const char *sql =
+        "SELECT func, module, offset, ctx, min(ordinal) FROM point WHERE run_id = ?1 "
+        "GROUP BY func, module, offset, CASE WHEN ?2 THEN ordinal ELSE 0 END, CASE WHEN ?3 THEN ctx END "
+        "ORDER BY 5";
+    if (sqlite3_prepare_v2(W->db, sql, -1, &st, NULL) != SQLITE_OK) {
+        fprintf(stderr, "faultstack sweep: cannot read the baseline's fault points: %s\n", sqlite3_errmsg(W->db));
+        return -1;
+    }
+    sqlite3_bind_int64(st, 1, W->baseline_run);
+    sqlite3_bind_int(st, 2, W->strategy == FS_S_NTH);
+    sqlite3_bind_int(st, 3, W->strategy == FS_S_STACK);
+    int64_t listed = 0;
+    while (sqlite3_step(st) == SQLITE_ROW) {
+        const char *func = (const char *)sqlite3_column_text(st, 0);
+        const char *module = (const char *)sqlite3_column_text(st, 1);
+        int64_t off = sqlite3_column_int64(st, 2), ctx = sqlite3_column_int64(st, 3);
+        int64_t ord = sqlite3_column_int64(st, 4);
+        char id[512], key[1024];
+        fs_site_id(id, sizeof id, func, module, off);
+        fs_strset_add(&W->base_sites, id);
+        listed++;
+        if (ord < from_ord || !fs_in_shard(W, ord))
+            continue;
+        fs_point_key(W, ord, func, module, off, ctx, key, sizeof key);
+        if (forked && fs_strset_has(forked, key))
+            continue;
+        fs_plan_key(W, key, ord, 0, 0);
+    }
+    sqlite3_finalize(st);
+    /* nth: ordinals beyond the recorded points (FAULTSTACK_MAX_POINTS) */
+    if (W->strategy == FS_S_NTH) {
+        int64_t total = 0;
+        if (sqlite3_prepare_v2(W->db, "SELECT points_total FROM run WHERE id = ?1", -1, &st, NULL) == SQLITE_OK) {
+            sqlite3_bind_int64(st, 1, W->baseline_run);
+            if (sqlite3_step(st) == SQLITE_ROW)
+                total = sqlite3_column_int64(st, 0);
+        }
+        sqlite3_finalize(st);
+        for (int64_t o = listed + 1; o <= total; o++) {
+            char key[64];
+            snprintf(key, sizeof key, "nth=%lld", (long long)o);
+            if (o >= from_ord && fs_in_shard(W, o) && !(forked && fs_strset_has(forked, key)))
+                fs_plan_key(W, key, o, 0, 0);
+        }
+    }
+    return 0;
+}
+
+/* Error paths of run_id (fault key 'key', first fault at inj): queue
+ * '<key>,then=N' for sites the baseline never reached (and, with --depth 2,
+ * for every site after the fault). Caller holds W->mu. */
+static void fs_discover(struct fs_sweep *W, const char *key, int64_t run_id, int64_t inj)
+{
+    sqlite3_stmt *st = NULL;
+    const char *sql =
+        "SELECT func, module, offset, min(ordinal) FROM point WHERE run_id = ?1 AND ordinal > ?2 "
+        "AND injected = 0 GROUP BY func, module, offset, CASE WHEN ?3 THEN ordinal ELSE 0 END ORDER BY 4";
+    if (sqlite3_prepare_v2(W->db, sql, -1, &st, NULL) != SQLITE_OK)
+        return;
+    sqlite3_bind_int64(st, 1, run_id);
+    sqlite3_bind_int64(st, 2, inj);
+    sqlite3_bind_int(st, 3, W->strategy == FS_S_NTH && W->depth >= 2);
+    while (sqlite3_step(st) == SQLITE_ROW) {
+        const char *func = (const char *)sqlite3_column_text(st, 0);
+        const char *module = (const char *)sqlite3_column_text(st, 1);
+        int64_t off = sqlite3_column_int64(st, 2), ord = sqlite3_column_int64(st, 3);
+        char id[512], k2[1200];
+        fs_site_id(id, sizeof id, func, module, off);
+        int fresh = !fs_strset_has(&W->base_sites, id);
+        if (fresh) {
+            if (W->depth < 2 && fs_strset_add(&W->errpath_sites, id) != 1)
+                continue;                    /* swept already from another fault */
+        } else if (W->depth < 2) {
+            continue;
+        }
+        snprintf(k2, sizeof k2, "%s,then=%lld", key, (long long)(ord - inj));
+        fs_plan_key(W, k2, 0, 0, 1);
+    }
+    sqlite3_finalize(st);
+}
+
+/* ---------------- one exec-mode run ---------------- */
+
+struct fs_done {
+    struct fs_run_result res;
+    int ok;
+};
+
+/* Run one job in exec mode and record it. Called without W->mu; takes it to
+ * write the database. */
+static void fs_exec_job(struct fs_sweep *W, const struct fs_job *j)
+{
+    char text[2048], err[2048], dir[PATH_MAX];
+    struct fs_plan plan;
+    if (fs_key_plan(W, j->key, &plan, text, sizeof text, err, sizeof err) != 0) {
+        fprintf(stderr, "\nfaultstack sweep: internal error: key '%s': %s\n", j->key, err);
+        return;
+    }
+    if (fs_mk_run_dir(dir, err, sizeof err) != 0) {
+        fprintf(stderr, "\nfaultstack sweep: %s\n", err);
+        pthread_mutex_lock(&W->mu);
+        W->tool_error = 1;
+        pthread_mutex_unlock(&W->mu);
+        return;
+    }
+    struct fs_spawn sp = { W->prog, W->argv, W->preload, dir, text, W->timeout_ms, NULL, 1, NULL, 0 };
+    struct fs_outcome oc;
+    if (fs_spawn_and_wait(&sp, &oc, err, sizeof err) != 0) {
+        fprintf(stderr, "\nfaultstack sweep: %s\n", err);
+        fs_rm_rf(dir);
+        pthread_mutex_lock(&W->mu);
+        W->tool_error = 1;
+        pthread_mutex_unlock(&W->mu);
+        return;
+    }
+    struct fs_run_info info;
+    memset(&info, 0, sizeof info);
+    info.session_id = W->session_id;
+    info.run_dir = dir;
+    info.db_path = W->db_path;
+    info.argv = W->argv;
+    info.plan = &plan;
+    info.fault_spec = text;
+    info.mode = "exec";
+    info.sweep_key = j->key;
+    info.confirms = j->confirms;
+    info.exit_code = oc.exit_code;
+    info.signal = oc.signal;
+    info.timed_out = oc.timed_out;
+    info.stderr_bytes = oc.stderr_bytes;
+    info.duration_ms = oc.duration_ms;
+    pthread_mutex_lock(&W->mu);
+    info.sym = W->sym;
+    struct fs_run_result res;
+    if (fs_ingest_run(W->db, &info, &res, err, sizeof err) != 0) {
+        fprintf(stderr, "\nfaultstack sweep: could not record the run of %s: %s; its records are kept in %s\n",
+                j->key, err, dir);
+        W->tool_error = 1;
+        pthread_mutex_unlock(&W->mu);
+        return;
+    }
+    fs_rm_rf(dir);
+    W->exec_runs++;
+    if (j->confirms) {
+        W->confirmations++;
+        if (!res.fault_findings)
+            W->unconfirmed++;
+    } else {
+        W->done++;
+    }
+    if (res.inj_ordinal && !j->errpath && !j->confirms)
+        fs_discover(W, j->key, res.run_id, res.inj_ordinal);
+    fs_sweep_row_update(W, NULL);
+    fs_progress(W, 0);
+    /* acquire stacks for leaks this run was the first to show */
+    int64_t first_leaks = 0;
+    sqlite3_stmt *st = NULL;
+    if (res.leaks && !getenv("FAULTSTACK_NO_CONFIRM") &&
+        sqlite3_prepare_v2(W->db, "SELECT count(*) FROM finding WHERE first_run = ?1 AND category = 'leak'",
+                           -1, &st, NULL) == SQLITE_OK) {
+        sqlite3_bind_int64(st, 1, res.run_id);
+        if (sqlite3_step(st) == SQLITE_ROW)
+            first_leaks = sqlite3_column_int64(st, 0);
+    }
+    sqlite3_finalize(st);
+    if (first_leaks)
+        fs_confirm_stacks(W->db, res.run_id, &sp, 0);
+    pthread_mutex_unlock(&W->mu);
+}
+
+static void *fs_worker(void *arg)
+{
+    struct fs_sweep *W = arg;
+    for (;;) {
+        pthread_mutex_lock(&W->mu);
+        if (fs_sweep_interrupted || W->next >= W->nq) {
+            pthread_mutex_unlock(&W->mu);
+            return NULL;
+        }
+        struct fs_job j = W->q[W->next++];
+        pthread_mutex_unlock(&W->mu);
+        fs_exec_job(W, &j);
+    }
+}
+
+/* Run the queue with W->jobs threads until it is empty (jobs may add jobs). */
+static void fs_exec_phase(struct fs_sweep *W)
+{
+    while (!fs_sweep_interrupted && W->next < W->nq) {
+        int n = W->jobs;
+        size_t pending = W->nq - W->next;
+        if ((size_t)n > pending) n = (int)pending;
+        pthread_t th[64];
+        int started = 0;
+        for (int i = 0; i < n && i < 64; i++)
+            if (pthread_create(&th[started], NULL, fs_worker, W) == 0)
+                started++;
+        if (!started)
+            fs_worker(W);
+        for (int i = 0; i < started; i++)
+            pthread_join(th[i], NULL);
+    }
+}
+
+/* ---------------- the baseline ---------------- */
+
+static int fs_baseline_exec(struct fs_sweep *W)
+{
+    char text[2048], err[2048], dir[PATH_MAX];
+    struct fs_plan plan;
+    fs_key_plan(W, "none", &plan, text, sizeof text, err, sizeof err);
+    plan.persistent = 0;
+    fs_plan_format(&plan, text, sizeof text);
+    if (fs_mk_run_dir(dir, err, sizeof err) != 0) {
+        fprintf(stderr, "faultstack sweep: %s\n", err);
+        return -1;
+    }
+    char *env[] = { W->strategy == FS_S_STACK ? "FAULTSTACK_CTX=1" : NULL, NULL };
+    struct fs_spawn sp = { W->prog, W->argv, W->preload, dir, text, W->timeout_ms, NULL, 1, env, 0 };
+    struct fs_outcome oc;
+    if (fs_spawn_and_wait(&sp, &oc, err, sizeof err) != 0) {
+        fprintf(stderr, "faultstack sweep: %s\n", err);
+        fs_rm_rf(dir);
+        return -1;
+    }
+    struct fs_run_info info;
+    memset(&info, 0, sizeof info);
+    info.session_id = W->session_id;
+    info.run_dir = dir;
+    info.db_path = W->db_path;
+    info.argv = W->argv;
+    info.plan = &plan;
+    info.mode = "exec";
+    info.exit_code = oc.exit_code;
+    info.signal = oc.signal;
+    info.timed_out = oc.timed_out;
+    info.stderr_bytes = oc.stderr_bytes;
+    info.duration_ms = oc.duration_ms;
+    info.sym = W->sym;
+    struct fs_run_result res;
+    if (fs_ingest_run(W->db, &info, &res, err, sizeof err) != 0) {
+        fprintf(stderr, "faultstack sweep: could not record the baseline run: %s; its records are kept in %s\n",
+                err, dir);
+        return -1;
+    }
+    fs_rm_rf(dir);
+    W->baseline_run = res.run_id;
+    if (oc.exit_code == 127 && oc.stderr_bytes && res.points_total == 0)
+        fprintf(stderr, "faultstack sweep: warning: the baseline run exited 127 with no fault point; "
+                        "is the command right?\n");
+    if (res.leaks && !getenv("FAULTSTACK_NO_CONFIRM"))
+        fs_confirm_stacks(W->db, res.run_id, &sp, 0);
+    fprintf(stderr, "faultstack sweep: baseline run %lld: %s %d, %lld fault points, %d finding%s\n",
+            (long long)res.run_id, oc.signal ? "signal" : "exit", oc.signal ? oc.signal : oc.exit_code,
+            (long long)res.points_total, res.findings, res.findings == 1 ? "" : "s");
+    return 0;
+}
+
+/* ---------------- fork mode ---------------- */
+
+struct fs_kid {
+    pid_t pid;
+    int64_t ord;
+    int64_t start_ms;
+    int status, reaped, killed, timed_out;
+};
+
+struct fs_forkrun {
+    struct fs_kid *k;
+    size_t n, cap;
+    struct { pid_t pid; int status; } early[256];   /* reaped before their log line was read */
+    int nearly;
+};
+
+static struct fs_kid *fs_kid_add(struct fs_forkrun *F, pid_t pid, int64_t ord)
+{
+    if (F->n == F->cap) {
+        size_t nc = F->cap ? F->cap * 2 : 256;
+        struct fs_kid *nk = realloc(F->k, nc * sizeof *nk);
+        if (!nk)
+            return NULL;
+        F->k = nk;
+        F->cap = nc;
+    }
+    struct fs_kid *k = &F->k[F->n++];
+    memset(k, 0, sizeof *k);
+    k->pid = pid;
+    k->ord = ord;
+    k->start_ms = fs_now_ms();
+    for (int i = 0; i < F->nearly; i++)
+        if (F->early[i].pid == pid) {
+            k->status = F->early[i].status;
+            k->reaped = 1;
+            F->early[i] = F->early[--F->nearly];
+            break;
+        }
+    return k;
+}
+
+static struct fs_kid *fs_kid_find(struct fs_forkrun *F, pid_t pid)
+{
+    for (size_t i = F->n; i-- > 0;)
+        if (F->k[i].pid == pid && !F->k[i].reaped)
+            return &F->k[i];
+    return NULL;
+}
+
+/* Read the lines the trunk appended to RUN_DIR/forks since *pos. */
+static void fs_read_forks_log(struct fs_sweep *W, struct fs_forkrun *F, const char *dir, off_t *pos)
+{
+    char path[PATH_MAX];
+    snprintf(path, sizeof path, "%s/forks", dir);
+    FILE *f = fopen(path, "re");
+    if (!f)
+        return;
+    if (fseeko(f, *pos, SEEK_SET) != 0) {
+        fclose(f);
+        return;
+    }
+    char line[256];
+    while (fgets(line, sizeof line, f)) {
+        size_t l = strlen(line);
+        if (!l || line[l - 1] != '\n')
+            break;                            /* partial line: read it next time */
+        *pos += (off_t)l;
+        long long ord;
+        int pid, n = 0;
+        if (sscanf(line, "stop %lld %n", &ord, &n) == 1 && n) {
+            line[l - 1] = '\0';
+            W->fork_stop_ord = ord;
+            snprintf(W->fork_stop_why, sizeof W->fork_stop_why, "%s", line + n);
+        } else if (sscanf(line, "%lld %d", &ord, &pid) == 2) {
+            fs_kid_add(F, pid, ord);
+        }
+    }
+    fclose(f);
+}
+
+static long long fs_file_size(const char *path)
+{
+    struct stat sb;
+    return stat(path, &sb) == 0 ? (long long)sb.st_size : 0;
+}
+
+/* The trunk ran: record it as the baseline and each child as a fork run. */
+static int fs_fork_ingest(struct fs_sweep *W, struct fs_forkrun *F, const char *dir,
+                          const struct fs_outcome *toc, struct fs_strset *forked)
+{
+    char err[2048];
+    struct fs_plan none;
+    char text[2048];
+    fs_key_plan(W, "none", &none, text, sizeof text, err, sizeof err);
+    none.persistent = 0;
+    struct fs_run_info info;
+    memset(&info, 0, sizeof info);
+    info.session_id = W->session_id;
+    info.run_dir = dir;
+    info.db_path = W->db_path;
+    info.argv = W->argv;
+    info.plan = &none;
+    info.mode = "fork";
+    info.exit_code = toc->exit_code;
+    info.signal = toc->signal;
+    info.timed_out = toc->timed_out;
+    info.stderr_bytes = toc->stderr_bytes;
+    info.duration_ms = toc->duration_ms;
+    info.sym = W->sym;
+    struct fs_run_result res;
+    if (fs_ingest_run(W->db, &info, &res, err, sizeof err) != 0) {
+        fprintf(stderr, "faultstack sweep: could not record the baseline (trunk) run: %s; records kept in %s\n",
+                err, dir);
+        return -1;
+    }
+    W->baseline_run = res.run_id;
+    fprintf(stderr, "faultstack sweep: baseline run %lld (fork-mode trunk): %s %d, %lld fault points, "
+                    "%zu forked runs%s%s\n", (long long)res.run_id, toc->signal ? "signal" : "exit",
+            toc->signal ? toc->signal : toc->exit_code, (long long)res.points_total, F->n,
+            W->fork_stop_why[0] ? "; fork mode stopped: " : "", W->fork_stop_why);
+    fs_keys_from_baseline(W, INT64_MAX, NULL);   /* the baseline's sites only, for discovery */
+    sqlite3_stmt *st = NULL;
+    if (sqlite3_prepare_v2(W->db, "SELECT func, module, offset, site_occurrence, ctx FROM point "
+                                  "WHERE run_id = ?1 AND ordinal = ?2 LIMIT 1", -1, &st, NULL) != SQLITE_OK)
+        return -1;
+    for (size_t i = 0; i < F->n; i++) {
+        struct fs_kid *k = &F->k[i];
+        char kdir[PATH_MAX + 32], key[1024], ktext[2048];
+        snprintf(kdir, sizeof kdir, "%s/f%lld", dir, (long long)k->ord);
+        snprintf(key, sizeof key, "nth=%lld", (long long)k->ord);
+        sqlite3_bind_int64(st, 1, W->baseline_run);
+        sqlite3_bind_int64(st, 2, k->ord);
+        if (sqlite3_step(st) == SQLITE_ROW && sqlite3_column_text(st, 1))
+            fs_point_key(W, k->ord, (const char *)sqlite3_column_text(st, 0),
+                         (const char *)sqlite3_column_text(st, 1), sqlite3_column_int64(st, 2),
+                         sqlite3_column_int64(st, 4), key, sizeof key);
+        sqlite3_reset(st);
+        struct fs_plan kp;
+        if (fs_key_plan(W, key, &kp, ktext, sizeof ktext, err, sizeof err) != 0)
+            continue;
+        fs_strset_add(forked, key);
+        if (fs_strset_add(&W->keys, key) == 1)
+            W->planned++;
+        memset(&info, 0, sizeof info);
+        info.session_id = W->session_id;
+        info.run_dir = kdir;
+        info.db_path = W->db_path;
+        info.argv = W->argv;
+        info.plan = &kp;
+        info.fault_spec = ktext;
+        info.mode = "fork";
+        info.sweep_key = key;
+        info.defer_findings = 1;
+        info.sym = W->sym;
+        if (WIFEXITED(k->status)) {
+            info.exit_code = WEXITSTATUS(k->status);
+        } else if (WIFSIGNALED(k->status)) {
+            info.exit_code = -1;
+            info.signal = WTERMSIG(k->status);
+        }
+        info.timed_out = k->timed_out;
+        char ep[PATH_MAX + 64];
+        snprintf(ep, sizeof ep, "%s/stderr", kdir);
+        info.stderr_bytes = (int)fs_file_size(ep);
+        struct fs_run_result kr;
+        if (fs_ingest_run(W->db, &info, &kr, err, sizeof err) != 0) {
+            fprintf(stderr, "faultstack sweep: could not record the forked run of %s: %s\n", key, err);
+            W->tool_error = 1;
+            continue;
+        }
+        W->fork_runs++;
+        W->done++;
+        if (kr.fault_findings)
+            fs_plan_key(W, key, k->ord, kr.run_id, 0);          /* confirm by an exec replay */
+        if (kr.inj_ordinal)
+            fs_discover(W, key, kr.run_id, kr.inj_ordinal);
+    }
+    sqlite3_finalize(st);
+    fs_sweep_row_update(W, NULL);
+    if (res.leaks && !getenv("FAULTSTACK_NO_CONFIRM")) {
+        struct fs_spawn sp = { W->prog, W->argv, W->preload, dir, text, W->timeout_ms, NULL, 1, NULL, 0 };
+        fs_confirm_stacks(W->db, res.run_id, &sp, 0);
+    }
+    return 0;
+}
+
+/* Run the trunk with the preload forking at each selected point. Returns 0,
+ * or -1 on a tool error. */
+static int fs_fork_phase(struct fs_sweep *W, const struct fs_strset *done_keys, const char *skip_ords)
+{
+    char dir[PATH_MAX], err[2048], text[2048];
+    struct fs_plan plan;
+    fs_key_plan(W, "none", &plan, text, sizeof text, err, sizeof err);
+    if (fs_mk_run_dir(dir, err, sizeof err) != 0) {
+        fprintf(stderr, "faultstack sweep: %s\n", err);
+        return -1;
+    }
+    if (prctl(PR_SET_CHILD_SUBREAPER, 1) != 0) {
+        fprintf(stderr, "faultstack sweep: cannot become the children's subreaper (%s); using exec mode\n",
+                strerror(errno));
+        fs_rm_rf(dir);
+        W->fork_mode = 0;
+        return 0;
+    }
+    char e_fork[64], e_jobs[64], e_shard[64], e_max[64], e_skip[PATH_MAX + 32];
+    char *env[8];
+    int ne = 0;
+    snprintf(e_fork, sizeof e_fork, "FAULTSTACK_FORK=%s", fs_strategy_names[W->strategy]);
+    env[ne++] = e_fork;
+    snprintf(e_jobs, sizeof e_jobs, "FAULTSTACK_FORK_JOBS=%d", W->jobs);
+    env[ne++] = e_jobs;
+    if (W->shard_n > 1) {
+        snprintf(e_shard, sizeof e_shard, "FAULTSTACK_FORK_SHARD=%d/%d", W->shard_i, W->shard_n);
+        env[ne++] = e_shard;
+    }
+    if (W->max_runs > 0) {
+        snprintf(e_max, sizeof e_max, "FAULTSTACK_FORK_MAX=%lld", (long long)(W->max_runs - W->planned));
+        env[ne++] = e_max;
+    }
+    if (skip_ords) {
+        snprintf(e_skip, sizeof e_skip, "FAULTSTACK_FORK_SKIP=%s", skip_ords);
+        env[ne++] = e_skip;
+    }
+    env[ne] = NULL;
+    (void)done_keys;
+    struct fs_spawn sp = { W->prog, W->argv, W->preload, dir, text, 0, NULL, 1, env, 1 };
+    int errfd;
+    struct fs_outcome toc;
+    memset(&toc, 0, sizeof toc);
+    int64_t t0 = fs_now_ms();
+    pid_t trunk = fs_spawn_start(&sp, &errfd, err, sizeof err);
+    if (trunk < 0) {
+        fprintf(stderr, "faultstack sweep: %s\n", err);
+        fs_rm_rf(dir);
+        return -1;
+    }
+    struct fs_forkrun F;
+    memset(&F, 0, sizeof F);
+    off_t logpos = 0;
+    int64_t base_planned = W->planned, base_done = W->done;
+    int trunk_done = 0, trunk_status = 0, eof = 0, trunk_killed = 0;
+    int64_t last_move = t0, trunk_kill_at = 0;
+    size_t seen_kids = 0, reaped_kids = 0;
+    while (!trunk_done || reaped_kids < F.n || !eof) {
+        if (!eof) {
+            struct pollfd pf = { errfd, POLLIN, 0 };
+            poll(&pf, 1, 5);
+            if (fs_spawn_drain(&sp, errfd, &toc) == 0)
+                eof = 1;
+        } else {
+            usleep(2000);
+        }
+        fs_read_forks_log(W, &F, dir, &logpos);
+        int status;
+        pid_t w;
+        while ((w = waitpid(-1, &status, WNOHANG)) > 0) {
+            if (w == trunk) {
+                trunk_done = 1;
+                trunk_status = status;
+                continue;
+            }
+            struct fs_kid *k = fs_kid_find(&F, w);
+            if (k) {
+                k->status = status;
+                k->reaped = 1;
+            } else if (F.nearly < 256) {
+                F.early[F.nearly].pid = w;           /* a child whose log line is not read yet, */
+                F.early[F.nearly++].status = status; /* or a grandchild orphaned to us */
+            }
+        }
+        int64_t now = fs_now_ms();
+        reaped_kids = 0;
+        for (size_t i = 0; i < F.n; i++) {
+            struct fs_kid *k = &F.k[i];
+            if (k->reaped) { reaped_kids++; continue; }
+            if (W->timeout_ms > 0 && now - k->start_ms > W->timeout_ms + (k->killed ? 2000 : 0) && k->killed < 2) {
+                k->timed_out = 1;
+                kill(-k->pid, k->killed ? SIGKILL : SIGTERM);
+                kill(k->pid, k->killed ? SIGKILL : SIGTERM);
+                k->killed++;
+            }
+        }
+        if (F.n != seen_kids || reaped_kids) {
+            if (F.n != seen_kids)
+                last_move = now;
+            seen_kids = F.n;
+        }
+        if (trunk_done && !eof && reaped_kids >= F.n)
+            eof = 1;                         /* something the trunk started holds stderr: stop */
+        if (!trunk_done && W->timeout_ms > 0 && reaped_kids >= F.n && now - last_move > W->timeout_ms) {
+            if (!trunk_kill_at || now > trunk_kill_at) {
+                toc.timed_out = 1;
+                kill(-trunk, trunk_killed ? SIGKILL : SIGTERM);
+                trunk_killed++;
+                trunk_kill_at = now + 2000;
+            }
+        }
+        pthread_mutex_lock(&W->mu);
+        W->planned = base_planned + (int64_t)F.n;
+        W->done = base_done + (int64_t)reaped_kids;
+        fs_progress(W, 0);
+        pthread_mutex_unlock(&W->mu);
+        if (fs_sweep_interrupted) {
+            kill(-trunk, SIGKILL);
+            for (size_t i = 0; i < F.n; i++)
+                if (!F.k[i].reaped) { kill(-F.k[i].pid, SIGKILL); kill(F.k[i].pid, SIGKILL); }
+        }
+    }
+    close(errfd);
+    fs_read_forks_log(W, &F, dir, &logpos);
+    toc.duration_ms = fs_now_ms() - t0;
+    if (WIFEXITED(trunk_status)) {
+        toc.exit_code = WEXITSTATUS(trunk_status);
+    } else if (WIFSIGNALED(trunk_status)) {
+        toc.exit_code = -1;
+        toc.signal = WTERMSIG(trunk_status);
+    }
+    W->planned = base_planned;
+    W->done = base_done;
+    struct fs_strset forked = { 0 };
+    int rc = 0;
+    if (fs_sweep_interrupted) {
+        fprintf(stderr, "\nfaultstack sweep: interrupted; the fork-mode runs in flight are not recorded\n");
+        rc = -1;
+    } else {
+        pthread_mutex_lock(&W->mu);
+        rc = fs_fork_ingest(W, &F, dir, &toc, &forked);
+        /* what was not forked (fork mode stopped, --max-runs) in exec mode; and
+         * the baseline's sites for error-path discovery */
+        if (rc == 0)
+            fs_keys_from_baseline(W, 0, &forked);
+        pthread_mutex_unlock(&W->mu);
+    }
+    fs_strset_free(&forked);
+    if (rc == 0)
+        fs_rm_rf(dir);
+    free(F.k);
+    return rc;
+}
+
+/* ---------------- options, session, resume ---------------- */
+
+static void fs_sweep_usage(FILE *f)
+{
+    fprintf(f,
+        "usage: faultstack sweep [OPTIONS] -- PROGRAM [ARGS...]\n"
+        "  Run PROGRAM once without injection to list its fault points, then once per\n"
+        "  point with that point failing; record every run, leak, anomaly and crash.\n"
+        "  --db FILE           report database (default ./faultstack.db)\n"
+        "  --strategy S        nth: every dynamic call; site: the first call of each call\n"
+        "                      site (default; far fewer runs); stack: the first call of each\n"
+        "                      (call site, calling context)\n"
+        "  --mode M            fork (default): fork at each point, the prefix never re-runs;\n"
+        "                      falls back to exec when the program has threads, children,\n"
+        "                      pipes or sockets; exec: a fresh process per point\n"
+        "  -j N, --jobs N      runs at once (default: number of CPUs)\n"
+        "  --timeout S         per run; the target's process group is killed (default 60)\n"
+        "  --max-runs N        stop after N fault runs (status 'limited')\n"
+        "  --shard I/N         only this machine's share (baseline ordinal %% N == I-1);\n"
+        "                      join the databases with faultstack merge\n"
+        "  --resume            go on with the last unfinished sweep of this command in --db\n"
+        "  --depth 2           also fail each point on the error path of each fault\n"
+        "  --persistent        keep failing the same function after the first fault (OOM-like)\n"
+        "  --fail FILTERS      only=FUNC,..., module=NAME, errno=NAME for every run\n"
+        "  --fail-on LIST      which findings make the exit status 1: any of leak, anomaly,\n"
+        "                      crash, timeout, swallowed (default leak,anomaly,crash,timeout)\n"
+        "  Points reached only on error paths are discovered and failed too ('<key>,then=N').\n"
+        "exit status: 0 nothing found, 1 findings, 2 usage or tool error\n");
+}
+
+static int fs_parse_fail_on(const char *s, unsigned *out)
+{
+    unsigned m = 0;
+    char buf[256];
+    snprintf(buf, sizeof buf, "%s", s);
+    char *save = NULL;
+    for (char *t = strtok_r(buf, ",", &save); t; t = strtok_r(NULL, ",", &save)) {
+        if (!strcmp(t, "leak")) m |= FS_ON_LEAK;
+        else if (!strcmp(t, "anomaly")) m |= FS_ON_ANOMALY;
+        else if (!strcmp(t, "crash")) m |= FS_ON_CRASH;
+        else if (!strcmp(t, "timeout")) m |= FS_ON_TIMEOUT;
+        else if (!strcmp(t, "swallowed")) m |= FS_ON_SWALLOWED;
+        else if (!strcmp(t, "none")) m |= 0;
+        else return -1;
+    }
+    *out = m;
+    return 0;
+}
+
+static int fs_sweep_options(struct fs_sweep *W, int argc, char **argv, int *argi)
+{
+    double timeout_s = 60;
+    const char *fail = NULL;
+    int i = 1;
+    for (; i < argc; i++) {
+        const char *a = argv[i];
+        if (!strcmp(a, "--")) { i++; break; }
+        if (!strcmp(a, "-h") || !strcmp(a, "--help")) { fs_sweep_usage(stdout); exit(0); }
+        if (a[0] != '-') break;
+        const char *eq = strchr(a, '=');
+        char name[64];
+        const char *val = NULL;
+        if (!strncmp(a, "--", 2) && eq) {
+            snprintf(name, sizeof name, "%.*s", (int)(eq - a), a);
+            val = eq + 1;
+        } else {
+            snprintf(name, sizeof name, "%s", a);
+        }
+        int flag = !strcmp(name, "--resume") || !strcmp(name, "--persistent");
+        if (!flag && !val) {
+            if (!strncmp(a, "-j", 2) && a[2]) { val = a + 2; snprintf(name, sizeof name, "-j"); }
+            else if (i + 1 < argc) val = argv[++i];
+            else {
+                fprintf(stderr, "faultstack sweep: %s needs a value\n", a);
+                return -1;
+            }
+        }
+        char *end = NULL;
+        if (!strcmp(name, "--db")) W->db_path = val;
+        else if (!strcmp(name, "--strategy")) {
+            if (!strcmp(val, "nth")) W->strategy = FS_S_NTH;
+            else if (!strcmp(val, "site")) W->strategy = FS_S_SITE;
+            else if (!strcmp(val, "stack")) W->strategy = FS_S_STACK;
+            else { fprintf(stderr, "faultstack sweep: unknown --strategy '%s' (use nth, site or stack)\n", val); return -1; }
+        } else if (!strcmp(name, "--mode")) {
+            if (!strcmp(val, "fork")) W->fork_mode = 1;
+            else if (!strcmp(val, "exec")) W->fork_mode = 0;
+            else { fprintf(stderr, "faultstack sweep: unknown --mode '%s' (use fork or exec)\n", val); return -1; }
+        } else if (!strcmp(name, "-j") || !strcmp(name, "--jobs")) {
+            long n = strtol(val, &end, 10);
+            if (*end || n < 1 || n > 64) { fprintf(stderr, "faultstack sweep: bad -j '%s': give 1..64\n", val); return -1; }
+            W->jobs = (int)n;
+        } else if (!strcmp(name, "--timeout")) {
+            timeout_s = strtod(val, &end);
+            if (*end || timeout_s <= 0) { fprintf(stderr, "faultstack sweep: bad --timeout '%s': give seconds > 0, e.g. --timeout 30\n", val); return -1; }
+        } else if (!strcmp(name, "--max-runs")) {
+            long long n = strtoll(val, &end, 10);
+            if (*end || n < 1) { fprintf(stderr, "faultstack sweep: bad --max-runs '%s': give a number >= 1\n", val); return -1; }
+            W->max_runs = n;
+        } else if (!strcmp(name, "--shard")) {
+            int a1 = 0, b1 = 0, n = 0;
+            if (sscanf(val, "%d/%d%n", &a1, &b1, &n) != 2 || val[n] || b1 < 1 || a1 < 1 || a1 > b1) {
+                fprintf(stderr, "faultstack sweep: bad --shard '%s': give I/N with 1 <= I <= N, e.g. --shard 2/4\n", val);
+                return -1;
+            }
+            W->shard_i = a1;
+            W->shard_n = b1;
+        } else if (!strcmp(name, "--depth")) {
+            if (strcmp(val, "1") && strcmp(val, "2")) { fprintf(stderr, "faultstack sweep: bad --depth '%s': give 1 or 2\n", val); return -1; }
+            W->depth = atoi(val);
+        } else if (!strcmp(name, "--fail")) fail = val;
+        else if (!strcmp(name, "--fail-on")) {
+            if (fs_parse_fail_on(val, &W->fail_on) != 0) {
+                fprintf(stderr, "faultstack sweep: bad --fail-on '%s': give a list of leak, anomaly, crash, "
+                                "timeout, swallowed (or none)\n", val);
+                return -1;
+            }
+        } else if (!strcmp(name, "--resume")) W->resume = 1;
+        else if (!strcmp(name, "--persistent")) W->persistent = 1;
+        else {
+            fprintf(stderr, "faultstack sweep: unknown option '%s'\n", a);
+            return -1;
+        }
+    }
+    if (i >= argc) {
+        fprintf(stderr, "faultstack sweep: no program given\n");
+        return -1;
+    }
+    char err[2048];
+    if (fs_plan_parse(fail, &W->filters, err, sizeof err) != 0) {
+        fprintf(stderr, "faultstack sweep: %s\n", err);
+        return -1;
+    }
+    if (W->filters.trigger != FS_PLAN_NONE || W->filters.then || W->filters.persistent) {
+        fprintf(stderr, "faultstack sweep: --fail takes only filters here (only=, module=, errno=): the sweep "
+                        "chooses the failing points; use --persistent for persistent\n");
+        return -1;
+    }
+    fs_plan_format(&W->filters, W->filter_text, sizeof W->filter_text);
+    if (!strcmp(W->filter_text, "none"))
+        W->filter_text[0] = '\0';
+    W->timeout_ms = (int64_t)(timeout_s * 1000);
+    *argi = i;
+    return 0;
+}
+
+/* A new sweep session, or (--resume) the last unfinished one of the same
+ * command and options. Returns 0 or -1. */
+static int fs_sweep_session(struct fs_sweep *W, struct fs_strset *done_keys)
+{
+    char err[2048], cmd[8192];
+    fs_shell_join(cmd, sizeof cmd, W->argv);
+    if (W->resume) {
+        sqlite3_stmt *st = NULL;
+        if (sqlite3_prepare_v2(W->db,
+                "SELECT s.session_id, s.baseline_run FROM sweep s JOIN session se ON se.id = s.session_id "
+                "WHERE se.command = ?1 AND s.strategy = ?2 AND s.depth = ?3 AND s.persistent = ?4 "
+                "AND coalesce(s.filter_spec,'') = ?5 AND s.shard_index = ?6 AND s.shard_count = ?7 "
+                "AND s.status <> 'complete' ORDER BY s.session_id DESC LIMIT 1", -1, &st, NULL) == SQLITE_OK) {
+            sqlite3_bind_text(st, 1, cmd, -1, SQLITE_STATIC);
+            sqlite3_bind_text(st, 2, fs_strategy_names[W->strategy], -1, SQLITE_STATIC);
+            sqlite3_bind_int(st, 3, W->depth);
+            sqlite3_bind_int(st, 4, W->persistent);
+            sqlite3_bind_text(st, 5, W->filter_text, -1, SQLITE_STATIC);
+            sqlite3_bind_int(st, 6, W->shard_i);
+            sqlite3_bind_int(st, 7, W->shard_n);
+            if (sqlite3_step(st) == SQLITE_ROW) {
+                W->session_id = sqlite3_column_int64(st, 0);
+                W->baseline_run = sqlite3_column_type(st, 1) == SQLITE_NULL ? 0 : sqlite3_column_int64(st, 1);
+            }
+        }
+        sqlite3_finalize(st);
+        if (!W->session_id) {
+            fprintf(stderr, "faultstack sweep: --resume: no unfinished sweep of this command with these options "
+                            "(strategy, depth, persistent, --fail, --shard) in %s; run without --resume\n",
+                    W->db_path);
+            return -1;
+        }
+        if (sqlite3_prepare_v2(W->db, "SELECT sweep_key FROM run WHERE session_id = ?1 AND sweep_key IS NOT NULL "
+                                      "AND confirms IS NULL", -1, &st, NULL) == SQLITE_OK) {
+            sqlite3_bind_int64(st, 1, W->session_id);
+            while (sqlite3_step(st) == SQLITE_ROW)
+                fs_strset_add(done_keys, (const char *)sqlite3_column_text(st, 0));
+        }
+        sqlite3_finalize(st);
+        fprintf(stderr, "faultstack sweep: resuming sweep session %lld: %zu points done already\n",
+                (long long)W->session_id, done_keys->n);
+        fs_db_exec(W->db, "BEGIN", err, sizeof err);
+        char sql[128];
+        snprintf(sql, sizeof sql, "UPDATE sweep SET status = 'running' WHERE session_id = %lld",
+                 (long long)W->session_id);
+        fs_db_exec(W->db, sql, err, sizeof err);
+        fs_db_exec(W->db, "COMMIT", err, sizeof err);
+        return 0;
+    }
+    W->session_id = fs_session_new(W->db, "sweep", W->argv, err, sizeof err);
+    if (W->session_id < 0) {
+        fprintf(stderr, "faultstack sweep: %s\n", err);
+        return -1;
+    }
+    sqlite3_stmt *st = fs_db_prepare(W->db,
+        "INSERT INTO sweep(session_id, strategy, mode, depth, persistent, filter_spec, shard_index, shard_count,"
+        " status) VALUES(?1,?2,?3,?4,?5,?6,?7,?8,'running')", err, sizeof err);
+    if (!st) {
+        fprintf(stderr, "faultstack sweep: %s\n", err);
+        return -1;
+    }
+    fs_bind_int(st, 1, W->session_id);
+    fs_bind_text(st, 2, fs_strategy_names[W->strategy]);
+    fs_bind_text(st, 3, W->fork_mode ? "fork" : "exec");
+    fs_bind_int(st, 4, W->depth);
+    fs_bind_int(st, 5, W->persistent);
+    fs_bind_text(st, 6, W->filter_text);
+    fs_bind_int(st, 7, W->shard_i);
+    fs_bind_int(st, 8, W->shard_n);
+    int rc = sqlite3_step(st);
+    sqlite3_finalize(st);
+    if (rc != SQLITE_DONE) {
+        fprintf(stderr, "faultstack sweep: database write failed: %s\n", sqlite3_errmsg(W->db));
+        return -1;
+    }
+    return 0;
+}
+
+/* --resume: the keys of the done runs are not planned again; their error
+ * paths are discovered again from their recorded points. */
+static void fs_resume_plan(struct fs_sweep *W, const struct fs_strset *done_keys)
+{
+    for (size_t i = 0; i < done_keys->cap; i++)
+        if (done_keys->slot[i] && fs_strset_add(&W->keys, done_keys->slot[i]) == 1) {
+            W->planned++;
+            W->done++;
+        }
+    sqlite3_stmt *st = NULL;
+    if (sqlite3_prepare_v2(W->db, "SELECT r.id, r.sweep_key, (SELECT min(ordinal) FROM point p WHERE p.run_id = r.id "
+                                  "AND p.injected = 1) FROM run r WHERE r.session_id = ?1 AND r.sweep_key IS NOT NULL "
+                                  "AND r.confirms IS NULL AND instr(r.sweep_key, 'then=') = 0 ORDER BY r.id",
+                           -1, &st, NULL) != SQLITE_OK)
+        return;
+    sqlite3_bind_int64(st, 1, W->session_id);
+    while (sqlite3_step(st) == SQLITE_ROW)
+        if (sqlite3_column_type(st, 2) != SQLITE_NULL)
+            fs_discover(W, (const char *)sqlite3_column_text(st, 1), sqlite3_column_int64(st, 0),
+                        sqlite3_column_int64(st, 2));
+    sqlite3_finalize(st);
+}
+
+/* Ordinals (baseline numbering) of done keys, for the fork-mode trunk to skip. */
+static int fs_write_skip(struct fs_sweep *W, const struct fs_strset *done_keys, char *path)
+{
+    if (!done_keys->n)
+        return 0;
+    const char *tmp = getenv("TMPDIR");
+    snprintf(path, PATH_MAX, "%s/faultstack-skip-XXXXXX", tmp && *tmp ? tmp : "/tmp");
+    int fd = mkstemp(path);
+    if (fd < 0)
+        return -1;
+    FILE *f = fdopen(fd, "w");
+    sqlite3_stmt *st = NULL;
+    if (f && sqlite3_prepare_v2(W->db,
+            "SELECT func, module, offset, ctx, min(ordinal) FROM point WHERE run_id = ?1 "
+            "GROUP BY func, module, offset, CASE WHEN ?2 THEN ordinal ELSE 0 END, CASE WHEN ?3 THEN ctx END",
+            -1, &st, NULL) == SQLITE_OK) {
+        sqlite3_bind_int64(st, 1, W->baseline_run);
+        sqlite3_bind_int(st, 2, W->strategy == FS_S_NTH);
+        sqlite3_bind_int(st, 3, W->strategy == FS_S_STACK);
+        while (sqlite3_step(st) == SQLITE_ROW) {
+            char key[1024];
+            int64_t ord = sqlite3_column_int64(st, 4);
+            fs_point_key(W, ord, (const char *)sqlite3_column_text(st, 0), (const char *)sqlite3_column_text(st, 1),
+                         sqlite3_column_int64(st, 2), sqlite3_column_int64(st, 3), key, sizeof key);
+            if (fs_strset_has(done_keys, key))
+                fprintf(f, "%lld\n", (long long)ord);
+        }
+    }
+    sqlite3_finalize(st);
+    if (f) fclose(f); else close(fd);
+    return 1;
+}
+
+/* ---------------- the command ---------------- */
+
+static int fs_sweep_exit_status(struct fs_sweep *W)
+{
+    static const struct { unsigned bit; const char *cat; } cats[] = {
+        { FS_ON_LEAK, "leak" }, { FS_ON_ANOMALY, "anomaly" }, { FS_ON_CRASH, "crash" }, { FS_ON_TIMEOUT, "timeout" }
+    };
+    int64_t counts[4], total = 0;
+    for (int i = 0; i < 4; i++) {
+        counts[i] = fs_session_findings(W, cats[i].cat);
+        total += counts[i];
+    }
+    int64_t swallowed = 0;
+    sqlite3_stmt *st = NULL;
+    if (sqlite3_prepare_v2(W->db, "SELECT count(*) FROM run WHERE session_id = ?1 AND swallowed = 1", -1, &st,
+                           NULL) == SQLITE_OK) {
+        sqlite3_bind_int64(st, 1, W->session_id);
+        if (sqlite3_step(st) == SQLITE_ROW)
+            swallowed = sqlite3_column_int64(st, 0);
+    }
+    sqlite3_finalize(st);
+    double secs = (double)(fs_now_ms() - W->t0) / 1000.0;
+    fprintf(stderr, "faultstack sweep: %lld fault runs (%lld fork, %lld exec, of which %lld confirmations) in %.2f s, "
+                    "%.1f points/s\n", (long long)W->done, (long long)W->fork_runs, (long long)W->exec_runs,
+            (long long)W->confirmations, secs, secs > 0 ? (double)W->done / secs : 0.0);
+    fprintf(stderr, "faultstack sweep: %lld finding%s: %lld leak%s, %lld anomal%s, %lld crash%s, %lld timeout%s; "
+                    "%lld swallowed failure%s\n",
+            (long long)total, total == 1 ? "" : "s", (long long)counts[0], counts[0] == 1 ? "" : "s",
+            (long long)counts[1], counts[1] == 1 ? "y" : "ies", (long long)counts[2], counts[2] == 1 ? "" : "es",
+            (long long)counts[3], counts[3] == 1 ? "" : "s", (long long)swallowed, swallowed == 1 ? "" : "s");
+    if (W->unconfirmed)
+        fprintf(stderr, "faultstack sweep: %lld fork-mode run%s showed findings that their exec replay did not "
+                        "(kept in the leaks/anomalies views, not in findings)\n",
+                (long long)W->unconfirmed, W->unconfirmed == 1 ? "" : "s");
+    if (W->limited)
+        fprintf(stderr, "faultstack sweep: stopped at --max-runs %lld; more points remain (--resume with a larger "
+                        "--max-runs goes on)\n", (long long)W->max_runs);
+    if (total)
+        fprintf(stderr, "faultstack sweep: see: faultstack report --db %s\n", W->db_path);
+    int hit = 0;
+    for (int i = 0; i < 4; i++)
+        if ((W->fail_on & cats[i].bit) && counts[i])
+            hit = 1;
+    if ((W->fail_on & FS_ON_SWALLOWED) && swallowed)
+        hit = 1;
+    return hit;
+}
+
+int fs_cmd_sweep(int argc, char **argv)
+{
+    struct fs_sweep W;
+    memset(&W, 0, sizeof W);
+    W.db_path = "faultstack.db";
+    W.strategy = FS_S_SITE;
+    W.fork_mode = 1;
+    W.depth = 1;
+    W.shard_i = W.shard_n = 1;
+    W.fail_on = FS_ON_LEAK | FS_ON_ANOMALY | FS_ON_CRASH | FS_ON_TIMEOUT;
+    long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
+    W.jobs = ncpu > 0 ? (ncpu > 64 ? 64 : (int)ncpu) : 1;
+    int argi;
+    if (fs_sweep_options(&W, argc, argv, &argi) != 0) {
+        fs_sweep_usage(stderr);
+        return 2;
+    }
+    char err[2048];
+    if (fs_resolve_program(argv[argi], W.prog, sizeof W.prog, err, sizeof err) != 0) {
+        fprintf(stderr, "faultstack sweep: %s\n", err);
+        return 2;
+    }
+    W.argv = argv + argi;
+    if (fs_find_preload(W.preload, sizeof W.preload) != 0) {
+        fprintf(stderr, "faultstack sweep: cannot find libfaultstack-preload.so next to the faultstack binary "
+                        "(../lib/); set FAULTSTACK_PRELOAD to its path\n");
+        return 2;
+    }
+    W.db = fs_db_open(W.db_path, err, sizeof err);
+    if (!W.db) {
+        fprintf(stderr, "faultstack sweep: %s\n", err);
+        return 2;
+    }
+    pthread_mutex_init(&W.mu, NULL);
+    W.tty = isatty(2);
+    W.t0 = fs_now_ms();
+    unsetenv("DEBUGINFOD_URLS");
+    W.sym = fs_sym_new();
+    struct sigaction sa, old_int, old_term;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = fs_sweep_on_int;
+    sigaction(SIGINT, &sa, &old_int);
+    sigaction(SIGTERM, &sa, &old_term);
+    signal(SIGPIPE, SIG_IGN);
+
+    struct fs_strset done_keys = { 0 };
+    int rc = 2;
+    char skip_path[PATH_MAX] = "";
+    if (fs_sweep_session(&W, &done_keys) != 0)
+        goto out;
+    if (W.resume && W.baseline_run) {
+        fs_resume_plan(&W, &done_keys);
+        if (W.fork_mode) {
+            if (fs_write_skip(&W, &done_keys, skip_path) < 0)
+                skip_path[0] = '\0';
+            if (fs_fork_phase(&W, &done_keys, skip_path[0] ? skip_path : NULL) != 0 && !fs_sweep_interrupted)
+                goto out;
+        } else {
+            fs_keys_from_baseline(&W, 0, &done_keys);
+        }
+    } else if (W.fork_mode) {
+        if (fs_fork_phase(&W, &done_keys, NULL) != 0 && !fs_sweep_interrupted)
+            goto out;
+        if (!W.fork_mode) {                  /* could not fork: exec mode after all */
+            if (fs_baseline_exec(&W) != 0)
+                goto out;
+            fs_keys_from_baseline(&W, 0, NULL);
+        }
+    } else {
+        if (fs_baseline_exec(&W) != 0)
+            goto out;
+        fs_keys_from_baseline(&W, 0, NULL);
+    }
+    pthread_mutex_lock(&W.mu);
+    fs_sweep_row_update(&W, NULL);
+    fs_progress(&W, 1);
+    pthread_mutex_unlock(&W.mu);
+    if (!fs_sweep_interrupted)
+        fs_exec_phase(&W);
+    fs_progress_end(&W);
+    if (fs_sweep_interrupted) {
+        fs_sweep_row_update(&W, "interrupted");
+        fprintf(stderr, "faultstack sweep: interrupted after %lld of %lld points; what was recorded is kept; "
+                        "go on with: faultstack sweep --resume (same options) -- ...\n",
+                (long long)W.done, (long long)W.planned);
+    } else {
+        fs_sweep_row_update(&W, W.limited ? "limited" : "complete");
+    }
+    rc = fs_sweep_exit_status(&W) ? 1 : 0;
+    if (W.tool_error)
+        rc = 2;
+    if (fs_sweep_interrupted && rc == 0)
+        rc = 2;
+out:
+    if (skip_path[0])
+        unlink(skip_path);
+    sigaction(SIGINT, &old_int, NULL);
+    sigaction(SIGTERM, &old_term, NULL);
+    fs_strset_free(&done_keys);
+    fs_strset_free(&W.keys);
+    fs_strset_free(&W.base_sites);
+    fs_strset_free(&W.errpath_sites);
+    for (size_t i = 0; i < W.nq; i++)
+        free(W.q[i].key);
+    free(W.q);
+    fs_sym_free(W.sym);
+    sqlite3_close(W.db);
+    return rc;
+}

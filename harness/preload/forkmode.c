@@ -1,0 +1,455 @@
+/* forkmode.c — `faultstack sweep --mode fork`: fail each fault point in a child.
+ *
+ * The target runs once without injection (the "trunk"). At each fault point the
+ * sweep strategy selects, the trunk forks: the child fails that call and runs
+ * to the end, writing its records into RUN_DIR/f<ORDINAL>/; the trunk goes on
+ * as if nothing happened. The program's prefix is never re-run.
+ *
+ * Settings (from the supervisor, harness/cli/sweep.c):
+ *   FAULTSTACK_FORK=nth|site|stack  which points: every one, the first call of
+ *                                   each site, the first call of each (site,
+ *                                   calling context)
+ *   FAULTSTACK_FORK_JOBS=N          children running at once (default 1)
+ *   FAULTSTACK_FORK_SHARD=I/N       only points whose ordinal % N == I-1
+ *   FAULTSTACK_FORK_MAX=M           at most M children
+ *   FAULTSTACK_FORK_SKIP=FILE       ordinals already swept (--resume), one per line
+ * The trunk appends "ORD PID\n" per child to RUN_DIR/forks, and "stop ORD WHY\n"
+ * when fork mode ends early; the supervisor sweeps the rest in exec mode.
+ *
+ * Hazards and how they are handled:
+ *   threads       only the calling thread survives fork(): fork mode stops as
+ *                 soon as the trunk has a second thread (/proc/self/task);
+ *   the target's own fork/posix_spawn children
+ *                 points would interleave across processes: stops at the
+ *                 target's first fork (atfork handler, finish.c);
+ *   pipes, sockets, FIFOs readable at the fork point
+ *                 a child would consume the trunk's data: stops;
+ *   regular files and directories
+ *                 fork shares open file descriptions (offsets): the child
+ *                 reopens each one through /proc/self/fd at the same offset;
+ *   stdout, stderr the child writes its own (stdout to /dev/null, stderr to
+ *                 f<ORD>/stderr for the "swallowed" check), if they are still
+ *                 the ones the supervisor gave;
+ *   SIGCHLD, wait the child is a grandchild (double fork; the supervisor is the
+ *                 child subreaper and reaps it), so the target's wait() never
+ *                 sees it; the one SIGCHLD of the intermediate is consumed;
+ *   ownership     the child keeps the trunk's pid/tid as the owner identity of
+ *                 what the trunk acquired (sync.c), so those resources are its
+ *                 own, not "inherited".
+ * Every finding of a fork-mode run is replayed in exec mode by the supervisor
+ * before it becomes a finding. */
+#define _GNU_SOURCE
+#include "preload.h"
+
+#include <dirent.h>
+#include <dlfcn.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+enum { FS_FORK_OFF = 0, FS_FORK_NTH, FS_FORK_SITE, FS_FORK_STACK };
+
+int fs_fork_strategy;                  /* FS_FORK_*, trunk only */
+static int fs_fork_stopped;
+static int fs_fork_jobs = 1;
+static uint64_t fs_fork_shard_i, fs_fork_shard_n;
+static uint64_t fs_fork_max = UINT64_MAX;
+static uint64_t fs_fork_started;
+static uint64_t *fs_fork_skip;
+static size_t fs_fork_nskip;
+#define FS_FORK_MAX_JOBS 64
+static pid_t fs_fork_kids[FS_FORK_MAX_JOBS];
+static struct { uint64_t dev, ino; int ok; } fs_std_id[3];
+static int fs_fork_busy;                     /* our own fork: not the program's */
+
+/* (site, context) pairs seen, for the stack strategy: open addressing. */
+#define FS_CTX_SLOTS (1u << 18)
+static uint64_t *fs_ctx_seen;
+
+static void fs_fork_log(const char *line, size_t n)
+{
+    char path[600];
+    size_t l = strlen(fs_run_dir);
+    memcpy(path, fs_run_dir, l);
+    memcpy(path + l, "/forks", 7);
+    int fd = (int)syscall(SYS_openat, AT_FDCWD, path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0600);
+    if (fd >= 0) {
+        if (syscall(SYS_write, fd, line, n) < 0) { /* the supervisor sees no line */ }
+        syscall(SYS_close, fd);
+    }
+}
+
+static void fs_fork_stop(uint64_t ord, const char *why)
+{
+    if (fs_fork_stopped)
+        return;
+    fs_fork_stopped = 1;
+    char line[160];
+    size_t n = 0;
+    memcpy(line, "stop ", 5); n = 5;
+    n += fs_fmt_u64(line + n, ord); line[n++] = ' ';
+    size_t wl = strlen(why);
+    memcpy(line + n, why, wl); n += wl;
+    line[n++] = '\n';
+    fs_fork_log(line, n);
+}
+
+/* The target forked (atfork prepare handler): its processes would share the
+ * ordinal counter, so the rest of the sweep is done in exec mode. */
+void fs_fork_target_forked(void)
+{
+    if (fs_fork_strategy && !fs_fork_stopped && !fs_fork_busy)
+        fs_fork_stop(fs_shm ? __atomic_load_n(&fs_shm->ordinal, __ATOMIC_RELAXED) + 1 : 0,
+                     "the program forked");
+}
+
+static int fs_u64_cmp(const void *a, const void *b)
+{
+    uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+    return x < y ? -1 : x > y;
+}
+
+static void fs_fork_read_skip(const char *path)
+{
+    int fd = (int)syscall(SYS_openat, AT_FDCWD, path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return;
+    struct stat sb;
+    if (syscall(SYS_fstat, fd, &sb) == 0 && sb.st_size > 0) {
+        size_t len = (size_t)sb.st_size;
+        char *buf = fs_alloc(len + 1);
+        size_t got = 0;
+        while (buf && got < len) {
+            long r = syscall(SYS_read, fd, buf + got, len - got);
+            if (r <= 0) break;
+            got += (size_t)r;
+        }
+        size_t lines = 1;
+        for (size_t i = 0; buf && i < got; i++)
+            lines += buf[i] == '\n';
+        fs_fork_skip = buf ? fs_alloc(lines * sizeof *fs_fork_skip) : NULL;
+        for (size_t i = 0; fs_fork_skip && i < got;) {
+            uint64_t v = 0;
+            int any = 0;
+            while (i < got && buf[i] >= '0' && buf[i] <= '9') { v = v * 10 + (uint64_t)(buf[i++] - '0'); any = 1; }
+            while (i < got && (buf[i] < '0' || buf[i] > '9')) i++;
+            if (any)
+                fs_fork_skip[fs_fork_nskip++] = v;
+        }
+        if (fs_fork_skip)
+            qsort(fs_fork_skip, fs_fork_nskip, sizeof *fs_fork_skip, fs_u64_cmp);
+    }
+    syscall(SYS_close, fd);
+}
+
+static void fs_std_remember(int fd)
+{
+    struct stat sb;
+    if (syscall(SYS_fstat, fd, &sb) == 0) {
+        fs_std_id[fd].dev = sb.st_dev;
+        fs_std_id[fd].ino = sb.st_ino;
+        fs_std_id[fd].ok = 1;
+    }
+}
+
+static int fs_std_same(int fd, const struct stat *sb)
+{
+    return fs_std_id[fd].ok && fs_std_id[fd].dev == sb->st_dev && fs_std_id[fd].ino == sb->st_ino;
+}
+
+void fs_fork_init(void)
+{
+    const char *s = getenv("FAULTSTACK_FORK");
+    if (!s || !*s)
+        return;
+    const char *trunk = getenv("FAULTSTACK_FORK_PID");
+    if (!trunk || strtol(trunk, NULL, 10) != (long)syscall(SYS_getpid)) {
+        /* another process of the program (posix_spawn, a script's command):
+         * the trunk's ordinals now interleave with ours; fork mode ends */
+        if (fs_shm)
+            __atomic_store_n(&fs_shm->others, 1, __ATOMIC_RELAXED);
+        return;
+    }
+    if (!strcmp(s, "nth")) fs_fork_strategy = FS_FORK_NTH;
+    else if (!strcmp(s, "site")) fs_fork_strategy = FS_FORK_SITE;
+    else if (!strcmp(s, "stack")) fs_fork_strategy = FS_FORK_STACK;
+    else return;
+    const char *j = getenv("FAULTSTACK_FORK_JOBS");
+    if (j && *j) {
+        fs_fork_jobs = atoi(j);
+        if (fs_fork_jobs < 1) fs_fork_jobs = 1;
+        if (fs_fork_jobs > FS_FORK_MAX_JOBS) fs_fork_jobs = FS_FORK_MAX_JOBS;
+    }
+    const char *sh = getenv("FAULTSTACK_FORK_SHARD");
+    if (sh && *sh) {
+        char *e;
+        fs_fork_shard_i = strtoull(sh, &e, 10);
+        if (*e == '/')
+            fs_fork_shard_n = strtoull(e + 1, NULL, 10);
+        if (!fs_fork_shard_n || !fs_fork_shard_i || fs_fork_shard_i > fs_fork_shard_n)
+            fs_fork_shard_n = 0;
+    }
+    const char *mx = getenv("FAULTSTACK_FORK_MAX");
+    if (mx && *mx)
+        fs_fork_max = strtoull(mx, NULL, 10);
+    const char *sk = getenv("FAULTSTACK_FORK_SKIP");
+    if (sk && *sk)
+        fs_fork_read_skip(sk);
+    if (fs_fork_strategy == FS_FORK_STACK)
+        fs_ctx_seen = fs_alloc(FS_CTX_SLOTS * sizeof *fs_ctx_seen);
+    for (int fd = 0; fd < 3; fd++)
+        fs_std_remember(fd);
+    fs_getpid();                             /* cache the identity children adopt */
+    fs_gettid();
+}
+
+/* The first time (func, site, ctx) is seen? (stack strategy) */
+static int fs_ctx_first(int id, int mod, uint64_t off, uint64_t ctx)
+{
+    if (!fs_ctx_seen)
+        return 0;
+    uint64_t k = (off * 0x9E3779B97F4A7C15ull) ^ ((uint64_t)mod << 48) ^ ((uint64_t)id << 40) ^ ctx;
+    if (!k) k = 1;
+    for (uint64_t i = k, n = 0; n < FS_CTX_SLOTS; i++, n++) {
+        uint64_t *slot = &fs_ctx_seen[i & (FS_CTX_SLOTS - 1)];
+        if (*slot == k) return 0;
+        if (*slot == 0) { *slot = k; return 1; }
+    }
+    return 0;                                /* table full: no more contexts */
+}
+
+/* Threads other than the caller, or file descriptors a child must not share:
+ * returns NULL when forking here is safe, else the reason. */
+static const char *fs_fork_hazard(void)
+{
+    struct stat sb;
+    if (syscall(SYS_stat, "/proc/self/task", &sb) == 0 && sb.st_nlink > 3)
+        return "the program started a thread";
+    int dfd = (int)syscall(SYS_openat, AT_FDCWD, "/proc/self/fd", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (dfd < 0)
+        return NULL;                         /* no /proc: cannot tell; assume plain files */
+    const char *why = NULL;
+    char buf[4096];
+    long n;
+    while (!why && (n = syscall(SYS_getdents64, dfd, buf, sizeof buf)) > 0) {
+        for (long pos = 0; pos < n && !why;) {
+            struct dirent64 *de = (struct dirent64 *)(buf + pos);
+            pos += de->d_reclen;
+            if (de->d_name[0] < '0' || de->d_name[0] > '9')
+                continue;
+            int fd = atoi(de->d_name);
+            if (fd == dfd || syscall(SYS_fstat, fd, &sb) != 0)
+                continue;
+            if (!S_ISFIFO(sb.st_mode) && !S_ISSOCK(sb.st_mode))
+                continue;
+            if (fd <= 2 && fs_std_same(fd, &sb))
+                continue;                    /* the supervisor's stderr pipe: write-only */
+            long fl = syscall(SYS_fcntl, fd, F_GETFL);
+            if (S_ISSOCK(sb.st_mode) || (fl >= 0 && (fl & O_ACCMODE) != O_WRONLY))
+                why = S_ISSOCK(sb.st_mode) ? "a socket is open" : "a readable pipe is open";
+        }
+    }
+    syscall(SYS_close, dfd);
+    return why;
+}
+
+/* Wait until fewer than fs_fork_jobs children run. A child is gone once the
+ * supervisor (the subreaper) reaped it. */
+static void fs_fork_throttle(void)
+{
+    for (unsigned spin = 0;; spin++) {
+        int running = 0;
+        for (int i = 0; i < fs_fork_jobs; i++) {
+            if (fs_fork_kids[i] > 0 && syscall(SYS_kill, fs_fork_kids[i], 0) != 0)
+                fs_fork_kids[i] = 0;
+            running += fs_fork_kids[i] > 0;
+        }
+        if (running < fs_fork_jobs)
+            return;
+        struct timespec ts = { 0, spin < 100 ? 50000 : 1000000 };
+        syscall(SYS_nanosleep, &ts, NULL);
+    }
+}
+
+static pid_t (*fs_fork_fn)(void);
+
+static pid_t fs_fork_raw(void)
+{
+    if (!fs_fork_fn) {
+        fs_fork_fn = (pid_t (*)(void))dlsym(RTLD_DEFAULT, "_Fork");   /* glibc >= 2.34: no atfork handlers */
+        if (!fs_fork_fn)
+            fs_fork_fn = fork;
+    }
+    fs_fork_busy = 1;
+    pid_t p = fs_fork_fn();
+    fs_fork_busy = 0;
+    return p;
+}
+
+/* Give the child its own open file description for every regular file and
+ * directory (same flags, same offset), stdout to /dev/null and stderr to its
+ * own file when they are still the supervisor's. */
+static void fs_fork_reopen(const char *dir)
+{
+    int dfd = (int)syscall(SYS_openat, AT_FDCWD, "/proc/self/fd", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (dfd < 0)
+        return;
+    int fds[1024], nfd = 0;
+    char buf[4096];
+    long n;
+    while ((n = syscall(SYS_getdents64, dfd, buf, sizeof buf)) > 0)
+        for (long pos = 0; pos < n;) {
+            struct dirent64 *de = (struct dirent64 *)(buf + pos);
+            pos += de->d_reclen;
+            if (de->d_name[0] >= '0' && de->d_name[0] <= '9' && nfd < 1024)
+                fds[nfd++] = atoi(de->d_name);
+        }
+    syscall(SYS_close, dfd);
+    for (int i = 0; i < nfd; i++) {
+        int fd = fds[i];
+        struct stat sb;
+        if (fd == dfd || syscall(SYS_fstat, fd, &sb) != 0)
+            continue;
+        char path[640];
+        int nf = -1;
+        if (fd <= 2 && fs_std_same(fd, &sb)) {
+            if (fd == 2) {
+                size_t l = strlen(dir);
+                memcpy(path, dir, l);
+                memcpy(path + l, "/stderr", 8);
+                nf = (int)syscall(SYS_openat, AT_FDCWD, path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+            } else if (fd == 1) {
+                nf = (int)syscall(SYS_openat, AT_FDCWD, "/dev/null", O_WRONLY);
+            }
+        } else if (S_ISREG(sb.st_mode) || S_ISDIR(sb.st_mode)) {
+            long fl = syscall(SYS_fcntl, fd, F_GETFL);
+            long pos = syscall(SYS_lseek, fd, 0L, SEEK_CUR);
+            if (fl < 0)
+                continue;
+            memcpy(path, "/proc/self/fd/", 14);
+            size_t l = 14 + fs_fmt_u64(path + 14, (uint64_t)fd);
+            path[l] = '\0';
+            int keep = (int)(fl & (O_ACCMODE | O_APPEND | O_NONBLOCK | O_DIRECT | O_NOATIME | O_SYNC |
+                                   O_DSYNC | O_DIRECTORY | O_LARGEFILE));
+            nf = (int)syscall(SYS_openat, AT_FDCWD, path, keep);
+            if (nf >= 0 && pos > 0)
+                syscall(SYS_lseek, nf, pos, SEEK_SET);
+        }
+        if (nf < 0)
+            continue;                        /* stays shared: documented limitation */
+        long fdfl = syscall(SYS_fcntl, fd, F_GETFD);
+        syscall(SYS_dup3, nf, fd, (fdfl > 0 && (fdfl & FD_CLOEXEC)) ? O_CLOEXEC : 0);
+        syscall(SYS_close, nf);
+    }
+}
+
+/* In the child: its own run directory, shared page, records and files. */
+static void fs_fork_child_setup(uint64_t ord)
+{
+    fs_fork_strategy = FS_FORK_OFF;          /* a child never forks for the sweep */
+    fs_pid_adopt();
+    char dir[600];
+    size_t l = strlen(fs_run_dir);
+    memcpy(dir, fs_run_dir, l);
+    dir[l++] = '/'; dir[l++] = 'f';
+    l += fs_fmt_u64(dir + l, ord);
+    dir[l] = '\0';
+    syscall(SYS_mkdirat, AT_FDCWD, dir, 0700);
+    syscall(SYS_setpgid, 0, 0);              /* the supervisor kills the group on timeout */
+    fs_fork_reopen(dir);
+    memcpy(fs_run_dir, dir, l + 1);
+    struct fs_shared fresh;
+    memset(&fresh, 0, sizeof fresh);
+    fresh.ordinal = ord;
+    fs_shm_attach(&fresh);
+    setenv("FAULTSTACK_RUN_DIR", dir, 1);
+    unsetenv("FAULTSTACK_FORK");
+    fs_record_start_image();
+    char line[64];
+    size_t n = 0;
+    memcpy(line, "forked ", 7); n = 7;
+    n += fs_fmt_u64(line + n, ord);
+    line[n++] = '\n';
+    fs_record_raw(line, n);
+}
+
+int fs_fork_point(int id, int mod, uint64_t off, uint64_t ord, uint64_t occ, uint64_t ctx)
+{
+    if (fs_fork_stopped)
+        return 0;
+    if (__atomic_load_n(&fs_shm->others, __ATOMIC_RELAXED)) {
+        fs_fork_stop(ord, "another process of the program runs");
+        return 0;
+    }
+    switch (fs_fork_strategy) {
+    case FS_FORK_NTH: break;
+    case FS_FORK_SITE: if (occ != 1) return 0; break;
+    case FS_FORK_STACK: if (!fs_ctx_first(id, mod, off, ctx)) return 0; break;
+    default: return 0;
+    }
+    if (fs_fork_shard_n && ord % fs_fork_shard_n != fs_fork_shard_i - 1)
+        return 0;
+    if (fs_fork_nskip && bsearch(&ord, fs_fork_skip, fs_fork_nskip, sizeof ord, fs_u64_cmp))
+        return 0;
+    if (fs_fork_started >= fs_fork_max)
+        return 0;
+    const char *why = fs_fork_hazard();
+    if (why) {
+        fs_fork_stop(ord, why);
+        return 0;
+    }
+    fs_fork_throttle();
+
+    sigset_t chld, old, pending;
+    sigemptyset(&chld);
+    sigaddset(&chld, SIGCHLD);
+    sigprocmask(SIG_BLOCK, &chld, &old);
+    sigpending(&pending);
+    int was_pending = sigismember(&pending, SIGCHLD);
+    pid_t mid = fs_fork_raw();
+    if (mid == 0) {
+        pid_t kid = fs_fork_raw();
+        if (kid != 0) {
+            __atomic_store_n(&fs_shm->fork_kid, kid > 0 ? kid : 0, __ATOMIC_RELEASE);
+            syscall(SYS_exit_group, kid > 0 ? 0 : 1);
+        }
+        fs_fork_child_setup(ord);
+        sigprocmask(SIG_SETMASK, &old, NULL);
+        return 1;                            /* the caller injects */
+    }
+    if (mid < 0) {
+        sigprocmask(SIG_SETMASK, &old, NULL);
+        fs_fork_stop(ord, "fork failed");
+        return 0;
+    }
+    int st;
+    while (syscall(SYS_wait4, mid, &st, 0, NULL) < 0 && errno == EINTR)
+        ;
+    if (!was_pending) {
+        struct timespec zero = { 0, 0 };
+        sigtimedwait(&chld, NULL, &zero);    /* the intermediate's SIGCHLD is ours */
+    }
+    sigprocmask(SIG_SETMASK, &old, NULL);
+    pid_t kid = __atomic_exchange_n(&fs_shm->fork_kid, 0, __ATOMIC_ACQUIRE);
+    if (kid <= 0) {
+        fs_fork_stop(ord, "fork failed");
+        return 0;
+    }
+    fs_fork_started++;
+    for (int i = 0; i < fs_fork_jobs; i++)
+        if (fs_fork_kids[i] <= 0) { fs_fork_kids[i] = kid; break; }
+    char line[64];
+    size_t n = fs_fmt_u64(line, ord);
+    line[n++] = ' ';
+    n += fs_fmt_u64(line + n, (uint64_t)kid);
+    line[n++] = '\n';
+    fs_fork_log(line, n);
+    return 0;
+}
