@@ -436,6 +436,18 @@ static void fs_repro(struct fs_ctx *C, int with_fault, char *out, size_t cap)
     strncat(out, C->command, cap - strlen(out) - 1);
 }
 
+/* The deduplication key of a finding: (category, kind, anomaly, func, site,
+ * fault func, fault site). */
+static void fs_finding_key(char *key, size_t cap, const char *category, const char *kind, const char *anomaly,
+                           const char *func, const struct fs_site_ref *at, const char *ffunc,
+                           const struct fs_site_ref *fat)
+{
+    snprintf(key, cap, "%s|%s|%s|%s|%s|%llx|%s|%s|%llx", category, kind ? kind : "",
+             anomaly ? anomaly : "", func ? func : "", at && at->valid ? at->base : "",
+             at && at->valid ? (unsigned long long)at->off : 0ull, ffunc ? ffunc : "",
+             fat && fat->valid ? fat->base : "", fat && fat->valid ? (unsigned long long)fat->off : 0ull);
+}
+
 static int fs_finding(struct fs_ctx *C, const char *category, const char *kind, const char *anomaly,
                       const char *func, const struct fs_site_ref *at, const struct fs_where *w,
                       int with_fault)
@@ -448,10 +460,34 @@ static int fs_finding(struct fs_ctx *C, const char *category, const char *kind, 
         if (C->info->defer_findings)
             return 0;                         /* a fork-mode run: the exec replay records it */
     }
-    snprintf(key, sizeof key, "%s|%s|%s|%s|%s|%llx|%s|%s|%llx", category, kind ? kind : "",
-             anomaly ? anomaly : "", func ? func : "", at && at->valid ? at->base : "",
-             at && at->valid ? (unsigned long long)at->off : 0ull, wf ? F->func : "",
-             wf && F->at.valid ? F->at.base : "", wf && F->at.valid ? (unsigned long long)F->at.off : 0ull);
+    fs_finding_key(key, sizeof key, category, kind, anomaly, func, at, wf ? F->func : NULL, wf ? &F->at : NULL);
+    int as_first = 0;
+    if (wf && F->then_first.valid) {
+        /* a second fault on the error path of the first: a finding the first
+         * fault alone shows already stays that finding (no duplicate) */
+        char k1[2048];
+        fs_finding_key(k1, sizeof k1, category, kind, anomaly, func, at, F->then_func, &F->then_first);
+        sqlite3_stmt *q = fs_db_prepare(C->db, "SELECT 1 FROM finding WHERE key = ?1", C->err, C->errlen);
+        if (q) {
+            fs_bind_text(q, 1, k1);
+            if (sqlite3_step(q) == SQLITE_ROW) {
+                snprintf(key, sizeof key, "%s", k1);
+                as_first = 1;
+            }
+            sqlite3_finalize(q);
+        }
+    }
+    if (as_first) {
+        sqlite3_stmt *st = fs_db_prepare(C->db, "INSERT OR IGNORE INTO finding_run(finding_id, run_id) "
+                                                "SELECT id, ?2 FROM finding WHERE key = ?1", C->err, C->errlen);
+        if (!st)
+            return -1;
+        fs_bind_text(st, 1, key);
+        fs_bind_int(st, 2, C->res->run_id);
+        int rc = fs_step_done(C, st);
+        sqlite3_finalize(st);
+        return rc;
+    }
     fs_repro(C, wf, repro, sizeof repro);
     static const char *ins =
         "INSERT INTO finding(key, category, kind, anomaly, func, module, offset, file, line, symbol,"

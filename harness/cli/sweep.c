@@ -561,9 +561,6 @@ static int fs_baseline_exec(struct fs_sweep *W)
     }
     fs_rm_rf(dir);
     W->baseline_run = res.run_id;
-    if (oc.exit_code == 127 && oc.stderr_bytes && res.points_total == 0)
-        fprintf(stderr, "faultstack sweep: warning: the baseline run exited 127 with no fault point; "
-                        "is the command right?\n");
     if (res.leaks && !getenv("FAULTSTACK_NO_CONFIRM"))
         fs_confirm_stacks(W->db, res.run_id, &sp, 0);
     fprintf(stderr, "faultstack sweep: baseline run %lld: %s %d, %lld fault points, %d finding%s\n",
@@ -1315,6 +1312,9 @@ int fs_cmd_sweep(int argc, char **argv)
     }
     pthread_mutex_lock(&W.mu);
     fs_sweep_row_update(&W, NULL);
+    if (!W.planned && !W.resume)
+        fprintf(stderr, "faultstack sweep: warning: the baseline run reached no fault point, so there is nothing "
+                        "to fail; check the command and its arguments (its stderr: faultstack run shows it)\n");
     fs_progress(&W, 1);
     pthread_mutex_unlock(&W.mu);
     if (!fs_sweep_interrupted)
