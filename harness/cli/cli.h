@@ -34,7 +34,8 @@ struct fs_spawn {
     const char *plan_text;    /* canonical --fail spec for FAULTSTACK_PLAN */
     int64_t timeout_ms;       /* 0: none */
     const char *stack_sites;  /* FAULTSTACK_STACK_SITES for confirmation runs, or NULL */
-    int quiet;                /* sweep: stdin and stdout /dev/null, stderr counted, not shown */
+    int quiet;                /* 1: stdin and stdout /dev/null, stderr counted, not shown;
+                                 2: the same but stderr shown (a sweep's baseline) */
     char *const *extra_env;   /* more NAME=VALUE settings, or NULL */
     int fork_pid_env;         /* set FAULTSTACK_FORK_PID to the target's pid (fork mode) */
 };

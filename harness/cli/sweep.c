@@ -254,7 +254,7 @@ static int64_t fs_session_findings(struct fs_sweep *W, const char *category)
 static void fs_progress(struct fs_sweep *W, int force)
 {
     int64_t now = fs_now_ms();
-    if (!force && now - W->last_progress < (W->tty ? 250 : 10000))
+    if (!force && (W->planned == 0 || now - W->last_progress < (W->tty ? 250 : 10000)))
         return;
     W->last_progress = now;
     double secs = (double)(now - W->t0) / 1000.0;
@@ -532,7 +532,7 @@ static int fs_baseline_exec(struct fs_sweep *W)
         return -1;
     }
     char *env[] = { W->strategy == FS_S_STACK ? "FAULTSTACK_CTX=1" : NULL, NULL };
-    struct fs_spawn sp = { W->prog, W->argv, W->preload, dir, text, W->timeout_ms, NULL, 1, env, 0 };
+    struct fs_spawn sp = { W->prog, W->argv, W->preload, dir, text, W->timeout_ms, NULL, 2, env, 0 };
     struct fs_outcome oc;
     if (fs_spawn_and_wait(&sp, &oc, err, sizeof err) != 0) {
         fprintf(stderr, "faultstack sweep: %s\n", err);
@@ -794,7 +794,7 @@ static int fs_fork_phase(struct fs_sweep *W, const struct fs_strset *done_keys, 
     }
     env[ne] = NULL;
     (void)done_keys;
-    struct fs_spawn sp = { W->prog, W->argv, W->preload, dir, text, 0, NULL, 1, env, 1 };
+    struct fs_spawn sp = { W->prog, W->argv, W->preload, dir, text, 0, NULL, 2, env, 1 };
     int errfd;
     struct fs_outcome toc;
     memset(&toc, 0, sizeof toc);

@@ -159,10 +159,16 @@ static void fs_scan_range(struct fs_scan *s, uintptr_t lo, uintptr_t hi)
     }
 }
 
+/* Writable segments of every module but the preload (whose data holds the
+ * ledger), collected first and scanned after dl_iterate_phdr returned: a
+ * fault while scanning must not jump out of it (it holds the loader lock). */
+#define FS_MAX_SEGS 1024
+struct fs_segs { uintptr_t lo[FS_MAX_SEGS], hi[FS_MAX_SEGS]; int n; };
+
 static int fs_seg_cb(struct dl_phdr_info *info, size_t size, void *arg)
 {
     (void)size;
-    struct fs_scan *s = arg;
+    struct fs_segs *g = arg;
     uintptr_t self = (uintptr_t)&fs_seg_cb;
     for (int i = 0; i < info->dlpi_phnum; i++) {
         const ElfW(Phdr) *ph = &info->dlpi_phdr[i];
@@ -172,11 +178,12 @@ static int fs_seg_cb(struct dl_phdr_info *info, size_t size, void *arg)
                 return 0;                    /* the preload's own data holds the ledger's roots */
         }
     }
-    for (int i = 0; i < info->dlpi_phnum; i++) {
+    for (int i = 0; i < info->dlpi_phnum && g->n < FS_MAX_SEGS; i++) {
         const ElfW(Phdr) *ph = &info->dlpi_phdr[i];
         if (ph->p_type == PT_LOAD && (ph->p_flags & PF_W)) {
             uintptr_t a = info->dlpi_addr + ph->p_vaddr;
-            fs_scan_range(s, a, a + ph->p_memsz);
+            g->lo[g->n] = a;
+            g->hi[g->n++] = a + ph->p_memsz;
         }
     }
     return 0;
@@ -200,6 +207,13 @@ static uintptr_t fs_stack_top(void)
     return (uintptr_t)__libc_stack_end + 4096;
 }
 
+/* Scan one root range; a fault (unmapped page) loses only this range. */
+static void fs_scan_safe(struct fs_scan *s, uintptr_t lo, uintptr_t hi)
+{
+    if (sigsetjmp(fs_scan_jmp, 1) == 0)
+        fs_scan_range(s, lo, hi);
+}
+
 __attribute__((noinline))
 static void fs_reachability(struct fs_scan *s)
 {
@@ -207,24 +221,35 @@ static void fs_reachability(struct fs_scan *s)
     volatile uintptr_t here = (uintptr_t)&here;
     s->min = s->b[0].lo;
     s->max = s->b[s->n - 1].hi;
+    static struct fs_segs segs;            /* static: 16 KiB is too much for a signal stack */
+    segs.n = 0;
+    dl_iterate_phdr(fs_seg_cb, &segs);
     fs_scanning = 1;
-    if (sigsetjmp(fs_scan_jmp, 1) == 0) {
-        dl_iterate_phdr(fs_seg_cb, s);
-        /* The stack: only frames live when the program called exit()/_exit()
-         * (the frames of exit handlers below them hold stale copies). After
-         * main returned no frame of the program is live. */
-        if (fs_exit_called && fs_exit_sp && fs_exit_sp < fs_stack_top() && fs_exit_sp > (uintptr_t)here) {
-            fs_scan_range(s, fs_exit_sp, fs_stack_top());
-        } else if (fs_exit_called) {
-            fs_scan_range(s, here & ~(uintptr_t)7, fs_stack_top());
-        }
-        typedef void (*tlsinfo_fn)(size_t *, size_t *);
-        tlsinfo_fn ti = (tlsinfo_fn)dlsym(RTLD_DEFAULT, "_dl_get_tls_static_info");
-        if (ti) {
-            size_t tsz = 0, tal = 0;
-            ti(&tsz, &tal);
-            uintptr_t tp = (uintptr_t)__builtin_thread_pointer();
-            fs_scan_range(s, tp - tsz, tp + 0x300);
+    for (int i = 0; i < segs.n; i++)
+        fs_scan_safe(s, segs.lo[i], segs.hi[i]);
+    /* The stack: only frames live when the program called exit()/_exit()
+     * (the frames of exit handlers below them hold stale copies). After
+     * main returned no frame of the program is live. */
+    if (fs_exit_called && fs_exit_sp && fs_exit_sp < fs_stack_top() && fs_exit_sp > (uintptr_t)here)
+        fs_scan_safe(s, fs_exit_sp, fs_stack_top());
+    else if (fs_exit_called)
+        fs_scan_safe(s, here & ~(uintptr_t)7, fs_stack_top());
+    /* Static TLS (below the thread pointer on x86-64) and the TCB above it,
+     * page by page: the size glibc reports includes the TCB, so its low end
+     * can lie below the allocation, in a page that may not be mapped. */
+    typedef void (*tlsinfo_fn)(size_t *, size_t *);
+    tlsinfo_fn ti = (tlsinfo_fn)dlsym(RTLD_DEFAULT, "_dl_get_tls_static_info");
+    if (ti) {
+        size_t tsz = 0, tal = 0;
+        ti(&tsz, &tal);
+        uintptr_t tp = (uintptr_t)__builtin_thread_pointer();
+        fs_scan_safe(s, tp, tp + 0x300);
+        for (uintptr_t hi = tp; hi > tp - tsz;) {
+            uintptr_t lo = (hi - 1) & ~(uintptr_t)4095;
+            if (lo < tp - tsz)
+                lo = tp - tsz;
+            fs_scan_safe(s, lo, hi);
+            hi = lo;
         }
     }
     /* Work list: scan every newly reached block. A block that faults (freed

@@ -71,14 +71,24 @@ int main(void)
     atomic_init(&c.alive, 1);
     atomic_init(&c.sent, 0);
     c.scope = es_new();
-    if (!c.scope)
+    if (!c.scope) {
+        perror("es_new");
         return 1;
+    }
     /* acquired in this order, released in reverse */
     if (es_callback(c.scope, close_socket, &c) || es_callback(c.scope, send_goodbye, &c) ||
-        es_callback(c.scope, flush_buffer, &c))
+        es_callback(c.scope, flush_buffer, &c)) {
+        perror("es_callback");
+        es_error_free(es_close(c.scope));   /* runs the callbacks registered so far */
+        es_free(c.scope);
         return 1;
-    if (pthread_create(&th, NULL, watchdog, &c) != 0)
+    }
+    if (pthread_create(&th, NULL, watchdog, &c) != 0) {
+        perror("pthread_create");
+        es_error_free(es_close(c.scope));
+        es_free(c.scope);
         return 1;
+    }
     for (;;) { /* the worker: checks its scope on every record */
         int code = es_check(c.scope);
         if (code) {

@@ -89,8 +89,12 @@ int main(void)
 
     printf("a lone push:\n");
     err = push();
-    if (err || store.logins != 1 || store.logouts != 1)
+    if (err || store.logins != 1 || store.logouts != 1) {
+        fprintf(stderr, "lone push failed: %s\n", err ? err->message : "wrong login count");
+        es_error_free(err);
+        es_thread_cleanup();
         return 1;
+    }
 
     printf("a batch of 5 pushes and a pull in one session:\n");
     batch = es_new();
@@ -104,6 +108,7 @@ int main(void)
     if (err) {
         fprintf(stderr, "batch failed: %s\n", err->message);
         es_error_free(err);
+        es_thread_cleanup();
         return 1;
     }
     printf("logins %d, logouts %d, pushes %d, pulls %d, temp files removed %d\n", store.logins,

@@ -78,20 +78,28 @@ int main(void)
 
     err = open_all(good, 3, fds, &closer);
     if (err || !closer || count_fds() != before + 3) {
-        fprintf(stderr, "all-open path failed\n");
+        fprintf(stderr, "all-open path failed: %s\n", err ? err->message : "wrong fd count");
+        es_error_free(err);
+        es_error_free(es_close(closer));
+        es_free(closer);
         return 1;
     }
     printf("opened 3 files: fds %d %d %d\n", fds[0], fds[1], fds[2]);
     err = es_close(closer); /* later, the caller closes them */
     es_free(closer);
     if (err || count_fds() != before) {
-        fprintf(stderr, "closing failed\n");
+        fprintf(stderr, "closing failed: %s\n", err ? err->message : "wrong fd count");
+        es_error_free(err);
         return 1;
     }
     closer = NULL;
     err = open_all(bad, 3, fds, &closer);
     if (!err || err->code != ENOENT || closer || count_fds() != before) {
-        fprintf(stderr, "none-open path failed: %d fds leaked\n", count_fds() - before);
+        fprintf(stderr, "none-open path failed: %s; %d fds leaked\n", err ? err->message : "no error",
+                count_fds() - before);
+        es_error_free(err);
+        es_error_free(es_close(closer));
+        es_free(closer);
         return 1;
     }
     printf("third open failed (%s); the two opened files were closed\n", err->message);
