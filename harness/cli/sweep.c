@@ -1288,6 +1288,7 @@ int fs_cmd_sweep(int argc, char **argv)
     if (fs_sweep_session(&W, &done_keys) != 0)
         goto out;
     if (W.resume && W.baseline_run) {
+        fs_keys_from_baseline(&W, INT64_MAX, NULL);   /* the baseline's sites, for discovery */
         fs_resume_plan(&W, &done_keys);
         if (W.fork_mode) {
             if (fs_write_skip(&W, &done_keys, skip_path) < 0)
