@@ -218,6 +218,10 @@ pid_t fs_spawn_start(const struct fs_spawn *sp, int *errfd, char *err, size_t er
             pid_slot[20 + len] = '\0';
         }
         signal(SIGPIPE, SIG_DFL);
+        sigset_t chld;                       /* a fork-mode sweep blocks it for its signalfd */
+        sigemptyset(&chld);
+        sigaddset(&chld, SIGCHLD);
+        sigprocmask(SIG_UNBLOCK, &chld, NULL);
         execve(sp->program, sp->argv, env + 1);
         dprintf(2, "faultstack: cannot run '%s': %s\n", sp->program, strerror(errno));
         _exit(127);
