@@ -70,6 +70,19 @@ static int fs_db_scalar(sqlite3 *db, const char *sql, int64_t *out, char *err, s
     return rc;
 }
 
+/* Write-ahead log, synced at checkpoints only: a sweep commits one
+ * transaction per run, and a full fsync each (~20 ms here) dominated
+ * short runs. A killed faultstack still loses nothing committed (the log
+ * is in the page cache); a power cut may lose the last runs, never the
+ * database's consistency. */
+static void fs_db_wal(sqlite3 *db)
+{
+    char why[256];
+    if (fs_db_exec(db, "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL", why, sizeof why) != 0) {
+        /* read-only media or a network file system: keep SQLite's defaults */
+    }
+}
+
 /* Upgrade an older schema in place, in one transaction (all or nothing).
  * 1 -> 2: columns run.sweep_key, run.confirms, point.ctx; the sweep table; the
  * runs and fault_points views gain those columns (views are dropped and
@@ -118,14 +131,6 @@ sqlite3 *fs_db_open(const char *path, char *err, size_t errlen)
         snprintf(err, errlen, "'%s': cannot read the schema version (%s)", path, why);
         goto fail;
     }
-    /* Write-ahead log, synced at checkpoints only: a sweep commits one
-     * transaction per run, and a full fsync each (~20 ms here) dominated
-     * short runs. A killed faultstack still loses nothing committed (the log
-     * is in the page cache); a power cut may lose the last runs, never the
-     * database's consistency. */
-    if (fs_db_exec(db, "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL", why, sizeof why) != 0) {
-        /* read-only media or a network file system: keep SQLite's defaults */
-    }
     if (tables == 0) {                       /* new or empty file: create */
         if (fs_db_exec(db, "BEGIN IMMEDIATE", why, sizeof why) != 0 ||
             fs_db_exec(db, fs_schema_sql, why, sizeof why) != 0 ||
@@ -135,6 +140,7 @@ sqlite3 *fs_db_open(const char *path, char *err, size_t errlen)
             snprintf(err, errlen, "cannot create the schema in '%s': %s", path, why);
             goto fail;
         }
+        fs_db_wal(db);
         return db;
     }
     int64_t has_meta = 0;
@@ -162,6 +168,7 @@ sqlite3 *fs_db_open(const char *path, char *err, size_t errlen)
                  (long long)version, FS_SCHEMA_VERSION, why);
         goto fail;
     }
+    fs_db_wal(db);
     return db;
 fail:
     sqlite3_close(db);
