@@ -16,6 +16,7 @@ int fs_cmd_report(int argc, char **argv);
 int fs_cmd_repro(int argc, char **argv);
 int fs_cmd_functions(int argc, char **argv);
 int fs_cmd_sweep(int argc, char **argv);      /* sweep.c */
+int fs_cmd_merge(int argc, char **argv);      /* merge.c */
 
 /* Split a POSIX shell command line (as fs_shell_join writes them: words,
  * single and double quotes, backslashes) into words. Refuses (NULL, reason in

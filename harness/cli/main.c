@@ -16,6 +16,7 @@ static void fs_usage(FILE *f)
         "                    [--persistent] [--fail FILTERS] [--fail-on LIST] -- PROGRAM [ARGS...]\n"
         "  faultstack report [--db FILE] [--format text|json|junit|sarif] [--session ID]\n"
         "  faultstack repro  [--db FILE] FINDING_ID\n"
+        "  faultstack merge  --db OUT.db IN.db [IN.db...]   merge the databases of sharded sweeps\n"
         "  faultstack functions          the wrapped functions, their kinds and injected errno\n"
         "\n"
         "--fail SPEC (comma-separated):\n"
@@ -43,6 +44,7 @@ int main(int argc, char **argv)
     if (!strcmp(cmd, "sweep")) return fs_cmd_sweep(argc - 1, argv + 1);
     if (!strcmp(cmd, "report")) return fs_cmd_report(argc - 1, argv + 1);
     if (!strcmp(cmd, "repro")) return fs_cmd_repro(argc - 1, argv + 1);
+    if (!strcmp(cmd, "merge")) return fs_cmd_merge(argc - 1, argv + 1);
     if (!strcmp(cmd, "functions")) return fs_cmd_functions(argc - 1, argv + 1);
     if (!strcmp(cmd, "-h") || !strcmp(cmd, "--help") || !strcmp(cmd, "help")) {
         fs_usage(stdout);

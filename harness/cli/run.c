@@ -115,14 +115,30 @@ void fs_rm_rf(const char *dir)
     rmdir(dir);
 }
 
+/* Where run directories go: $FAULTSTACK_TMPDIR, else /dev/shm (tmpfs: a sweep
+ * creates and removes thousands of small files, and on ext4 the inode
+ * allocator's search made that cost more than the runs; measured in
+ * bench/RESULTS.md), else $TMPDIR, else /tmp. */
+static const char *fs_run_base(void)
+{
+    const char *e = getenv("FAULTSTACK_TMPDIR");
+    if (e && *e)
+        return e;
+    struct stat sb;
+    if (stat("/dev/shm", &sb) == 0 && S_ISDIR(sb.st_mode) && access("/dev/shm", W_OK | X_OK) == 0)
+        return "/dev/shm";
+    e = getenv("TMPDIR");
+    return e && *e ? e : "/tmp";
+}
+
 int fs_mk_run_dir(char *out, char *err, size_t errlen)
 {
-    const char *tmp = getenv("TMPDIR");
-    snprintf(out, PATH_MAX, "%s/faultstack-run-XXXXXX", tmp && *tmp ? tmp : "/tmp");
+    const char *base = fs_run_base();
+    snprintf(out, PATH_MAX, "%s/faultstack-run-XXXXXX", base);
     if (mkdtemp(out))
         return 0;
-    snprintf(err, errlen, "cannot create a run directory in %s: %s; set TMPDIR to a writable directory",
-             tmp && *tmp ? tmp : "/tmp", strerror(errno));
+    snprintf(err, errlen, "cannot create a run directory in %s: %s; set FAULTSTACK_TMPDIR to a writable "
+             "directory", base, strerror(errno));
     return -1;
 }
 

@@ -81,8 +81,11 @@ struct fs_sweep {
     struct fs_symbolizer *sym;
     int64_t session_id, baseline_run;
     pthread_mutex_t mu;
-    struct fs_job *q;
-    size_t nq, capq, next;
+    /* two queues: [0] fault runs and exec replays, [1] error-path runs, started
+     * only when [0] is empty, so that the runs of their first fault (and the
+     * replays confirming those) are recorded before them */
+    struct fs_queue { struct fs_job *v; size_t n, cap, next; } q[2];
+    int phase;
     struct fs_strset keys;     /* keys planned or done */
     struct fs_strset base_sites; /* func|module|offset of the baseline's points */
     struct fs_strset errpath_sites;
@@ -196,15 +199,16 @@ static void fs_plan_key(struct fs_sweep *W, const char *key, int64_t ord, int64_
             return;
         W->planned++;
     }
-    if (W->nq == W->capq) {
-        size_t nc = W->capq ? W->capq * 2 : 256;
-        struct fs_job *nq = realloc(W->q, nc * sizeof *nq);
-        if (!nq)
+    struct fs_queue *Q = &W->q[errpath ? 1 : 0];
+    if (Q->n == Q->cap) {
+        size_t nc = Q->cap ? Q->cap * 2 : 256;
+        struct fs_job *nv = realloc(Q->v, nc * sizeof *nv);
+        if (!nv)
             return;
-        W->q = nq;
-        W->capq = nc;
+        Q->v = nv;
+        Q->cap = nc;
     }
-    struct fs_job *j = &W->q[W->nq++];
+    struct fs_job *j = &Q->v[Q->n++];
     j->key = strdup(key);
     j->ord = ord;
     j->confirms = confirms;
@@ -396,6 +400,25 @@ static void fs_discover(struct fs_sweep *W, const char *key, int64_t run_id, int
     sqlite3_finalize(st);
 }
 
+/* Error paths of every fault run of the session, in the order of their
+ * first fault (then by key): the same sweep plans the same error-path keys
+ * whatever order its runs finished in, and whether or not it was resumed. */
+static void fs_discover_all(struct fs_sweep *W)
+{
+    sqlite3_stmt *st = NULL;
+    if (sqlite3_prepare_v2(W->db,
+            "SELECT id, sweep_key, inj FROM (SELECT r.id, r.sweep_key, (SELECT min(ordinal) FROM point p "
+            "WHERE p.run_id = r.id AND p.injected = 1) AS inj FROM run r WHERE r.session_id = ?1 AND "
+            "r.sweep_key IS NOT NULL AND r.confirms IS NULL AND instr(r.sweep_key, 'then=') = 0) "
+            "WHERE inj IS NOT NULL ORDER BY inj, sweep_key", -1, &st, NULL) != SQLITE_OK)
+        return;
+    sqlite3_bind_int64(st, 1, W->session_id);
+    while (sqlite3_step(st) == SQLITE_ROW)
+        fs_discover(W, (const char *)sqlite3_column_text(st, 1), sqlite3_column_int64(st, 0),
+                    sqlite3_column_int64(st, 2));
+    sqlite3_finalize(st);
+}
+
 /* ---------------- one exec-mode run ---------------- */
 
 struct fs_done {
@@ -465,8 +488,6 @@ static void fs_exec_job(struct fs_sweep *W, const struct fs_job *j)
     } else {
         W->done++;
     }
-    if (res.inj_ordinal && !j->errpath && !j->confirms)
-        fs_discover(W, j->key, res.run_id, res.inj_ordinal);
     fs_sweep_row_update(W, NULL);
     fs_progress(W, 0);
     /* acquire stacks for leaks this run was the first to show */
@@ -490,11 +511,12 @@ static void *fs_worker(void *arg)
     struct fs_sweep *W = arg;
     for (;;) {
         pthread_mutex_lock(&W->mu);
-        if (fs_sweep_interrupted || W->next >= W->nq) {
+        struct fs_queue *Q = &W->q[W->phase];
+        if (fs_sweep_interrupted || Q->next >= Q->n) {
             pthread_mutex_unlock(&W->mu);
             return NULL;
         }
-        struct fs_job j = W->q[W->next++];
+        struct fs_job j = Q->v[Q->next++];
         pthread_mutex_unlock(&W->mu);
         fs_exec_job(W, &j);
     }
@@ -503,9 +525,21 @@ static void *fs_worker(void *arg)
 /* Run the queue with W->jobs threads until it is empty (jobs may add jobs). */
 static void fs_exec_phase(struct fs_sweep *W)
 {
-    while (!fs_sweep_interrupted && W->next < W->nq) {
+    int discovered = 0;
+    for (;;) {
+        W->phase = W->q[0].next < W->q[0].n ? 0 : 1;
+        if (W->phase == 1 && !discovered && !fs_sweep_interrupted) {
+            pthread_mutex_lock(&W->mu);
+            fs_discover_all(W);
+            fs_sweep_row_update(W, NULL);
+            pthread_mutex_unlock(&W->mu);
+            discovered = 1;
+        }
+        struct fs_queue *Q = &W->q[W->phase];
+        if (fs_sweep_interrupted || Q->next >= Q->n)
+            break;
         int n = W->jobs;
-        size_t pending = W->nq - W->next;
+        size_t pending = Q->n - Q->next;
         if ((size_t)n > pending) n = (int)pending;
         pthread_t th[64];
         int started = 0;
@@ -744,8 +778,6 @@ static int fs_fork_ingest(struct fs_sweep *W, struct fs_forkrun *F, const char *
         W->done++;
         if (kr.fault_findings)
             fs_plan_key(W, key, k->ord, kr.run_id, 0);          /* confirm by an exec replay */
-        if (kr.inj_ordinal)
-            fs_discover(W, key, kr.run_id, kr.inj_ordinal);
     }
     sqlite3_finalize(st);
     fs_sweep_row_update(W, NULL);
@@ -1150,8 +1182,7 @@ static int fs_sweep_session(struct fs_sweep *W, struct fs_strset *done_keys)
     return 0;
 }
 
-/* --resume: the keys of the done runs are not planned again; their error
- * paths are discovered again from their recorded points. */
+/* --resume: the keys of the done runs are not planned again. */
 static void fs_resume_plan(struct fs_sweep *W, const struct fs_strset *done_keys)
 {
     for (size_t i = 0; i < done_keys->cap; i++)
@@ -1159,18 +1190,6 @@ static void fs_resume_plan(struct fs_sweep *W, const struct fs_strset *done_keys
             W->planned++;
             W->done++;
         }
-    sqlite3_stmt *st = NULL;
-    if (sqlite3_prepare_v2(W->db, "SELECT r.id, r.sweep_key, (SELECT min(ordinal) FROM point p WHERE p.run_id = r.id "
-                                  "AND p.injected = 1) FROM run r WHERE r.session_id = ?1 AND r.sweep_key IS NOT NULL "
-                                  "AND r.confirms IS NULL AND instr(r.sweep_key, 'then=') = 0 ORDER BY r.id",
-                           -1, &st, NULL) != SQLITE_OK)
-        return;
-    sqlite3_bind_int64(st, 1, W->session_id);
-    while (sqlite3_step(st) == SQLITE_ROW)
-        if (sqlite3_column_type(st, 2) != SQLITE_NULL)
-            fs_discover(W, (const char *)sqlite3_column_text(st, 1), sqlite3_column_int64(st, 0),
-                        sqlite3_column_int64(st, 2));
-    sqlite3_finalize(st);
 }
 
 /* Ordinals (baseline numbering) of done keys, for the fork-mode trunk to skip. */
@@ -1360,9 +1379,11 @@ out:
     fs_strset_free(&W.keys);
     fs_strset_free(&W.base_sites);
     fs_strset_free(&W.errpath_sites);
-    for (size_t i = 0; i < W.nq; i++)
-        free(W.q[i].key);
-    free(W.q);
+    for (int k = 0; k < 2; k++) {
+        for (size_t i = 0; i < W.q[k].n; i++)
+            free(W.q[k].v[i].key);
+        free(W.q[k].v);
+    }
     fs_sym_free(W.sym);
     sqlite3_close(W.db);
     return rc;

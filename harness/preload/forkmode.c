@@ -68,6 +68,11 @@ static size_t fs_fork_nskip;
 static pid_t fs_fork_kids[FS_FORK_MAX_JOBS];
 static struct { uint64_t dev, ino; int ok; } fs_std_id[3];
 static int fs_fork_busy;                     /* our own fork: not the program's */
+/* Regular files and directories open at the fork point, with their flags and
+ * offsets read by the trunk before forking (fs_fork_hazard). */
+#define FS_MAX_SAVED 1024
+static struct { int fd; long fl, pos; } fs_saved[FS_MAX_SAVED];
+static int fs_nsaved;
 
 /* (site, context) pairs seen, for the stack strategy: open addressing. */
 #define FS_CTX_SLOTS (1u << 18)
@@ -232,6 +237,7 @@ static const char *fs_fork_hazard(void)
     struct stat sb;
     if (syscall(SYS_stat, "/proc/self/task", &sb) == 0 && sb.st_nlink > 3)
         return "the program started a thread";
+    fs_nsaved = 0;
     int dfd = (int)syscall(SYS_openat, AT_FDCWD, "/proc/self/fd", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
     if (dfd < 0)
         return NULL;                         /* no /proc: cannot tell; assume plain files */
@@ -247,6 +253,14 @@ static const char *fs_fork_hazard(void)
             int fd = atoi(de->d_name);
             if (fd == dfd || syscall(SYS_fstat, fd, &sb) != 0)
                 continue;
+            if ((S_ISREG(sb.st_mode) || S_ISDIR(sb.st_mode)) && fs_nsaved < FS_MAX_SAVED) {
+                /* the child starts from these offsets: once the trunk goes on it
+                 * moves the shared ones */
+                fs_saved[fs_nsaved].fd = fd;
+                fs_saved[fs_nsaved].fl = syscall(SYS_fcntl, fd, F_GETFL);
+                fs_saved[fs_nsaved++].pos = syscall(SYS_lseek, fd, 0L, SEEK_CUR);
+                continue;
+            }
             if (!S_ISFIFO(sb.st_mode) && !S_ISSOCK(sb.st_mode))
                 continue;
             if (fd <= 2 && fs_std_same(fd, &sb))
@@ -294,56 +308,44 @@ static pid_t fs_fork_raw(void)
 }
 
 /* Give the child its own open file description for every regular file and
- * directory (same flags, same offset), stdout to /dev/null and stderr to its
- * own file when they are still the supervisor's. */
+ * directory (same flags, the offset the trunk had at the fork point), stdout to
+ * /dev/null and stderr to its own file when they are still the supervisor's. */
 static void fs_fork_reopen(const char *dir)
 {
-    int dfd = (int)syscall(SYS_openat, AT_FDCWD, "/proc/self/fd", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    if (dfd < 0)
-        return;
-    int fds[1024], nfd = 0;
-    char buf[4096];
-    long n;
-    while ((n = syscall(SYS_getdents64, dfd, buf, sizeof buf)) > 0)
-        for (long pos = 0; pos < n;) {
-            struct dirent64 *de = (struct dirent64 *)(buf + pos);
-            pos += de->d_reclen;
-            if (de->d_name[0] >= '0' && de->d_name[0] <= '9' && nfd < 1024)
-                fds[nfd++] = atoi(de->d_name);
-        }
-    syscall(SYS_close, dfd);
-    for (int i = 0; i < nfd; i++) {
-        int fd = fds[i];
+    char path[640];
+    for (int fd = 1; fd <= 2; fd++) {
         struct stat sb;
-        if (fd == dfd || syscall(SYS_fstat, fd, &sb) != 0)
+        if (syscall(SYS_fstat, fd, &sb) != 0 || !fs_std_same(fd, &sb))
             continue;
-        char path[640];
-        int nf = -1;
-        if (fd <= 2 && fs_std_same(fd, &sb)) {
-            if (fd == 2) {
-                size_t l = strlen(dir);
-                memcpy(path, dir, l);
-                memcpy(path + l, "/stderr", 8);
-                nf = (int)syscall(SYS_openat, AT_FDCWD, path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
-            } else if (fd == 1) {
-                nf = (int)syscall(SYS_openat, AT_FDCWD, "/dev/null", O_WRONLY);
-            }
-        } else if (S_ISREG(sb.st_mode) || S_ISDIR(sb.st_mode)) {
-            long fl = syscall(SYS_fcntl, fd, F_GETFL);
-            long pos = syscall(SYS_lseek, fd, 0L, SEEK_CUR);
-            if (fl < 0)
-                continue;
-            memcpy(path, "/proc/self/fd/", 14);
-            size_t l = 14 + fs_fmt_u64(path + 14, (uint64_t)fd);
-            path[l] = '\0';
-            int keep = (int)(fl & (O_ACCMODE | O_APPEND | O_NONBLOCK | O_DIRECT | O_NOATIME | O_SYNC |
-                                   O_DSYNC | O_DIRECTORY | O_LARGEFILE));
-            nf = (int)syscall(SYS_openat, AT_FDCWD, path, keep);
-            if (nf >= 0 && pos > 0)
-                syscall(SYS_lseek, nf, pos, SEEK_SET);
+        int nf;
+        if (fd == 2) {
+            size_t l = strlen(dir);
+            memcpy(path, dir, l);
+            memcpy(path + l, "/stderr", 8);
+            nf = (int)syscall(SYS_openat, AT_FDCWD, path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+        } else {
+            nf = (int)syscall(SYS_openat, AT_FDCWD, "/dev/null", O_WRONLY);
         }
+        if (nf >= 0) {
+            syscall(SYS_dup3, nf, fd, 0);
+            syscall(SYS_close, nf);
+        }
+    }
+    for (int i = 0; i < fs_nsaved; i++) {
+        int fd = fs_saved[i].fd;
+        long fl = fs_saved[i].fl, pos = fs_saved[i].pos;
+        if (fl < 0)
+            continue;
+        memcpy(path, "/proc/self/fd/", 14);
+        size_t l = 14 + fs_fmt_u64(path + 14, (uint64_t)fd);
+        path[l] = '\0';
+        int keep = (int)(fl & (O_ACCMODE | O_APPEND | O_NONBLOCK | O_DIRECT | O_NOATIME | O_SYNC |
+                               O_DSYNC | O_DIRECTORY | O_LARGEFILE));
+        int nf = (int)syscall(SYS_openat, AT_FDCWD, path, keep);
         if (nf < 0)
             continue;                        /* stays shared: documented limitation */
+        if (pos > 0)
+            syscall(SYS_lseek, nf, pos, SEEK_SET);
         long fdfl = syscall(SYS_fcntl, fd, F_GETFD);
         syscall(SYS_dup3, nf, fd, (fdfl > 0 && (fdfl & FD_CLOEXEC)) ? O_CLOEXEC : 0);
         syscall(SYS_close, nf);

@@ -269,3 +269,142 @@ fs_expect_anomaly() {
 fs_expect_findings() {
     assert_eq "number of rows in findings" "$1" "$(q 'SELECT count(*) FROM findings')"
 }
+
+# ---------------------------------------------------------------- report/merge helpers
+
+# assert_stdout_contains WHAT NEEDLE: the last command's stdout holds NEEDLE (fixed string).
+assert_stdout_contains() {
+    grep -qF -- "$2" "$SCRATCH/last.out" ||
+        fs_fail "$1" "stdout containing '$2'" "$(cat "$SCRATCH/last.out")"
+}
+
+# assert_stdout_lacks WHAT NEEDLE: the last command's stdout does not hold NEEDLE.
+assert_stdout_lacks() {
+    ! grep -qF -- "$2" "$SCRATCH/last.out" ||
+        fs_fail "$1" "stdout without '$2'" "$(cat "$SCRATCH/last.out")"
+}
+
+# fs_need_python: python3 is needed to parse JSON and XML output.
+fs_need_python() {
+    command -v python3 >/dev/null ||
+        { echo "$FS_TEST: python3 is needed to validate the output (apt-get install python3)" >&2; exit 2; }
+}
+
+# fs_pycheck WHAT SCRIPT [ARGS...]: run the python3 SCRIPT (from a string) with
+# ARGS; it reads what it checks itself and exits non-zero with a message on a
+# failed check, which fails the test with WHAT.
+fs_pycheck() {
+    local what=$1 script=$2 out; shift 2
+    if ! out=$(python3 -c "$script" "$@" 2>&1); then
+        fs_fail "$what" "the python check to pass" "$out"
+    fi
+    [[ -n $out ]] && printf '%s\n' "$out"
+    return 0
+}
+
+# fs_sha FILE: sha256 of FILE's content (or 'missing').
+fs_sha() {
+    if [[ -e $1 ]]; then sha256sum <"$1" | cut -d' ' -f1; else echo missing; fi
+}
+
+# ---------------------------------------------------------------- sweep precision/recall helpers
+# Used by test_sweep_<case>.sh: sweep a demo in fork and in exec mode and
+# compare the WHOLE findings view with the rows the demo's markers predict.
+
+# fs_sweep LABEL MODE PROG ARGS...: in a fresh database $SCRATCH/LABEL-MODE.db,
+#   faultstack sweep --db DB --mode MODE -j 2 --timeout 30 -- $DEMO_BIN/PROG ARGS...
+# (default strategy, site). Sets FS_STATUS like fs_exec; asserts nothing.
+fs_sweep() {
+    local label=$1 mode=$2 prog=$3; shift 3
+    fs_new_db "$label-$mode"
+    fs_exec sweep --db "$DB" --mode "$mode" -j 2 --timeout 30 -- "$DEMO_BIN/$prog" "$@"
+}
+
+# fs_row CATEGORY KIND ANOMALY FUNC SRC WHERE FAULT_FUNC FAULT_WHERE: print one
+# expected findings row, in the form fs_finding_rows prints:
+#   category|kind|anomaly|func|basename(file)|line|fault_func|fault_line
+# WHERE and FAULT_WHERE are fixed strings found on exactly one line of
+# $DEMO_SRC/SRC (a marker comment such as '/* FS-FAULT */', or a piece of code
+# where the demo has no marker); marker_line turns them into line numbers, so
+# no line number is written down in a test. ANOMALY is '-' for a leak;
+# FAULT_FUNC and FAULT_WHERE are '-' for a baseline finding (no fault).
+fs_row() {
+    local cat=$1 kind=$2 anomaly=$3 func=$4 src=$5 where=$6 ffunc=$7 fwhere=$8 line fline=-
+    line=$(marker_line "$src" "$where") || exit 3
+    if [[ $fwhere != - ]]; then
+        fline=$(marker_line "$src" "$fwhere") || exit 3
+    fi
+    echo "$cat|$kind|$anomaly|$func|$src|$line|$ffunc|$fline"
+}
+
+# fs_finding_rows: every row of the findings view as
+# category|kind|anomaly|func|basename(file)|line|fault_func|fault_line ('-' for
+# NULL), sorted; one line per finding (a duplicate finding shows twice).
+fs_finding_rows() {
+    q "SELECT category, ifnull(kind,'-'), ifnull(anomaly,'-'), ifnull(func,'-'), ifnull(file,'-'),
+              ifnull(line,'-'), ifnull(fault_func,'-'), ifnull(fault_line,'-') FROM findings" |
+        awk -F'|' -v OFS='|' 'NF { n = split($5, p, "/"); $5 = p[n]; print }' | LC_ALL=C sort
+}
+
+# fs_expect_exact_findings WHAT EXPECTED: the findings view holds exactly the
+# rows of EXPECTED (fs_row lines separated by newlines, any order; empty: no
+# finding at all) — nothing missing (recall), nothing more (precision).
+fs_expect_exact_findings() {
+    local what=$1 expected actual missing extra
+    expected=$(printf '%s\n' "$2" | awk 'NF' | LC_ALL=C sort)
+    actual=$(fs_finding_rows)
+    [[ $expected == "$actual" ]] && return 0
+    missing=$(LC_ALL=C comm -23 <(printf '%s\n' "$expected") <(printf '%s\n' "$actual") | awk 'NF')
+    extra=$(LC_ALL=C comm -13 <(printf '%s\n' "$expected") <(printf '%s\n' "$actual") | awk 'NF')
+    fs_fail "$what: the findings view, rows category|kind|anomaly|func|file|line|fault_func|fault_line" \
+        "$(printf '\n'; printf '%s\n' "${expected:-(no finding)}" | sed 's/^/      /')" \
+        "$(printf '\n'; printf '%s\n' "${actual:-(no finding)}" | sed 's/^/      /')" \
+        "$(printf 'missing (recall):\n'; printf '%s\n' "${missing:-(none)}" | sed 's/^/      /'
+           printf '  unexpected (precision):\n'; printf '%s\n' "${extra:-(none)}" | sed 's/^/      /')"
+}
+
+# fs_sweep_check LABEL MODE EXPECTED PROG ARGS...: fs_sweep, then check the
+# sweep as a whole: one baseline run (no fault, in MODE: the fork-mode trunk
+# or a plain exec run), at least one fault run and every fault run injected;
+# no fork run in exec mode; exactly the EXPECTED findings
+# (fs_expect_exact_findings); faultstack's exit status 1 when EXPECTED has
+# rows, else 0.
+fs_sweep_check() {
+    local label=$1 mode=$2 expected=$3 prog=$4 want=0; shift 4
+    fs_sweep "$label" "$mode" "$prog" "$@"
+    [[ $FS_STATUS == 0 || $FS_STATUS == 1 ]] ||
+        fs_fail "$label/$mode: faultstack sweep ran" "exit status 0 or 1" "$FS_STATUS"
+    assert_eq "$label/$mode: baseline runs (fault_spec IS NULL, not a confirmation): count|mode|exit_code" \
+        "1|$mode|0" \
+        "$(q "SELECT count(*), group_concat(mode), group_concat(ifnull(exit_code,'NULL')) FROM runs
+              WHERE fault_spec IS NULL AND sweep_key IS NULL AND confirms IS NULL")"
+    [[ $(q "SELECT count(*) FROM runs WHERE sweep_key IS NOT NULL") -ge 1 ]] ||
+        fs_fail "$label/$mode: the sweep made fault runs" ">= 1 run with a sweep_key" "0"
+    assert_eq "$label/$mode: fault runs that injected nothing" 0 \
+        "$(q "SELECT count(*) FROM runs WHERE sweep_key IS NOT NULL AND ifnull(injected,0) = 0")"
+    if [[ $mode == exec ]]; then
+        assert_eq "$label/exec: runs of mode fork in an exec-mode sweep" 0 \
+            "$(q "SELECT count(*) FROM runs WHERE mode = 'fork'")"
+    fi
+    fs_expect_exact_findings "$label/$mode" "$expected"
+    [[ -n $(printf '%s' "$expected" | awk 'NF') ]] && want=1
+    assert_status "$want"
+}
+
+# fs_expect_swept SRC WHERE FUNC: some run of the sweep in $DB made the FUNC
+# call on the WHERE line of $DEMO_SRC/SRC fail (so a clean result is not
+# clean merely because the interesting fault was never injected).
+fs_expect_swept() {
+    local src=$1 func=$3 line
+    line=$(marker_line "$src" "$2") || exit 3
+    [[ $(q "SELECT count(*) FROM fault_points WHERE injected = 1 AND func = '$func' AND line = $line
+            AND file LIKE '%/$src'") -ge 1 ]] ||
+        fs_fail "the sweep failed $func at $src:$line ($2)" "an injected fault point there" "none"
+}
+
+# fs_expect_fork_runs LABEL: the fork-mode sweep in $DB really forked: at least
+# one fault run of mode 'fork' (not only the trunk and exec fall-backs).
+fs_expect_fork_runs() {
+    [[ $(q "SELECT count(*) FROM runs WHERE mode = 'fork' AND sweep_key IS NOT NULL") -ge 1 ]] ||
+        fs_fail "$1/fork: the sweep forked at fault points" ">= 1 fault run of mode 'fork'" "0"
+}
