@@ -137,7 +137,10 @@ static void fs_heapsort(struct fs_blk *a, size_t n)
     }
 }
 
-static void fs_scan_range(struct fs_scan *s, uintptr_t lo, uintptr_t hi)
+/* exact: only a pointer to a block's first byte counts (roots in libc's own
+ * data: malloc's arena points at chunk headers, and the header after a block
+ * lies inside the block's last bytes, which would keep any block reachable). */
+static void fs_scan_range_x(struct fs_scan *s, uintptr_t lo, uintptr_t hi, int exact)
 {
     lo = (lo + 7) & ~(uintptr_t)7;
     for (uintptr_t p = lo; p + 8 <= hi; p += 8) {
@@ -152,6 +155,8 @@ static void fs_scan_range(struct fs_scan *s, uintptr_t lo, uintptr_t hi)
         if (l == 0)
             continue;
         struct fs_blk *b = &s->b[l - 1];
+        if (exact && w != b->lo)
+            continue;
         if (w < b->hi && !b->r->mark) {
             b->r->mark = 1;
             s->work[s->nwork++] = (size_t)(b - s->b);
@@ -159,11 +164,16 @@ static void fs_scan_range(struct fs_scan *s, uintptr_t lo, uintptr_t hi)
     }
 }
 
+static void fs_scan_range(struct fs_scan *s, uintptr_t lo, uintptr_t hi)
+{
+    fs_scan_range_x(s, lo, hi, 0);
+}
+
 /* Writable segments of every module but the preload (whose data holds the
  * ledger), collected first and scanned after dl_iterate_phdr returned: a
  * fault while scanning must not jump out of it (it holds the loader lock). */
 #define FS_MAX_SEGS 1024
-struct fs_segs { uintptr_t lo[FS_MAX_SEGS], hi[FS_MAX_SEGS]; int n; };
+struct fs_segs { uintptr_t lo[FS_MAX_SEGS], hi[FS_MAX_SEGS]; char exact[FS_MAX_SEGS]; int n; };
 
 static int fs_seg_cb(struct dl_phdr_info *info, size_t size, void *arg)
 {
@@ -178,11 +188,17 @@ static int fs_seg_cb(struct dl_phdr_info *info, size_t size, void *arg)
                 return 0;                    /* the preload's own data holds the ledger's roots */
         }
     }
+    int is_libc = 0;
+    if (info->dlpi_name && info->dlpi_name[0]) {
+        const char *slash = strrchr(info->dlpi_name, '/');
+        is_libc = strncmp(slash ? slash + 1 : info->dlpi_name, "libc.so", 7) == 0;
+    }
     for (int i = 0; i < info->dlpi_phnum && g->n < FS_MAX_SEGS; i++) {
         const ElfW(Phdr) *ph = &info->dlpi_phdr[i];
         if (ph->p_type == PT_LOAD && (ph->p_flags & PF_W)) {
             uintptr_t a = info->dlpi_addr + ph->p_vaddr;
             g->lo[g->n] = a;
+            g->exact[g->n] = (char)is_libc;
             g->hi[g->n++] = a + ph->p_memsz;
         }
     }
@@ -208,10 +224,15 @@ static uintptr_t fs_stack_top(void)
 }
 
 /* Scan one root range; a fault (unmapped page) loses only this range. */
-static void fs_scan_safe(struct fs_scan *s, uintptr_t lo, uintptr_t hi)
+static void fs_scan_safe_x(struct fs_scan *s, uintptr_t lo, uintptr_t hi, int exact)
 {
     if (sigsetjmp(fs_scan_jmp, 1) == 0)
-        fs_scan_range(s, lo, hi);
+        fs_scan_range_x(s, lo, hi, exact);
+}
+
+static void fs_scan_safe(struct fs_scan *s, uintptr_t lo, uintptr_t hi)
+{
+    fs_scan_safe_x(s, lo, hi, 0);
 }
 
 __attribute__((noinline))
@@ -226,7 +247,7 @@ static void fs_reachability(struct fs_scan *s)
     dl_iterate_phdr(fs_seg_cb, &segs);
     fs_scanning = 1;
     for (int i = 0; i < segs.n; i++)
-        fs_scan_safe(s, segs.lo[i], segs.hi[i]);
+        fs_scan_safe_x(s, segs.lo[i], segs.hi[i], segs.exact[i]);
     /* The stack: only frames live when the program called exit()/_exit()
      * (the frames of exit handlers below them hold stale copies). After
      * main returned no frame of the program is live. */
