@@ -788,9 +788,10 @@ static int fs_fork_ingest(struct fs_sweep *W, struct fs_forkrun *F, const char *
     return 0;
 }
 
-/* Run the trunk with the preload forking at each selected point. Returns 0,
- * or -1 on a tool error. */
-static int fs_fork_phase(struct fs_sweep *W, const struct fs_strset *done_keys, const char *skip_ords)
+/* Run the trunk with the preload forking at each selected point (skip_ords:
+ * a file of baseline ordinals swept already, or NULL). Returns 0, or -1 on a
+ * tool error. */
+static int fs_fork_phase(struct fs_sweep *W, const char *skip_ords)
 {
     char dir[PATH_MAX], err[2048], text[2048];
     struct fs_plan plan;
@@ -826,7 +827,6 @@ static int fs_fork_phase(struct fs_sweep *W, const struct fs_strset *done_keys, 
         env[ne++] = e_skip;
     }
     env[ne] = NULL;
-    (void)done_keys;
     struct fs_spawn sp = { W->prog, W->argv, W->preload, dir, text, 0, NULL, 2, env, 1 };
     int errfd;
     struct fs_outcome toc;
@@ -952,8 +952,8 @@ static int fs_fork_phase(struct fs_sweep *W, const struct fs_strset *done_keys, 
         pthread_mutex_unlock(&W->mu);
     }
     fs_strset_free(&forked);
-    if (rc == 0)
-        fs_rm_rf(dir);
+    if (rc == 0 || fs_sweep_interrupted)
+        fs_rm_rf(dir);                       /* kept (and named) only when recording failed */
     free(F.k);
     return rc;
 }
@@ -1329,13 +1329,13 @@ int fs_cmd_sweep(int argc, char **argv)
         if (W.fork_mode) {
             if (fs_write_skip(&W, &done_keys, skip_path) < 0)
                 skip_path[0] = '\0';
-            if (fs_fork_phase(&W, &done_keys, skip_path[0] ? skip_path : NULL) != 0 && !fs_sweep_interrupted)
+            if (fs_fork_phase(&W, skip_path[0] ? skip_path : NULL) != 0 && !fs_sweep_interrupted)
                 goto out;
         } else {
             fs_keys_from_baseline(&W, 0, &done_keys);
         }
     } else if (W.fork_mode) {
-        if (fs_fork_phase(&W, &done_keys, NULL) != 0 && !fs_sweep_interrupted)
+        if (fs_fork_phase(&W, NULL) != 0 && !fs_sweep_interrupted)
             goto out;
         if (!W.fork_mode) {                  /* could not fork: exec mode after all */
             if (fs_baseline_exec(&W) != 0)
