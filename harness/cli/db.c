@@ -70,16 +70,18 @@ static int fs_db_scalar(sqlite3 *db, const char *sql, int64_t *out, char *err, s
     return rc;
 }
 
-/* Write-ahead log, synced at checkpoints only: a sweep commits one
- * transaction per run, and a full fsync each (~20 ms here) dominated
- * short runs. A killed faultstack still loses nothing committed (the log
- * is in the page cache); a power cut may lose the last runs, never the
- * database's consistency. */
-static void fs_db_wal(sqlite3 *db)
+/* No fsync: a sweep commits one transaction per run, and the syncs of each
+ * commit (~20 ms here) cost more than the runs (bench/RESULTS.md). A killed
+ * faultstack still loses nothing it committed (the writes are in the page
+ * cache, and the rollback journal undoes a half-written transaction); an OS
+ * crash or power cut during a sweep can damage the database. WAL mode was as
+ * fast but makes concurrent `sqlite3` readers fail with "database is locked"
+ * while one of them rebuilds the WAL index. */
+static void fs_db_fast(sqlite3 *db)
 {
     char why[256];
-    if (fs_db_exec(db, "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL", why, sizeof why) != 0) {
-        /* read-only media or a network file system: keep SQLite's defaults */
+    if (fs_db_exec(db, "PRAGMA synchronous=OFF", why, sizeof why) != 0) {
+        /* cannot happen for a valid connection; SQLite's default (FULL) stays */
     }
 }
 
@@ -140,7 +142,7 @@ sqlite3 *fs_db_open(const char *path, char *err, size_t errlen)
             snprintf(err, errlen, "cannot create the schema in '%s': %s", path, why);
             goto fail;
         }
-        fs_db_wal(db);
+        fs_db_fast(db);
         return db;
     }
     int64_t has_meta = 0;
@@ -168,7 +170,7 @@ sqlite3 *fs_db_open(const char *path, char *err, size_t errlen)
                  (long long)version, FS_SCHEMA_VERSION, why);
         goto fail;
     }
-    fs_db_wal(db);
+    fs_db_fast(db);
     return db;
 fail:
     sqlite3_close(db);

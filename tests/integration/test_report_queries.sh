@@ -40,14 +40,19 @@ done
 [[ $n -ge 5 ]] || fs_fail "canned queries found in $QUERIES" "at least 5" "$n"
 LINE=$(marker_line fd_leak.c '/* FS-EXPECT: leak fd */')
 FLINE=$(marker_line fd_leak.c '/* FS-FAULT */')
-run_query leaks_by_site | grep -qF "fd|open|$(q "SELECT file FROM findings WHERE file LIKE '%/fd_leak.c'")|$LINE|copy_file|" ||
-    fs_fail "leaks_by_site.sql: the fd leak site" "a row fd|open|...fd_leak.c|$LINE|copy_file|..." "$(run_query leaks_by_site)"
-run_query leaks_by_site | grep -qF "open @ " ||
-    fs_fail "leaks_by_site.sql: the fault of the fd leak" "open @ ...:$FLINE" "$(run_query leaks_by_site)"
+# (outputs are captured first: with pipefail, grep -q closing the pipe early
+# would make the pipeline fail when the query writes after the match)
+BY_SITE=$(run_query leaks_by_site)
+FD_FILE=$(q "SELECT file FROM findings WHERE file LIKE '%/fd_leak.c'")
+grep -qF "fd|open|$FD_FILE|$LINE|copy_file|" <<<"$BY_SITE" ||
+    fs_fail "leaks_by_site.sql: the fd leak site" "a row fd|open|...fd_leak.c|$LINE|copy_file|..." "$BY_SITE"
+grep -qF "open @ $FD_FILE:$FLINE" <<<"$BY_SITE" ||
+    fs_fail "leaks_by_site.sql: the fault of the fd leak" "open @ ...:$FLINE" "$BY_SITE"
 assert_eq "crashes.sql: the crash run (fault_spec|signal)" "nth=2,only=malloc|11" \
     "$(run_query crashes | cut -d'|' -f2,3)"
-run_query anomalies | grep -q '^mismatched-release|file|close|' ||
-    fs_fail "anomalies.sql: the mismatched release" "a mismatched-release|file|close row" "$(run_query anomalies)"
+ANOMALIES=$(run_query anomalies)
+grep -q '^mismatched-release|file|close|' <<<"$ANOMALIES" ||
+    fs_fail "anomalies.sql: the mismatched release" "a mismatched-release|file|close row" "$ANOMALIES"
 
 # ---- never_failed: a sweep stopped after 2 fault runs
 SW=$(q "SELECT session_id FROM sweep")
