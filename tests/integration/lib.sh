@@ -329,12 +329,12 @@ fs_sweep() {
 # no line number is written down in a test. ANOMALY is '-' for a leak;
 # FAULT_FUNC and FAULT_WHERE are '-' for a baseline finding (no fault).
 fs_row() {
-    local cat=$1 kind=$2 anomaly=$3 func=$4 src=$5 where=$6 ffunc=$7 fwhere=$8 line fline=-
+    local category=$1 kind=$2 anomaly=$3 func=$4 src=$5 where=$6 ffunc=$7 fwhere=$8 line fline=-
     line=$(marker_line "$src" "$where") || exit 3
     if [[ $fwhere != - ]]; then
         fline=$(marker_line "$src" "$fwhere") || exit 3
     fi
-    echo "$cat|$kind|$anomaly|$func|$src|$line|$ffunc|$fline"
+    echo "$category|$kind|$anomaly|$func|$src|$line|$ffunc|$fline"
 }
 
 # fs_finding_rows: every row of the findings view as
