@@ -209,6 +209,9 @@ CREATE VIEW IF NOT EXISTS fault_points AS
     FROM point;
 
 -- leaks: resources the program could no longer release when a process ended.
+-- A sweep in fork mode records each forked run's leaks and, for those caused by
+-- the fault, the exec replay's too (runs.confirms names the forked run): only
+-- the replay's make findings.
 CREATE VIEW IF NOT EXISTS leaks AS
     SELECT run_id, pid, kind, func, module, file, line, symbol, handle, size,
            fault_func, fault_file, fault_line, offset, fault_module, fault_offset, stack
