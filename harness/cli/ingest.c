@@ -436,6 +436,27 @@ static void fs_repro(struct fs_ctx *C, int with_fault, char *out, size_t cap)
     strncat(out, C->command, cap - strlen(out) - 1);
 }
 
+int fs_link_finding(sqlite3 *db, const char *key, int64_t run_id)
+{
+    sqlite3_stmt *st = NULL;
+    if (sqlite3_prepare_v2(db, "INSERT OR IGNORE INTO finding_run(finding_id, run_id) "
+                               "SELECT id, ?2 FROM finding WHERE key = ?1", -1, &st, NULL) != SQLITE_OK)
+        return -1;
+    sqlite3_bind_text(st, 1, key, -1, SQLITE_TRANSIENT);
+    sqlite3_bind_int64(st, 2, run_id);
+    int rc = sqlite3_step(st);
+    sqlite3_finalize(st);
+    if (rc != SQLITE_DONE)
+        return -1;
+    /* changes() is 0 both when the key is unknown and when already linked */
+    if (sqlite3_prepare_v2(db, "SELECT 1 FROM finding WHERE key = ?1", -1, &st, NULL) != SQLITE_OK)
+        return -1;
+    sqlite3_bind_text(st, 1, key, -1, SQLITE_TRANSIENT);
+    rc = sqlite3_step(st) == SQLITE_ROW;
+    sqlite3_finalize(st);
+    return rc;
+}
+
 /* The deduplication key of a finding: (category, kind, anomaly, func, site,
  * fault func, fault site). */
 static void fs_finding_key(char *key, size_t cap, const char *category, const char *kind, const char *anomaly,
@@ -455,11 +476,30 @@ static int fs_finding(struct fs_ctx *C, const char *category, const char *kind, 
     char key[2048], repro[9000];
     const struct fs_fault *F = &C->fault;
     int wf = with_fault && F->have;
-    if (wf || !strcmp(category, "crash") || !strcmp(category, "timeout")) {
+    if (C->info->defer_findings && (wf || !strcmp(category, "crash") || !strcmp(category, "timeout"))) {
+        /* a fork-mode run: a finding an exec run showed already takes this
+         * run too; a new one waits for the exec replay of this fault */
+        char key0[2048];
+        fs_finding_key(key0, sizeof key0, category, kind, anomaly, func, at, wf ? F->func : NULL,
+                       wf ? &F->at : NULL);
+        int have = fs_link_finding(C->db, key0, C->res->run_id);
+        if (have < 0)
+            return -1;
+        if (have)
+            return 0;
         C->res->fault_findings++;
-        if (C->info->defer_findings)
-            return 0;                         /* a fork-mode run: the exec replay records it */
+        size_t old = C->res->deferred_keys ? strlen(C->res->deferred_keys) : 0;
+        char *nk = realloc(C->res->deferred_keys, old + strlen(key0) + 2);
+        if (nk) {
+            memcpy(nk + old, key0, strlen(key0));
+            nk[old + strlen(key0)] = '\n';
+            nk[old + strlen(key0) + 1] = '\0';
+            C->res->deferred_keys = nk;
+        }
+        return 0;
     }
+    if (wf || !strcmp(category, "crash") || !strcmp(category, "timeout"))
+        C->res->fault_findings++;
     fs_finding_key(key, sizeof key, category, kind, anomaly, func, at, wf ? F->func : NULL, wf ? &F->at : NULL);
     int as_first = 0;
     if (wf && F->then_first.valid) {
@@ -890,6 +930,8 @@ rollback:
     {
         char ignore[64];
         fs_db_exec(db, "ROLLBACK", ignore, sizeof ignore);
+        free(res->deferred_keys);
+        res->deferred_keys = NULL;
     }
 out:
     if (!info->sym)

@@ -48,12 +48,18 @@ struct fs_run_result {
     int processes;
     int incomplete;             /* record files without their 'done' line */
     int swallowed;
-    int fault_findings;         /* leaks/anomalies attributed to the fault, crashes, timeout */
+    int fault_findings;         /* leaks/anomalies attributed to the fault, crashes, timeout;
+                                   with defer_findings: those not recorded yet */
+    char *deferred_keys;        /* defer_findings: their finding keys, one per line (malloc'ed,
+                                   the caller frees it), or NULL */
     int64_t inj_ordinal;        /* ordinal of the first injected point (0: none) */
 };
 
 /* Ingest the run. Returns 0, or -1 with a message in err (nothing written:
  * the transaction is rolled back, the record files are left in place). */
+/* Link run_id to the finding with this key, if it exists. Returns 1 when it
+ * does, 0 when not, -1 on a database error. */
+int fs_link_finding(sqlite3 *db, const char *key, int64_t run_id);
 int fs_ingest_run(sqlite3 *db, const struct fs_run_info *info, struct fs_run_result *res,
                   char *err, size_t errlen);
 

@@ -59,6 +59,8 @@ struct fs_job {
     int64_t ord;               /* baseline ordinal of the key's point (sharding, fork skip) */
     int64_t confirms;          /* exec replay of this fork-mode run, else 0 */
     int errpath;               /* a then= key: no further discovery from it */
+    char *replay;              /* exec replay: the forked run's injected point pinned
+                                  (site=FUNC@MOD+0xOFF#K), whatever the key; else NULL */
 };
 
 struct fs_strset {             /* open-addressed set of strings */
@@ -89,6 +91,9 @@ struct fs_sweep {
     struct fs_strset keys;     /* keys planned or done */
     struct fs_strset base_sites; /* func|module|offset of the baseline's points */
     struct fs_strset errpath_sites;
+    struct fs_strset pending;  /* finding keys a queued exec replay will confirm */
+    struct fs_later { int64_t run_id; char *keys; } *later; /* fork runs linked after the replays */
+    size_t nlater, caplater;
     int64_t planned, done, confirmations, unconfirmed, fork_runs, exec_runs;
     int limited;
     int tool_error;
@@ -209,6 +214,7 @@ static void fs_plan_key(struct fs_sweep *W, const char *key, int64_t ord, int64_
         Q->cap = nc;
     }
     struct fs_job *j = &Q->v[Q->n++];
+    j->replay = NULL;
     j->key = strdup(key);
     j->ord = ord;
     j->confirms = confirms;
@@ -432,7 +438,7 @@ static void fs_exec_job(struct fs_sweep *W, const struct fs_job *j)
 {
     char text[2048], err[2048], dir[PATH_MAX];
     struct fs_plan plan;
-    if (fs_key_plan(W, j->key, &plan, text, sizeof text, err, sizeof err) != 0) {
+    if (fs_key_plan(W, j->replay ? j->replay : j->key, &plan, text, sizeof text, err, sizeof err) != 0) {
         fprintf(stderr, "\nfaultstack sweep: internal error: key '%s': %s\n", j->key, err);
         return;
     }
@@ -776,8 +782,60 @@ static int fs_fork_ingest(struct fs_sweep *W, struct fs_forkrun *F, const char *
         }
         W->fork_runs++;
         W->done++;
-        if (kr.fault_findings)
-            fs_plan_key(W, key, k->ord, kr.run_id, 0);          /* confirm by an exec replay */
+        int all_pending = kr.fault_findings > 0 && kr.deferred_keys;
+        for (char *k0 = kr.deferred_keys, *nl; all_pending && k0 && *k0; k0 = nl + 1) {
+            nl = strchr(k0, '\n');
+            if (!nl) break;
+            *nl = '\0';
+            all_pending = fs_strset_has(&W->pending, k0);
+            *nl = '\n';
+        }
+        if (all_pending && W->nlater < (size_t)1 << 20) {
+            /* every finding of this run waits for a replay queued already: link
+             * this run to them once that replay recorded them */
+            if (W->nlater == W->caplater) {
+                size_t nc = W->caplater ? W->caplater * 2 : 64;
+                struct fs_later *nl2 = realloc(W->later, nc * sizeof *nl2);
+                if (nl2) { W->later = nl2; W->caplater = nc; }
+            }
+            if (W->nlater < W->caplater) {
+                W->later[W->nlater].run_id = kr.run_id;
+                W->later[W->nlater++].keys = kr.deferred_keys;
+                kr.deferred_keys = NULL;
+            }
+        } else if (kr.fault_findings) {
+            for (char *k0 = kr.deferred_keys, *nl; k0 && *k0; k0 = nl + 1) {
+                nl = strchr(k0, '\n');
+                if (!nl) break;
+                *nl = '\0';
+                fs_strset_add(&W->pending, k0);
+                *nl = '\n';
+            }
+            /* confirm by an exec replay of the very call the forked run failed:
+             * pinned to its site and occurrence, which stays put when ordinals
+             * shift between runs (a program reading /proc, timing) */
+            fs_plan_key(W, key, k->ord, kr.run_id, 0);
+            sqlite3_stmt *ip = NULL;
+            struct fs_queue *Q = &W->q[0];
+            if (Q->n && Q->v[Q->n - 1].confirms == kr.run_id &&
+                sqlite3_prepare_v2(W->db, "SELECT func, module, offset, site_occurrence, ctx FROM point "
+                                          "WHERE run_id = ?1 AND injected = 1 ORDER BY ordinal LIMIT 1",
+                                   -1, &ip, NULL) == SQLITE_OK) {
+                sqlite3_bind_int64(ip, 1, kr.run_id);
+                if (sqlite3_step(ip) == SQLITE_ROW && sqlite3_column_text(ip, 1)) {
+                    char pin[1024];
+                    int64_t occ = sqlite3_column_int64(ip, 3), ctx = sqlite3_column_int64(ip, 4);
+                    int n = snprintf(pin, sizeof pin, "site=%s@%s+0x%llx#%lld", sqlite3_column_text(ip, 0),
+                                     sqlite3_column_text(ip, 1), (unsigned long long)sqlite3_column_int64(ip, 2),
+                                     (long long)(occ > 0 ? occ : 1));
+                    if (W->strategy == FS_S_STACK && ctx && n > 0 && (size_t)n < sizeof pin)
+                        snprintf(pin + n, sizeof pin - (size_t)n, ",ctx=0x%llx", (unsigned long long)ctx);
+                    Q->v[Q->n - 1].replay = strdup(pin);
+                }
+            }
+            sqlite3_finalize(ip);
+        }
+        free(kr.deferred_keys);
     }
     sqlite3_finalize(st);
     fs_sweep_row_update(W, NULL);
@@ -1356,6 +1414,17 @@ int fs_cmd_sweep(int argc, char **argv)
     pthread_mutex_unlock(&W.mu);
     if (!fs_sweep_interrupted)
         fs_exec_phase(&W);
+    for (size_t i = 0; i < W.nlater; i++) {
+        for (char *k0 = W.later[i].keys, *nl; k0 && *k0; k0 = nl + 1) {
+            nl = strchr(k0, '\n');
+            if (!nl) break;
+            *nl = '\0';
+            if (fs_link_finding(W.db, k0, W.later[i].run_id) == 0)
+                W.unconfirmed++;             /* its replay did not show it */
+        }
+        free(W.later[i].keys);
+    }
+    W.nlater = 0;
     fs_progress_end(&W);
     if (fs_sweep_interrupted) {
         fs_sweep_row_update(&W, "interrupted");
@@ -1379,9 +1448,15 @@ out:
     fs_strset_free(&W.keys);
     fs_strset_free(&W.base_sites);
     fs_strset_free(&W.errpath_sites);
+    fs_strset_free(&W.pending);
+    for (size_t i = 0; i < W.nlater; i++)
+        free(W.later[i].keys);
+    free(W.later);
     for (int k = 0; k < 2; k++) {
-        for (size_t i = 0; i < W.q[k].n; i++)
+        for (size_t i = 0; i < W.q[k].n; i++) {
             free(W.q[k].v[i].key);
+            free(W.q[k].v[i].replay);
+        }
         free(W.q[k].v);
     }
     fs_sym_free(W.sym);
