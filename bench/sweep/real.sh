@@ -15,12 +15,12 @@
 # every run sees the same file system state (files overwritten, not created),
 # and with -j 1: runs of one sweep share the destination.
 #
-# Usage: bash bench/sweep/real.sh [BUILD_DIR [OUT_DIR]]   (default /work/main/build)
+# Usage: bash bench/sweep/real.sh [BUILD_DIR [OUT_DIR]]   (default: build/ of this checkout)
 # Env:   ONLY="name name..." (a subset of the names in the table below)
 #        JOBS (2: -j for the read-only commands)
 set -u
 
-B=$(cd "${1:-/work/main/build}" && pwd) || exit 2
+B=$(cd "${1:-$(dirname "$0")/../../build}" && pwd) || exit 2
 OUT=${2:-$(mktemp -d /tmp/sweepbench-real.XXXXXX)}
 JOBS=${JOBS:-2}
 [ -x "$B/bin/faultstack" ] || { echo "real.sh: $B/bin/faultstack missing: build first (cmake --build $B)" >&2; exit 2; }

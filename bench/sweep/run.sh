@@ -27,14 +27,14 @@
 # once), so both early and late failures are in the sample. The peers only inject: they record
 # no leak, no outcome, nothing to replay.
 #
-# Usage: bash bench/sweep/run.sh [BUILD_DIR]      (default /work/main/build)
+# Usage: bash bench/sweep/run.sh [BUILD_DIR]      (default: build/ of this checkout)
 # Env:   JOBS ("1 2")  ROUNDS (2)  PEER_RUNS (150)  TARGETS ("demo grep")
 #        FAULTSTACK_TMPDIR (where faultstack puts its run directories; default
 #        /dev/shm)  FAULTSTACK_PRELOAD (try a patched copy of the preload)
 #        PEER_DEBUG=1 (print the peers' most frequent stderr lines)
 set -eu
 
-B=$(cd "${1:-/work/main/build}" && pwd) || exit 2
+B=$(cd "${1:-$(dirname "$0")/../../build}" && pwd) || exit 2
 JOBS=${JOBS:-1 2}
 ROUNDS=${ROUNDS:-2}
 PEER_RUNS=${PEER_RUNS:-150}
