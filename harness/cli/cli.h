@@ -39,6 +39,7 @@ struct fs_spawn {
                                  2: the same but stderr shown (a sweep's baseline) */
     char *const *extra_env;   /* more NAME=VALUE settings, or NULL */
     int fork_pid_env;         /* set FAULTSTACK_FORK_PID to the target's pid (fork mode) */
+    const char *stdin_path;   /* quiet runs: the target's stdin (NULL: /dev/null) */
 };
 struct fs_outcome {
     int exit_code;            /* -1 when killed by a signal */

@@ -212,11 +212,20 @@ pid_t fs_spawn_start(const struct fs_spawn *sp, int *errfd, char *err, size_t er
         return -1;
     }
     int devnull = sp->quiet ? open("/dev/null", O_RDWR | O_CLOEXEC) : -1;
+    int in = sp->quiet && sp->stdin_path ? open(sp->stdin_path, O_RDONLY | O_CLOEXEC) : -1;
+    if (sp->quiet && sp->stdin_path && in < 0) {
+        snprintf(err, errlen, "cannot open --stdin file '%s': %s", sp->stdin_path, strerror(errno));
+        close(errpipe[0]); close(errpipe[1]);
+        if (devnull >= 0) close(devnull);
+        free(env[0]); free(env);
+        return -1;
+    }
     pid_t pid = fork();
     if (pid < 0) {
         snprintf(err, errlen, "cannot fork: %s", strerror(errno));
         close(errpipe[0]); close(errpipe[1]);
         if (devnull >= 0) close(devnull);
+        if (in >= 0) close(in);
         free(env[0]); free(env);
         return -1;
     }
@@ -224,7 +233,7 @@ pid_t fs_spawn_start(const struct fs_spawn *sp, int *errfd, char *err, size_t er
         setpgid(0, 0);
         dup2(errpipe[1], 2);
         if (devnull >= 0) {
-            dup2(devnull, 0);
+            dup2(in >= 0 ? in : devnull, 0);
             dup2(devnull, 1);
         }
         if (pid_slot) {                      /* no allocation after fork */
@@ -245,6 +254,7 @@ pid_t fs_spawn_start(const struct fs_spawn *sp, int *errfd, char *err, size_t er
     setpgid(pid, pid);
     close(errpipe[1]);
     if (devnull >= 0) close(devnull);
+    if (in >= 0) close(in);
     free(env[0]);
     free(env);
     fcntl(errpipe[0], F_SETFL, O_NONBLOCK);
@@ -485,7 +495,7 @@ int fs_run_once(sqlite3 *db, const char *db_path, const char *kind, int64_t sess
         fprintf(stderr, "faultstack: %s\n", err);
         return 2;
     }
-    struct fs_spawn sp = { prog, argv, preload, dir, plan_text, timeout_ms, NULL, 0, NULL, 0 };
+    struct fs_spawn sp = { prog, argv, preload, dir, plan_text, timeout_ms, NULL, 0, NULL, 0, NULL };
     struct fs_outcome oc;
     if (fs_spawn_and_wait(&sp, &oc, err, sizeof err) != 0) {
         fprintf(stderr, "faultstack: %s\n", err);

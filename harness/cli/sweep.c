@@ -71,6 +71,7 @@ struct fs_strset {             /* open-addressed set of strings */
 struct fs_sweep {
     /* options */
     const char *db_path;
+    const char *stdin_path;    /* --stdin FILE, or NULL (/dev/null) */
     int strategy, fork_mode, jobs, depth, persistent, resume, shard_i, shard_n;
     int64_t timeout_ms, max_runs;
     unsigned fail_on;
@@ -449,7 +450,8 @@ static void fs_exec_job(struct fs_sweep *W, const struct fs_job *j)
         pthread_mutex_unlock(&W->mu);
         return;
     }
-    struct fs_spawn sp = { W->prog, W->argv, W->preload, dir, text, W->timeout_ms, NULL, 1, NULL, 0 };
+    struct fs_spawn sp = { W->prog, W->argv, W->preload, dir, text, W->timeout_ms, NULL, 1, NULL, 0, NULL };
+    sp.stdin_path = W->stdin_path;
     struct fs_outcome oc;
     if (fs_spawn_and_wait(&sp, &oc, err, sizeof err) != 0) {
         fprintf(stderr, "\nfaultstack sweep: %s\n", err);
@@ -573,7 +575,8 @@ static int fs_baseline_exec(struct fs_sweep *W)
         return -1;
     }
     char *env[] = { W->strategy == FS_S_STACK ? "FAULTSTACK_CTX=1" : NULL, NULL };
-    struct fs_spawn sp = { W->prog, W->argv, W->preload, dir, text, W->timeout_ms, NULL, 2, env, 0 };
+    struct fs_spawn sp = { W->prog, W->argv, W->preload, dir, text, W->timeout_ms, NULL, 2, env, 0, NULL };
+    sp.stdin_path = W->stdin_path;
     struct fs_outcome oc;
     if (fs_spawn_and_wait(&sp, &oc, err, sizeof err) != 0) {
         fprintf(stderr, "faultstack sweep: %s\n", err);
@@ -840,7 +843,8 @@ static int fs_fork_ingest(struct fs_sweep *W, struct fs_forkrun *F, const char *
     sqlite3_finalize(st);
     fs_sweep_row_update(W, NULL);
     if (res.leaks && !getenv("FAULTSTACK_NO_CONFIRM")) {
-        struct fs_spawn sp = { W->prog, W->argv, W->preload, dir, text, W->timeout_ms, NULL, 1, NULL, 0 };
+        struct fs_spawn sp = { W->prog, W->argv, W->preload, dir, text, W->timeout_ms, NULL, 1, NULL, 0, NULL };
+        sp.stdin_path = W->stdin_path;
         fs_confirm_stacks(W->db, res.run_id, &sp, 0);
     }
     return 0;
@@ -885,7 +889,8 @@ static int fs_fork_phase(struct fs_sweep *W, const char *skip_ords)
         env[ne++] = e_skip;
     }
     env[ne] = NULL;
-    struct fs_spawn sp = { W->prog, W->argv, W->preload, dir, text, 0, NULL, 2, env, 1 };
+    struct fs_spawn sp = { W->prog, W->argv, W->preload, dir, text, 0, NULL, 2, env, 1, NULL };
+    sp.stdin_path = W->stdin_path;
     int errfd;
     struct fs_outcome toc;
     memset(&toc, 0, sizeof toc);
@@ -1040,6 +1045,9 @@ static void fs_sweep_usage(FILE *f)
         "  --depth 2           also fail each point on the error path of each fault\n"
         "  --persistent        keep failing the same function after the first fault (OOM-like)\n"
         "  --fail FILTERS      only=FUNC,..., module=NAME, errno=NAME for every run\n"
+        "  --stdin FILE        every run reads FILE on stdin (default /dev/null); the\n"
+        "                      program's stdout goes to /dev/null, its stderr is counted\n"
+        "                      (the baseline's is shown)\n"
         "  --fail-on LIST      which findings make the exit status 1: any of leak, anomaly,\n"
         "                      crash, timeout, swallowed (default leak,anomaly,crash,timeout)\n"
         "  Points reached only on error paths are discovered and failed too ('<key>,then=N').\n"
@@ -1095,6 +1103,13 @@ static int fs_sweep_options(struct fs_sweep *W, int argc, char **argv, int *argi
         }
         char *end = NULL;
         if (!strcmp(name, "--db")) W->db_path = val;
+        else if (!strcmp(name, "--stdin")) {
+            if (access(val, R_OK) != 0) {
+                fprintf(stderr, "faultstack sweep: cannot read --stdin file '%s': %s\n", val, strerror(errno));
+                return -1;
+            }
+            W->stdin_path = val;
+        }
         else if (!strcmp(name, "--strategy")) {
             if (!strcmp(val, "nth")) W->strategy = FS_S_NTH;
             else if (!strcmp(val, "site")) W->strategy = FS_S_SITE;

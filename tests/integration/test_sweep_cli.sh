@@ -134,3 +134,20 @@ assert_stderr_contains "fork mode says why it stopped" "fork mode stopped: the p
     fs_fail "points after the thread start run in exec mode" ">= 1 exec run" "none"
 assert_eq "fork mode with fall-back finds what exec mode finds" "$EXEC_FINDINGS" \
     "$(q 'SELECT category, kind, func, line, fault_func, fault_line FROM findings ORDER BY 1,2,3,4,5,6')"
+
+# ---- 9. --stdin: every run reads the file (default /dev/null), in both modes
+seq 1 3000 >"$SCRATCH/lines.txt"
+for mode in exec fork; do
+    fs_new_db "stdin-none-$mode"
+    fs_exec sweep --db "$DB" --mode "$mode" --max-runs 1 -- /bin/cat
+    empty=$(q "SELECT points_total FROM runs WHERE fault_spec IS NULL")
+    fs_new_db "stdin-$mode"
+    fs_exec sweep --db "$DB" --mode "$mode" --max-runs 1 --stdin "$SCRATCH/lines.txt" -- /bin/cat
+    full=$(q "SELECT points_total FROM runs WHERE fault_spec IS NULL")
+    [[ $full -gt $empty ]] ||
+        fs_fail "$mode: cat with --stdin reads more than on /dev/null" "more than $empty points" "$full"
+    [[ ! -s $SCRATCH/last.out ]] || fs_fail "$mode: the target's stdout is not ours" "empty" "$(head -3 "$SCRATCH/last.out")"
+done
+fs_exec sweep --db "$SCRATCH/stdin-bad.db" --stdin "$SCRATCH/no-such-file" -- /bin/cat
+assert_status 2
+assert_stderr_contains "--stdin names the missing file" "no-such-file"
