@@ -79,6 +79,10 @@ int fs_run_once(sqlite3 *db, const char *db_path, const char *kind, int64_t sess
  * error. verbose: say what happened on stderr. */
 int fs_confirm_stacks(sqlite3 *db, int64_t run_id, const struct fs_spawn *tmpl, int verbose);
 
+/* Remember the fds faultstack was started with (call first thing in main):
+ * every other fd of faultstack is kept from the targets it starts. */
+void fs_note_inherited_fds(void);
+
 /* Where libfaultstack-preload.so is (FAULTSTACK_PRELOAD, or ../lib next to the
  * binary). Returns 0 or -1. */
 int fs_find_preload(char *out, size_t len);

@@ -35,6 +35,7 @@ static void fs_usage(FILE *f)
 
 int main(int argc, char **argv)
 {
+    fs_note_inherited_fds();
     if (argc < 2) {
         fs_usage(stderr);
         return 2;

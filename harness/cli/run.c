@@ -144,6 +144,51 @@ int fs_mk_run_dir(char *out, char *err, size_t errlen)
 
 extern char **environ;
 
+/* The fds faultstack itself was started with (a caller may hand some to the
+ * target on purpose); any other fd of ours is closed in the target: libraries
+ * we use open some without O_CLOEXEC (the debuginfod client in libdw opens
+ * sockets), and the target must not see them. */
+#define FS_FD_MAX 4096
+static unsigned char fs_fd_given[FS_FD_MAX / 8];
+static int fs_fd_noted;
+
+void fs_note_inherited_fds(void)
+{
+    DIR *d = opendir("/proc/self/fd");
+    if (!d)
+        return;
+    struct dirent *de;
+    while ((de = readdir(d))) {
+        int fd = atoi(de->d_name);
+        if (de->d_name[0] >= '0' && de->d_name[0] <= '9' && fd != dirfd(d) && fd < FS_FD_MAX)
+            fs_fd_given[fd / 8] |= (unsigned char)(1u << (fd % 8));
+    }
+    closedir(d);
+    fs_fd_noted = 1;
+}
+
+/* Before fork: close-on-exec every fd opened since start-up. */
+static void fs_cloexec_ours(void)
+{
+    if (!fs_fd_noted)
+        return;
+    DIR *d = opendir("/proc/self/fd");
+    if (!d)
+        return;
+    struct dirent *de;
+    while ((de = readdir(d))) {
+        if (de->d_name[0] < '0' || de->d_name[0] > '9')
+            continue;
+        int fd = atoi(de->d_name);
+        if (fd <= 2 || fd == dirfd(d) || (fd < FS_FD_MAX && (fs_fd_given[fd / 8] & (1u << (fd % 8)))))
+            continue;
+        int fl = fcntl(fd, F_GETFD);
+        if (fl >= 0 && !(fl & FD_CLOEXEC))
+            fcntl(fd, F_SETFD, fl | FD_CLOEXEC);
+    }
+    closedir(d);
+}
+
 /* The target's environment, built before fork (a threaded supervisor must
  * not allocate between fork and exec). Slot *pid_slot (if asked) receives
  * FAULTSTACK_FORK_PID=<pid> in the child. Free with free(). */
@@ -211,6 +256,7 @@ pid_t fs_spawn_start(const struct fs_spawn *sp, int *errfd, char *err, size_t er
         free(env[0]); free(env);
         return -1;
     }
+    fs_cloexec_ours();
     int devnull = sp->quiet ? open("/dev/null", O_RDWR | O_CLOEXEC) : -1;
     int in = sp->quiet && sp->stdin_path ? open(sp->stdin_path, O_RDONLY | O_CLOEXEC) : -1;
     if (sp->quiet && sp->stdin_path && in < 0) {

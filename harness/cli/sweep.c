@@ -11,11 +11,13 @@
  * point after the first fault). --depth 2 does that for every site on the
  * error path, not only new ones.
  *
- * Mode fork (default): the target runs once as the "trunk"; the preload forks
- * a child at each selected point (harness/preload/forkmode.c) and the child
- * fails it, so the program's prefix is never re-run. This process is the
- * children's subreaper: it reaps them, kills them on timeout and records each
- * as a run of mode 'fork'. Findings caused by a fork-mode fault are recorded
+ * Mode fork (default): after the baseline (an exec run), the target runs once
+ * more as the "trunk"; the preload forks a child at each selected point
+ * (harness/preload/forkmode.c) and the child fails it, so the program's prefix
+ * is never re-run. This process is the children's subreaper: it reaps them,
+ * kills them on timeout, and a recorder thread records each as a run of mode
+ * 'fork' as soon as its process group is gone, while the trunk goes on (the
+ * trunk itself is not recorded). Findings caused by a fork-mode fault are recorded
  * only by an exec-mode replay of the same fault (run.confirms). When the
  * trunk stops forking (threads, its own children, pipes or sockets), the
  * remaining points are swept in exec mode.
@@ -29,6 +31,7 @@
 #define _GNU_SOURCE
 #include "cli.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -622,7 +625,11 @@ struct fs_kid {
     int status, reaped, killed, timed_out;
 };
 
+struct fs_recorder;
+static void fs_recorder_push(struct fs_recorder *R, const struct fs_kid *k);
+
 struct fs_forkrun {
+    struct fs_recorder *rec;   /* records each run once its process group is gone */
     struct fs_kid *k;
     size_t n, cap;
     struct { pid_t pid; int status; } early[256];   /* reaped before their log line was read */
@@ -649,6 +656,7 @@ static struct fs_kid *fs_kid_add(struct fs_forkrun *F, pid_t pid, int64_t ord)
             k->status = F->early[i].status;
             k->reaped = 1;
             F->early[i] = F->early[--F->nearly];
+            fs_recorder_push(F->rec, k);
             break;
         }
     return k;
@@ -699,155 +707,220 @@ static long long fs_file_size(const char *path)
     return stat(path, &sb) == 0 ? (long long)sb.st_size : 0;
 }
 
-/* The trunk ran: record it as the baseline and each child as a fork run. */
-static int fs_fork_ingest(struct fs_sweep *W, struct fs_forkrun *F, const char *dir,
-                          const struct fs_outcome *toc, struct fs_strset *forked)
+/* The point a forked run failed, from its record files ('p ... 1' and the 'm'
+ * line of its module). Returns 0, or -1 when not found. */
+static int fs_kid_fault(const char *kdir, char *func, size_t flen, char *module, size_t mlen,
+                        uint64_t *off, int64_t *occ, uint64_t *ctx)
 {
-    char err[2048];
-    struct fs_plan none;
-    char text[2048];
-    fs_key_plan(W, "none", &none, text, sizeof text, err, sizeof err);
-    none.persistent = 0;
+    DIR *d = opendir(kdir);
+    if (!d)
+        return -1;
+    int found = -1;
+    struct dirent *de;
+    char path[PATH_MAX + 300], line[1024];
+    while (found < 0 && (de = readdir(d))) {
+        size_t l = strlen(de->d_name);
+        if (l < 5 || strcmp(de->d_name + l - 4, ".rec"))
+            continue;
+        snprintf(path, sizeof path, "%s/%s", kdir, de->d_name);
+        FILE *f = fopen(path, "re");
+        if (!f)
+            continue;
+        long want = -1;
+        while (fgets(line, sizeof line, f)) {
+            long long ord, o2;
+            long mod;
+            unsigned long long of, cx = 0;
+            int inj = 0;
+            char fn[64];
+            if (line[0] == 'p' && sscanf(line, "p %lld %63s %ld %llx %lld %d %llx", &ord, fn, &mod, &of, &o2,
+                                         &inj, &cx) >= 6 && inj == 1) {
+                snprintf(func, flen, "%s", fn);
+                *off = of;
+                *occ = o2;
+                *ctx = cx;
+                want = mod;
+                break;
+            }
+        }
+        if (want > 0) {
+            rewind(f);
+            while (fgets(line, sizeof line, f)) {
+                long id;
+                unsigned long long bias;
+                int pos = 0;
+                if (line[0] == 'm' && sscanf(line, "m %ld %llx %n", &id, &bias, &pos) == 2 && id == want) {
+                    line[strcspn(line, "\n")] = '\0';
+                    const char *sl = strrchr(line + pos, '/');
+                    snprintf(module, mlen, "%s", sl ? sl + 1 : line + pos);
+                    found = 0;
+                    break;
+                }
+            }
+        }
+        fclose(f);
+    }
+    closedir(d);
+    return found;
+}
+
+/* Record one forked run (its process group is gone). Caller holds W->mu. */
+static void fs_kid_record(struct fs_sweep *W, const char *dir, const struct fs_kid *k, struct fs_strset *forked)
+{
+    char err[2048], kdir[PATH_MAX + 32], key[1024], ktext[2048], func[64], module[256];
+    snprintf(kdir, sizeof kdir, "%s/f%lld", dir, (long long)k->ord);
+    uint64_t off = 0, ctx = 0;
+    int64_t occ = 0;
+    snprintf(key, sizeof key, "nth=%lld", (long long)k->ord);
+    if (W->strategy != FS_S_NTH && fs_kid_fault(kdir, func, sizeof func, module, sizeof module, &off, &occ, &ctx) == 0)
+        fs_point_key(W, k->ord, func, module, (int64_t)off, (int64_t)ctx, key, sizeof key);
+    struct fs_plan kp;
+    if (fs_key_plan(W, key, &kp, ktext, sizeof ktext, err, sizeof err) != 0)
+        return;
+    fs_strset_add(forked, key);
+    fs_strset_add(&W->keys, key);
     struct fs_run_info info;
     memset(&info, 0, sizeof info);
     info.session_id = W->session_id;
-    info.run_dir = dir;
+    info.run_dir = kdir;
     info.db_path = W->db_path;
     info.argv = W->argv;
-    info.plan = &none;
+    info.plan = &kp;
+    info.fault_spec = ktext;
     info.mode = "fork";
-    info.exit_code = toc->exit_code;
-    info.signal = toc->signal;
-    info.timed_out = toc->timed_out;
-    info.stderr_bytes = toc->stderr_bytes;
-    info.duration_ms = toc->duration_ms;
+    info.sweep_key = key;
+    info.defer_findings = 1;
     info.sym = W->sym;
-    struct fs_run_result res;
-    if (fs_ingest_run(W->db, &info, &res, err, sizeof err) != 0) {
-        fprintf(stderr, "faultstack sweep: could not record the baseline (trunk) run: %s; records kept in %s\n",
-                err, dir);
-        return -1;
+    if (WIFEXITED(k->status)) {
+        info.exit_code = WEXITSTATUS(k->status);
+    } else if (WIFSIGNALED(k->status)) {
+        info.exit_code = -1;
+        info.signal = WTERMSIG(k->status);
     }
-    W->baseline_run = res.run_id;
-    fprintf(stderr, "faultstack sweep: baseline run %lld (fork-mode trunk): %s %d, %lld fault points, "
-                    "%zu forked runs%s%s\n", (long long)res.run_id, toc->signal ? "signal" : "exit",
-            toc->signal ? toc->signal : toc->exit_code, (long long)res.points_total, F->n,
-            W->fork_stop_why[0] ? "; fork mode stopped: " : "", W->fork_stop_why);
-    fs_keys_from_baseline(W, INT64_MAX, NULL);   /* the baseline's sites only, for discovery */
-    sqlite3_stmt *st = NULL;
-    if (sqlite3_prepare_v2(W->db, "SELECT func, module, offset, site_occurrence, ctx FROM point "
-                                  "WHERE run_id = ?1 AND ordinal = ?2 LIMIT 1", -1, &st, NULL) != SQLITE_OK)
-        return -1;
-    for (size_t i = 0; i < F->n; i++) {
-        struct fs_kid *k = &F->k[i];
-        char kdir[PATH_MAX + 32], key[1024], ktext[2048];
-        snprintf(kdir, sizeof kdir, "%s/f%lld", dir, (long long)k->ord);
-        snprintf(key, sizeof key, "nth=%lld", (long long)k->ord);
-        sqlite3_bind_int64(st, 1, W->baseline_run);
-        sqlite3_bind_int64(st, 2, k->ord);
-        if (sqlite3_step(st) == SQLITE_ROW && sqlite3_column_text(st, 1))
-            fs_point_key(W, k->ord, (const char *)sqlite3_column_text(st, 0),
-                         (const char *)sqlite3_column_text(st, 1), sqlite3_column_int64(st, 2),
-                         sqlite3_column_int64(st, 4), key, sizeof key);
-        sqlite3_reset(st);
-        struct fs_plan kp;
-        if (fs_key_plan(W, key, &kp, ktext, sizeof ktext, err, sizeof err) != 0)
-            continue;
-        fs_strset_add(forked, key);
-        if (fs_strset_add(&W->keys, key) == 1)
-            W->planned++;
-        memset(&info, 0, sizeof info);
-        info.session_id = W->session_id;
-        info.run_dir = kdir;
-        info.db_path = W->db_path;
-        info.argv = W->argv;
-        info.plan = &kp;
-        info.fault_spec = ktext;
-        info.mode = "fork";
-        info.sweep_key = key;
-        info.defer_findings = 1;
-        info.sym = W->sym;
-        if (WIFEXITED(k->status)) {
-            info.exit_code = WEXITSTATUS(k->status);
-        } else if (WIFSIGNALED(k->status)) {
-            info.exit_code = -1;
-            info.signal = WTERMSIG(k->status);
+    info.timed_out = k->timed_out;
+    char ep[PATH_MAX + 64];
+    snprintf(ep, sizeof ep, "%s/stderr", kdir);
+    info.stderr_bytes = (int)fs_file_size(ep);
+    struct fs_run_result kr;
+    if (fs_ingest_run(W->db, &info, &kr, err, sizeof err) != 0) {
+        fprintf(stderr, "\nfaultstack sweep: could not record the forked run of %s: %s; its records are kept in %s\n",
+                key, err, kdir);
+        W->tool_error = 1;
+        return;
+    }
+    fs_rm_rf(kdir);
+    W->fork_runs++;
+    W->done++;
+    int all_pending = kr.fault_findings > 0 && kr.deferred_keys;
+    for (char *k0 = kr.deferred_keys, *nl; all_pending && k0 && *k0; k0 = nl + 1) {
+        nl = strchr(k0, '\n');
+        if (!nl) break;
+        *nl = '\0';
+        all_pending = fs_strset_has(&W->pending, k0);
+        *nl = '\n';
+    }
+    if (all_pending) {
+        /* every finding of this run waits for a replay queued already: link
+         * this run to them once that replay recorded them */
+        if (W->nlater == W->caplater) {
+            size_t nc = W->caplater ? W->caplater * 2 : 64;
+            struct fs_later *nl2 = realloc(W->later, nc * sizeof *nl2);
+            if (nl2) { W->later = nl2; W->caplater = nc; }
         }
-        info.timed_out = k->timed_out;
-        char ep[PATH_MAX + 64];
-        snprintf(ep, sizeof ep, "%s/stderr", kdir);
-        info.stderr_bytes = (int)fs_file_size(ep);
-        struct fs_run_result kr;
-        if (fs_ingest_run(W->db, &info, &kr, err, sizeof err) != 0) {
-            fprintf(stderr, "faultstack sweep: could not record the forked run of %s: %s\n", key, err);
-            W->tool_error = 1;
-            continue;
+        if (W->nlater < W->caplater) {
+            W->later[W->nlater].run_id = kr.run_id;
+            W->later[W->nlater++].keys = kr.deferred_keys;
+            kr.deferred_keys = NULL;
         }
-        W->fork_runs++;
-        W->done++;
-        int all_pending = kr.fault_findings > 0 && kr.deferred_keys;
-        for (char *k0 = kr.deferred_keys, *nl; all_pending && k0 && *k0; k0 = nl + 1) {
+    } else if (kr.fault_findings) {
+        for (char *k0 = kr.deferred_keys, *nl; k0 && *k0; k0 = nl + 1) {
             nl = strchr(k0, '\n');
             if (!nl) break;
             *nl = '\0';
-            all_pending = fs_strset_has(&W->pending, k0);
+            fs_strset_add(&W->pending, k0);
             *nl = '\n';
         }
-        if (all_pending && W->nlater < (size_t)1 << 20) {
-            /* every finding of this run waits for a replay queued already: link
-             * this run to them once that replay recorded them */
-            if (W->nlater == W->caplater) {
-                size_t nc = W->caplater ? W->caplater * 2 : 64;
-                struct fs_later *nl2 = realloc(W->later, nc * sizeof *nl2);
-                if (nl2) { W->later = nl2; W->caplater = nc; }
+        /* confirm by an exec replay of the very call the forked run failed:
+         * pinned to its site and occurrence, which stays put when ordinals
+         * shift between runs (a program reading /proc, timing) */
+        fs_plan_key(W, key, k->ord, kr.run_id, 0);
+        sqlite3_stmt *ip = NULL;
+        struct fs_queue *Q = &W->q[0];
+        if (Q->n && Q->v[Q->n - 1].confirms == kr.run_id &&
+            sqlite3_prepare_v2(W->db, "SELECT func, module, offset, site_occurrence, ctx FROM point "
+                                      "WHERE run_id = ?1 AND injected = 1 ORDER BY ordinal LIMIT 1",
+                               -1, &ip, NULL) == SQLITE_OK) {
+            sqlite3_bind_int64(ip, 1, kr.run_id);
+            if (sqlite3_step(ip) == SQLITE_ROW && sqlite3_column_text(ip, 1)) {
+                char pin[1024];
+                int64_t o = sqlite3_column_int64(ip, 3), cx = sqlite3_column_int64(ip, 4);
+                int n = snprintf(pin, sizeof pin, "site=%s@%s+0x%llx#%lld", sqlite3_column_text(ip, 0),
+                                 sqlite3_column_text(ip, 1), (unsigned long long)sqlite3_column_int64(ip, 2),
+                                 (long long)(o > 0 ? o : 1));
+                if (W->strategy == FS_S_STACK && cx && n > 0 && (size_t)n < sizeof pin)
+                    snprintf(pin + n, sizeof pin - (size_t)n, ",ctx=0x%llx", (unsigned long long)cx);
+                Q->v[Q->n - 1].replay = strdup(pin);
             }
-            if (W->nlater < W->caplater) {
-                W->later[W->nlater].run_id = kr.run_id;
-                W->later[W->nlater++].keys = kr.deferred_keys;
-                kr.deferred_keys = NULL;
-            }
-        } else if (kr.fault_findings) {
-            for (char *k0 = kr.deferred_keys, *nl; k0 && *k0; k0 = nl + 1) {
-                nl = strchr(k0, '\n');
-                if (!nl) break;
-                *nl = '\0';
-                fs_strset_add(&W->pending, k0);
-                *nl = '\n';
-            }
-            /* confirm by an exec replay of the very call the forked run failed:
-             * pinned to its site and occurrence, which stays put when ordinals
-             * shift between runs (a program reading /proc, timing) */
-            fs_plan_key(W, key, k->ord, kr.run_id, 0);
-            sqlite3_stmt *ip = NULL;
-            struct fs_queue *Q = &W->q[0];
-            if (Q->n && Q->v[Q->n - 1].confirms == kr.run_id &&
-                sqlite3_prepare_v2(W->db, "SELECT func, module, offset, site_occurrence, ctx FROM point "
-                                          "WHERE run_id = ?1 AND injected = 1 ORDER BY ordinal LIMIT 1",
-                                   -1, &ip, NULL) == SQLITE_OK) {
-                sqlite3_bind_int64(ip, 1, kr.run_id);
-                if (sqlite3_step(ip) == SQLITE_ROW && sqlite3_column_text(ip, 1)) {
-                    char pin[1024];
-                    int64_t occ = sqlite3_column_int64(ip, 3), ctx = sqlite3_column_int64(ip, 4);
-                    int n = snprintf(pin, sizeof pin, "site=%s@%s+0x%llx#%lld", sqlite3_column_text(ip, 0),
-                                     sqlite3_column_text(ip, 1), (unsigned long long)sqlite3_column_int64(ip, 2),
-                                     (long long)(occ > 0 ? occ : 1));
-                    if (W->strategy == FS_S_STACK && ctx && n > 0 && (size_t)n < sizeof pin)
-                        snprintf(pin + n, sizeof pin - (size_t)n, ",ctx=0x%llx", (unsigned long long)ctx);
-                    Q->v[Q->n - 1].replay = strdup(pin);
-                }
-            }
-            sqlite3_finalize(ip);
         }
-        free(kr.deferred_keys);
+        sqlite3_finalize(ip);
     }
-    sqlite3_finalize(st);
+    free(kr.deferred_keys);
     fs_sweep_row_update(W, NULL);
-    if (res.leaks && !getenv("FAULTSTACK_NO_CONFIRM")) {
-        struct fs_spawn sp = { W->prog, W->argv, W->preload, dir, text, W->timeout_ms, NULL, 1, NULL, 0, NULL };
-        sp.stdin_path = W->stdin_path;
-        fs_confirm_stacks(W->db, res.run_id, &sp, 0);
+    fs_progress(W, 0);
+}
+
+/* Forked runs are recorded by this thread while the trunk still runs. */
+struct fs_recorder {
+    struct fs_sweep *W;
+    const char *dir;
+    struct fs_strset *forked;
+    pthread_mutex_t m;
+    pthread_cond_t c;
+    struct fs_kid *v;
+    size_t n, cap, next;
+    int done;
+};
+
+static void fs_recorder_push(struct fs_recorder *R, const struct fs_kid *k)
+{
+    pthread_mutex_lock(&R->m);
+    if (R->n == R->cap) {
+        size_t nc = R->cap ? R->cap * 2 : 256;
+        struct fs_kid *nv = realloc(R->v, nc * sizeof *nv);
+        if (nv) { R->v = nv; R->cap = nc; }
     }
-    return 0;
+    if (R->n < R->cap)
+        R->v[R->n++] = *k;
+    pthread_cond_signal(&R->c);
+    pthread_mutex_unlock(&R->m);
+}
+
+static void *fs_recorder_main(void *arg)
+{
+    struct fs_recorder *R = arg;
+    for (;;) {
+        pthread_mutex_lock(&R->m);
+        while (R->next >= R->n && !R->done)
+            pthread_cond_wait(&R->c, &R->m);
+        if (R->next >= R->n) {
+            pthread_mutex_unlock(&R->m);
+            return NULL;
+        }
+        struct fs_kid k = R->v[R->next++];
+        pthread_mutex_unlock(&R->m);
+        /* what the run started may still write its records: wait until its
+         * process group is gone (2 s at most, then it is killed) */
+        for (int i = 0; kill(-k.pid, 0) == 0; i++) {
+            if (i == 2000)
+                kill(-k.pid, SIGKILL);
+            usleep(1000);
+            if (i > 4000)
+                break;
+        }
+        pthread_mutex_lock(&R->W->mu);
+        fs_kid_record(R->W, R->dir, &k, R->forked);
+        pthread_mutex_unlock(&R->W->mu);
+    }
 }
 
 /* Run the trunk with the preload forking at each selected point (skip_ords:
@@ -869,6 +942,15 @@ static int fs_fork_phase(struct fs_sweep *W, const char *skip_ords)
         W->fork_mode = 0;
         return 0;
     }
+    /* The baseline is one exec run (a few ms): with its leaks known, forked runs
+     * are recorded and attributed while the trunk still runs. */
+    if (!W->baseline_run && fs_baseline_exec(W) != 0) {
+        fs_rm_rf(dir);
+        return -1;
+    }
+    pthread_mutex_lock(&W->mu);
+    fs_keys_from_baseline(W, INT64_MAX, NULL);   /* the baseline's sites, for discovery */
+    pthread_mutex_unlock(&W->mu);
     char e_fork[64], e_jobs[64], e_shard[64], e_max[64], e_skip[PATH_MAX + 32];
     char *env[8];
     int ne = 0;
@@ -902,18 +984,35 @@ static int fs_fork_phase(struct fs_sweep *W, const char *skip_ords)
     sigaddset(&chld, SIGCHLD);
     pthread_sigmask(SIG_BLOCK, &chld, &oldmask);
     int sigfd = signalfd(-1, &chld, SFD_NONBLOCK | SFD_CLOEXEC);
+    struct fs_strset forked = { 0 };
+    struct fs_recorder R;
+    memset(&R, 0, sizeof R);
+    R.W = W;
+    R.dir = dir;
+    R.forked = &forked;
+    pthread_mutex_init(&R.m, NULL);
+    pthread_cond_init(&R.c, NULL);
+    pthread_t rec_thread;                    /* created with SIGCHLD blocked: it stays ours */
+    int rec_started = pthread_create(&rec_thread, NULL, fs_recorder_main, &R) == 0;
+    struct fs_forkrun F;
+    memset(&F, 0, sizeof F);
+    F.rec = &R;
     pid_t trunk = fs_spawn_start(&sp, &errfd, err, sizeof err);
     if (trunk < 0) {
         fprintf(stderr, "faultstack sweep: %s\n", err);
         if (sigfd >= 0) close(sigfd);
         pthread_sigmask(SIG_SETMASK, &oldmask, NULL);
+        R.done = 1;
+        pthread_cond_signal(&R.c);
+        if (rec_started) pthread_join(rec_thread, NULL);
+        fs_strset_free(&forked);
         fs_rm_rf(dir);
         return -1;
     }
-    struct fs_forkrun F;
-    memset(&F, 0, sizeof F);
     off_t logpos = 0;
+    pthread_mutex_lock(&W->mu);
     int64_t base_planned = W->planned, base_done = W->done;
+    pthread_mutex_unlock(&W->mu);
     int trunk_done = 0, trunk_status = 0, eof = 0, trunk_killed = 0;
     int64_t last_move = t0, trunk_kill_at = 0;
     size_t seen_kids = 0, reaped_kids = 0;
@@ -943,6 +1042,7 @@ static int fs_fork_phase(struct fs_sweep *W, const char *skip_ords)
             if (k) {
                 k->status = status;
                 k->reaped = 1;
+                fs_recorder_push(&R, k);
             } else if (F.nearly < 256) {
                 F.early[F.nearly].pid = w;           /* a child whose log line is not read yet, */
                 F.early[F.nearly++].status = status; /* or a grandchild orphaned to us */
@@ -976,8 +1076,8 @@ static int fs_fork_phase(struct fs_sweep *W, const char *skip_ords)
             }
         }
         pthread_mutex_lock(&W->mu);
-        W->planned = base_planned + (int64_t)F.n;
-        W->done = base_done + (int64_t)reaped_kids;
+        if (W->planned < base_planned + (int64_t)F.n)
+            W->planned = base_planned + (int64_t)F.n;
         fs_progress(W, 0);
         pthread_mutex_unlock(&W->mu);
         if (fs_sweep_interrupted) {
@@ -998,22 +1098,35 @@ static int fs_fork_phase(struct fs_sweep *W, const char *skip_ords)
         toc.exit_code = -1;
         toc.signal = WTERMSIG(trunk_status);
     }
-    W->planned = base_planned;
-    W->done = base_done;
-    struct fs_strset forked = { 0 };
+    int64_t t_rec = fs_now_ms();
+    pthread_mutex_lock(&R.m);
+    R.done = 1;
+    pthread_cond_signal(&R.c);
+    pthread_mutex_unlock(&R.m);
+    if (rec_started)
+        pthread_join(rec_thread, NULL);
+    else
+        fs_recorder_main(&R);                /* no thread: record them all now */
     int rc = 0;
+    pthread_mutex_lock(&W->mu);
+    W->planned = base_planned + (W->done - base_done);
     if (fs_sweep_interrupted) {
-        fprintf(stderr, "\nfaultstack sweep: interrupted; the fork-mode runs in flight are not recorded\n");
+        fprintf(stderr, "\nfaultstack sweep: interrupted; forked runs still running were not recorded\n");
         rc = -1;
     } else {
-        pthread_mutex_lock(&W->mu);
-        rc = fs_fork_ingest(W, &F, dir, &toc, &forked);
-        /* what was not forked (fork mode stopped, --max-runs) in exec mode; and
-         * the baseline's sites for error-path discovery */
-        if (rc == 0)
-            fs_keys_from_baseline(W, 0, &forked);
-        pthread_mutex_unlock(&W->mu);
+        /* the trunk is not recorded: the exec baseline is the same run */
+        fprintf(stderr, "%sfaultstack sweep: fork pass: the trunk %s %d after %zu forked runs in %.2f s "
+                        "(%.2f s more to record them)%s%s\n", W->tty ? "\r\033[K" : "",
+                toc.signal ? "died of signal" : "exited", toc.signal ? toc.signal : toc.exit_code, F.n,
+                (double)toc.duration_ms / 1000.0, (double)(fs_now_ms() - t_rec) / 1000.0,
+                W->fork_stop_why[0] ? "; fork mode stopped: " : "", W->fork_stop_why);
+        /* what was not forked (fork mode stopped, --max-runs) in exec mode */
+        fs_keys_from_baseline(W, 0, &forked);
     }
+    pthread_mutex_unlock(&W->mu);
+    free(R.v);
+    pthread_mutex_destroy(&R.m);
+    pthread_cond_destroy(&R.c);
     fs_strset_free(&forked);
     if (rc == 0 || fs_sweep_interrupted)
         fs_rm_rf(dir);                       /* kept (and named) only when recording failed */
