@@ -397,6 +397,27 @@ static int fs_in_baseline(struct fs_ctx *C, const char *table, const char *kind,
     return found;
 }
 
+/* Did a baseline run of the same command crash at this site (crash) or time
+ * out (at NULL)? Then a fault run doing the same is not the fault's doing. */
+static int fs_baseline_outcome(struct fs_ctx *C, const struct fs_site_ref *at)
+{
+    const char *sql = at
+        ? "SELECT 1 FROM crash x JOIN run r ON r.id = x.run_id WHERE r.fault_spec IS NULL "
+          "AND r.command = ?1 AND x.module IS ?2 AND x.offset IS ?3 LIMIT 1"
+        : "SELECT 1 FROM run r WHERE r.fault_spec IS NULL AND r.command = ?1 AND r.timed_out = 1 LIMIT 1";
+    sqlite3_stmt *st = NULL;
+    if (sqlite3_prepare_v2(C->db, sql, -1, &st, NULL) != SQLITE_OK)
+        return 0;
+    sqlite3_bind_text(st, 1, C->command, -1, SQLITE_STATIC);
+    if (at && at->valid) {
+        sqlite3_bind_text(st, 2, at->base, -1, SQLITE_STATIC);
+        sqlite3_bind_int64(st, 3, (int64_t)at->off);
+    }
+    int found = sqlite3_step(st) == SQLITE_ROW;
+    sqlite3_finalize(st);
+    return found;
+}
+
 /* The repro command of a finding: the same command with the fault pinned to
  * its call site and occurrence (stable across runs), or no --fail. */
 static void fs_repro(struct fs_ctx *C, int with_fault, char *out, size_t cap)
@@ -476,7 +497,7 @@ static int fs_finding(struct fs_ctx *C, const char *category, const char *kind, 
     char key[2048], repro[9000];
     const struct fs_fault *F = &C->fault;
     int wf = with_fault && F->have;
-    if (C->info->defer_findings && (wf || !strcmp(category, "crash") || !strcmp(category, "timeout"))) {
+    if (C->info->defer_findings && wf) {
         /* a fork-mode run: a finding an exec run showed already takes this
          * run too; a new one waits for the exec replay of this fault */
         char key0[2048];
@@ -498,7 +519,7 @@ static int fs_finding(struct fs_ctx *C, const char *category, const char *kind, 
         }
         return 0;
     }
-    if (wf || !strcmp(category, "crash") || !strcmp(category, "timeout"))
+    if (wf)
         C->res->fault_findings++;
     fs_finding_key(key, sizeof key, category, kind, anomaly, func, at, wf ? F->func : NULL, wf ? &F->at : NULL);
     int as_first = 0;
@@ -748,7 +769,8 @@ static int fs_insert_crash_rows(struct fs_ctx *C, struct fs_parsed *P)
         C->res->crashes++;
         char kind[32];
         snprintf(kind, sizeof kind, "SIG%s", sigabbrev_np(c->sig) ? sigabbrev_np(c->sig) : "?");
-        if (fs_finding(C, "crash", kind, NULL, w.symbol[0] ? w.symbol : NULL, &c->at, &w, 1))
+        if (fs_finding(C, "crash", kind, NULL, w.symbol[0] ? w.symbol : NULL, &c->at, &w,
+                       !(C->fault.have && fs_baseline_outcome(C, &c->at))))
             return -1;
     }
     return 0;
@@ -908,7 +930,7 @@ int fs_ingest_run(sqlite3 *db, const struct fs_run_info *info, struct fs_run_res
         goto rollback;
     if (info->timed_out) {
         res->timeouts++;
-        if (fs_finding(&C, "timeout", NULL, NULL, NULL, NULL, NULL, 1))
+        if (fs_finding(&C, "timeout", NULL, NULL, NULL, NULL, NULL, !(C.fault.have && fs_baseline_outcome(&C, NULL))))
             goto rollback;
     }
     if (fs_db_exec(db, "COMMIT", err, errlen))

@@ -610,6 +610,10 @@ static int fs_baseline_exec(struct fs_sweep *W)
     W->baseline_run = res.run_id;
     if (res.leaks && !getenv("FAULTSTACK_NO_CONFIRM"))
         fs_confirm_stacks(W->db, res.run_id, &sp, 0);
+    if (oc.timed_out)
+        fprintf(stderr, "faultstack sweep: warning: the baseline run timed out after %.1f s, so the fault runs "
+                        "will too (their timeouts are the baseline's finding); if the program needs longer, "
+                        "raise --timeout\n", (double)W->timeout_ms / 1000.0);
     fprintf(stderr, "faultstack sweep: baseline run %lld: %s %d, %lld fault points, %d finding%s\n",
             (long long)res.run_id, oc.signal ? "signal" : "exit", oc.signal ? oc.signal : oc.exit_code,
             (long long)res.points_total, res.findings, res.findings == 1 ? "" : "s");

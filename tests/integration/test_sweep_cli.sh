@@ -151,3 +151,12 @@ done
 fs_exec sweep --db "$SCRATCH/stdin-bad.db" --stdin "$SCRATCH/no-such-file" -- /bin/cat
 assert_status 2
 assert_stderr_contains "--stdin names the missing file" "no-such-file"
+
+# ---- 10. a baseline that times out: the fault runs' timeouts are its finding,
+#          not one finding per fault, and the sweep says so
+fs_new_db slow-baseline
+fs_exec sweep --db "$DB" --mode exec --timeout 1 --max-runs 3 -- /bin/sh -c 'sleep 30'
+assert_status 1
+assert_stderr_contains "the baseline's timeout is explained" "the baseline run timed out"
+assert_eq "one timeout finding, the baseline's (no fault)" "1|1" \
+    "$(q "SELECT count(*), sum(fault_func IS NULL) FROM findings WHERE category = 'timeout'")"
