@@ -47,6 +47,7 @@ void *fs_alloc(size_t n)
 
 void fs_free_pages(void *p, size_t n)
 {
-    if (p)
-        syscall(SYS_munmap, p, (n + 15) & ~(size_t)15);
+    n = (n + 15) & ~(size_t)15;
+    if (p && n > FS_ARENA / 4)                 /* its own mapping (fs_alloc); arena chunks stay */
+        syscall(SYS_munmap, p, n);
 }

@@ -57,6 +57,20 @@ static int fs_thread_alive(pid_t tid)
     return syscall(SYS_tgkill, getpid(), tid, 0) == 0;
 }
 
+/* Stacks of the threads the program started (a ring: the oldest entries of a
+ * program that starts more than FS_MAX_THREADS threads are forgotten). */
+#define FS_MAX_THREADS 4096
+static struct { pid_t tid; uintptr_t lo, hi; } fs_threads[FS_MAX_THREADS];
+static unsigned fs_nthreads;
+
+void fs_thread_register(pid_t tid, uintptr_t lo, uintptr_t hi)
+{
+    unsigned i = __atomic_fetch_add(&fs_nthreads, 1, __ATOMIC_RELAXED) % FS_MAX_THREADS;
+    fs_threads[i].lo = lo;
+    fs_threads[i].hi = hi;
+    __atomic_store_n(&fs_threads[i].tid, tid, __ATOMIC_RELEASE);
+}
+
 /* Is the frame that acquired r still live (design.md: "held at exit")?
  * fs_live[i] is frame i (innermost first) with its stack pointer in .cfa (see
  * fs_uframe); while it calls, its own frame spans [sp_i, sp_{i+1}). The
@@ -235,6 +249,29 @@ static void fs_scan_safe(struct fs_scan *s, uintptr_t lo, uintptr_t hi)
     fs_scan_safe_x(s, lo, hi, 0);
 }
 
+/* Scan the pages of [lo, hi) that were ever touched (mincore): a thread's
+ * stack is mostly untouched, and its guard page must not be read. */
+static void fs_scan_resident(struct fs_scan *s, uintptr_t lo, uintptr_t hi)
+{
+    const uintptr_t pg = 4096;
+    lo &= ~(pg - 1);
+    hi = (hi + pg - 1) & ~(pg - 1);
+    if (hi <= lo)
+        return;
+    size_t n = (hi - lo) / pg;
+    unsigned char *vec = fs_alloc(n);
+    if (!vec || syscall(SYS_mincore, lo, hi - lo, vec) != 0) {
+        for (uintptr_t p = lo; p < hi; p += pg)   /* no answer: every page, each on its own */
+            fs_scan_safe(s, p, p + pg);
+    } else {
+        for (size_t i = 0; i < n; i++)
+            if (vec[i] & 1)
+                fs_scan_safe(s, lo + i * pg, lo + (i + 1) * pg);
+    }
+    if (vec)
+        fs_free_pages(vec, n);
+}
+
 __attribute__((noinline))
 static void fs_reachability(struct fs_scan *s)
 {
@@ -255,6 +292,15 @@ static void fs_reachability(struct fs_scan *s)
         fs_scan_safe(s, fs_exit_sp, fs_stack_top());
     else if (fs_exit_called)
         fs_scan_safe(s, here & ~(uintptr_t)7, fs_stack_top());
+    /* Threads still running: their whole stacks (their stack pointers are not
+     * known, so dead frames count too: conservative, never a false leak). */
+    unsigned nt = __atomic_load_n(&fs_nthreads, __ATOMIC_RELAXED);
+    pid_t self = fs_gettid();
+    for (unsigned i = 0; i < nt && i < FS_MAX_THREADS; i++) {
+        pid_t tid = __atomic_load_n(&fs_threads[i].tid, __ATOMIC_ACQUIRE);
+        if (tid > 0 && tid != self && fs_thread_alive(tid))
+            fs_scan_resident(s, fs_threads[i].lo, fs_threads[i].hi);
+    }
     /* Static TLS (below the thread pointer on x86-64) and the TCB above it,
      * page by page: the size glibc reports includes the TCB, so its low end
      * can lie below the allocation, in a page that may not be mapped. */

@@ -169,6 +169,9 @@ void fs_fork_target_forked(void);             /* atfork prepare: fork mode ends 
 uint64_t fs_ctx_hash(void);
 
 /* ---- process end (finish.c) ---- */
+/* A thread's stack [lo, hi), registered when it starts (wrap_lock.c): a root
+ * while the thread is alive when the process ends. */
+void fs_thread_register(pid_t tid, uintptr_t lo, uintptr_t hi);
 void fs_finish(const char *how, int code, int sig);
 void fs_note_exit_stack(void);                /* exit() called: remember live frames */
 void fs_finish_init(void);                    /* signal handlers, atfork */
@@ -176,7 +179,7 @@ void fs_after_fork_child(void);
 
 /* ---- internal allocator (alloc.c): mmap-backed, never the target's malloc ---- */
 void *fs_alloc(size_t n);                     /* zeroed; NULL when out of memory */
-void fs_free_pages(void *p, size_t n);
+void fs_free_pages(void *p, size_t n);          /* give back what fs_alloc(n) returned (large blocks are unmapped, small ones stay in the arena) */
 
 /* ---- spinlock ---- */
 typedef struct { volatile int v; } fs_lock_t;

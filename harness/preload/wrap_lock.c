@@ -201,12 +201,45 @@ FS_EXPORT int pthread_rwlock_unlock(pthread_rwlock_t *l)
 /* Threads: libc allocates the new thread's DTV and TLS blocks inside
  * pthread_create and keeps them in its own stack cache after the join; those
  * blocks are libc's, not the program's, so they are tracked quietly (never
- * reported) by running the real call under the guard. */
+ * reported) by running the real call under the guard. Each thread starts in
+ * fs_thread_start, which registers its stack: when the process ends while it
+ * still runs, its stack is a root of the reachability scan (finish.c). */
+struct fs_tstart { void *(*fn)(void *); void *arg; };
+
+static void *fs_thread_start(void *p)
+{
+    struct fs_tstart st = *(struct fs_tstart *)p;
+    fs_free_pages(p, sizeof st);
+    pthread_attr_t at;
+    void *addr = NULL;
+    size_t size = 0;
+    fs_guard++;                                /* libc's own calls: quiet */
+    if (pthread_getattr_np(pthread_self(), &at) == 0) {
+        if (pthread_attr_getstack(&at, &addr, &size) != 0)
+            addr = NULL;
+        pthread_attr_destroy(&at);
+    }
+    fs_guard--;
+    if (addr)
+        fs_thread_register(fs_gettid(), (uintptr_t)addr, (uintptr_t)addr + size);
+    return st.fn(st.arg);
+}
+
 FS_EXPORT int pthread_create(pthread_t *t, const pthread_attr_t *a, void *(*fn)(void *), void *arg)
 {
     FS_REAL(pthread_create);
+    struct fs_tstart *st = fs_active ? fs_alloc(sizeof *st) : NULL;
     fs_guard++;
-    int r = real_fn(t, a, fn, arg);
+    int r;
+    if (st) {
+        st->fn = fn;
+        st->arg = arg;
+        r = real_fn(t, a, fs_thread_start, st);
+        if (r != 0)
+            fs_free_pages(st, sizeof *st);
+    } else {
+        r = real_fn(t, a, fn, arg);
+    }
     fs_guard--;
     return r;
 }
