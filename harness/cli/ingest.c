@@ -700,8 +700,8 @@ static int fs_insert_anomalies(struct fs_ctx *C, struct fs_parsed *P)
     struct fs_anom *as = P->anoms.p;
     for (size_t i = 0; i < P->anoms.n; i++) {
         struct fs_anom *a = &as[i];
-        if (strcmp(a->anomaly, "double-release") == 0 && strcmp(a->kind, "fd") == 0 &&
-            fs_is_sweep_site(P, &a->at))
+        if ((strcmp(a->anomaly, "double-release") == 0 || strcmp(a->anomaly, "unknown-release") == 0) &&
+            strcmp(a->kind, "fd") == 0 && fs_is_sweep_site(P, &a->at))
             continue;                         /* a close-every-fd loop, not a double close */
         struct fs_where w, aw;
         fs_where(C->sym, &a->at, &w);

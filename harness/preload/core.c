@@ -264,14 +264,16 @@ static struct fs_site *fs_site_get(int func, int mod, uint64_t off, fs_lock_t **
     return s;
 }
 
-void fs_site_note_ebadf(const struct fs_call *c)
+unsigned fs_site_note_ebadf(const struct fs_call *c)
 {
     fs_lock_t *lk;
+    unsigned n = 0;
     struct fs_site *s = fs_site_get(c->id, c->mod, c->off, &lk);
     if (s) {
-        s->ebadf++;
+        n = ++s->ebadf;
         fs_unlock(lk);
     }
+    return n;
 }
 
 /* Emit the per-site summary ('s' lines): every distinct fault-point site. */

@@ -146,7 +146,9 @@ size_t fs_fmt_u64(char *out, uint64_t v);            /* decimal */
 size_t fs_fmt_hex(char *out, uint64_t v);            /* 0x... */
 
 /* ---- sites (core.c) ---- */
-void fs_site_note_ebadf(const struct fs_call *c);
+/* A close() from this site of an fd that was not open (EBADF) and that the
+ * ledger never saw; returns how many so far at the site. */
+unsigned fs_site_note_ebadf(const struct fs_call *c);
 /* Stack walking (libgcc's unwinder). fs_unwind fills up to max frames, the
  * innermost first: ip = the frame's return address into it, cfa = what
  * _Unwind_GetCFA reports in the backtrace callback, which is the frame's own

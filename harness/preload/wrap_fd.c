@@ -112,7 +112,13 @@ FS_EXPORT int close(int fd)
         fs_anomaly(&c, "double-release", FS_KIND_fd, (uint64_t)fd, &before,
                    "fd closed again after it was closed");
     } else if (state == 0 && ret < 0 && e == EBADF && fd >= 0) {
-        fs_site_note_ebadf(&c);
+        /* an fd that was never open here: a close of something closed already
+         * (where the ledger could not see it) or of a wrong number. A close-
+         * every-fd loop makes many at one site: the supervisor drops those
+         * ('w' line), and at most two lines per site are written. */
+        if (fs_site_note_ebadf(&c) <= 2 && c.mod)
+            fs_anomaly(&c, "unknown-release", FS_KIND_fd, (uint64_t)fd, NULL,
+                       "close() of an fd that was not open");
     } else if (state == 3) {
         int okind = FS_KIND_file;
         struct fs_res owner;
