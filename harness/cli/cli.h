@@ -61,6 +61,8 @@ int fs_spawn_and_wait(const struct fs_spawn *sp, struct fs_outcome *oc, char *er
 pid_t fs_spawn_start(const struct fs_spawn *sp, int *errfd, char *err, size_t errlen);
 int fs_spawn_drain(const struct fs_spawn *sp, int errfd, struct fs_outcome *oc);
 int64_t fs_now_ms(void);
+/* Exit code and signal of a waitpid status into *oc. */
+void fs_outcome_status(struct fs_outcome *oc, int status);
 
 /* Make a private run directory under $TMPDIR (or /tmp) into out (PATH_MAX).
  * Returns 0 or -1 with a message. fs_rm_rf removes it with what it holds. */

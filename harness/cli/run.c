@@ -326,6 +326,18 @@ int fs_spawn_drain(const struct fs_spawn *sp, int errfd, struct fs_outcome *oc)
     }
 }
 
+void fs_outcome_status(struct fs_outcome *oc, int status)
+{
+    oc->exit_code = 0;
+    oc->signal = 0;
+    if (WIFEXITED(status)) {
+        oc->exit_code = WEXITSTATUS(status);
+    } else if (WIFSIGNALED(status)) {
+        oc->exit_code = -1;
+        oc->signal = WTERMSIG(status);
+    }
+}
+
 int fs_spawn_and_wait(const struct fs_spawn *sp, struct fs_outcome *oc, char *err, size_t errlen)
 {
     memset(oc, 0, sizeof oc[0]);
@@ -377,12 +389,7 @@ int fs_spawn_and_wait(const struct fs_spawn *sp, struct fs_outcome *oc, char *er
     if (killed)
         kill(-pid, SIGKILL);                 /* whatever of the group is left */
     oc->duration_ms = fs_now_ms() - t0;
-    if (WIFEXITED(status)) {
-        oc->exit_code = WEXITSTATUS(status);
-    } else if (WIFSIGNALED(status)) {
-        oc->exit_code = -1;
-        oc->signal = WTERMSIG(status);
-    }
+    fs_outcome_status(oc, status);
     return 0;
 }
 

@@ -431,10 +431,28 @@ static void fs_discover_all(struct fs_sweep *W)
 
 /* ---------------- one exec-mode run ---------------- */
 
-struct fs_done {
-    struct fs_run_result res;
-    int ok;
-};
+/* What ingest needs of a sweep run: the sweep's session, command and
+ * symbolizer, plus this run's directory, plan, spec (NULL: a baseline), mode
+ * and outcome. */
+static void fs_sweep_info(const struct fs_sweep *W, struct fs_run_info *info, const char *dir,
+                          const struct fs_plan *plan, const char *spec, const char *mode,
+                          const struct fs_outcome *oc)
+{
+    memset(info, 0, sizeof *info);
+    info->session_id = W->session_id;
+    info->run_dir = dir;
+    info->db_path = W->db_path;
+    info->argv = W->argv;
+    info->plan = plan;
+    info->fault_spec = spec;
+    info->mode = mode;
+    info->exit_code = oc->exit_code;
+    info->signal = oc->signal;
+    info->timed_out = oc->timed_out;
+    info->stderr_bytes = oc->stderr_bytes;
+    info->duration_ms = oc->duration_ms;
+    info->sym = W->sym;
+}
 
 /* Run one job in exec mode and record it. Called without W->mu; takes it to
  * write the database. */
@@ -465,23 +483,10 @@ static void fs_exec_job(struct fs_sweep *W, const struct fs_job *j)
         return;
     }
     struct fs_run_info info;
-    memset(&info, 0, sizeof info);
-    info.session_id = W->session_id;
-    info.run_dir = dir;
-    info.db_path = W->db_path;
-    info.argv = W->argv;
-    info.plan = &plan;
-    info.fault_spec = text;
-    info.mode = "exec";
+    fs_sweep_info(W, &info, dir, &plan, text, "exec", &oc);
     info.sweep_key = j->key;
     info.confirms = j->confirms;
-    info.exit_code = oc.exit_code;
-    info.signal = oc.signal;
-    info.timed_out = oc.timed_out;
-    info.stderr_bytes = oc.stderr_bytes;
-    info.duration_ms = oc.duration_ms;
     pthread_mutex_lock(&W->mu);
-    info.sym = W->sym;
     struct fs_run_result res;
     if (fs_ingest_run(W->db, &info, &res, err, sizeof err) != 0) {
         fprintf(stderr, "\nfaultstack sweep: could not record the run of %s: %s; its records are kept in %s\n",
@@ -587,19 +592,7 @@ static int fs_baseline_exec(struct fs_sweep *W)
         return -1;
     }
     struct fs_run_info info;
-    memset(&info, 0, sizeof info);
-    info.session_id = W->session_id;
-    info.run_dir = dir;
-    info.db_path = W->db_path;
-    info.argv = W->argv;
-    info.plan = &plan;
-    info.mode = "exec";
-    info.exit_code = oc.exit_code;
-    info.signal = oc.signal;
-    info.timed_out = oc.timed_out;
-    info.stderr_bytes = oc.stderr_bytes;
-    info.duration_ms = oc.duration_ms;
-    info.sym = W->sym;
+    fs_sweep_info(W, &info, dir, &plan, NULL, "exec", &oc);
     struct fs_run_result res;
     if (fs_ingest_run(W->db, &info, &res, err, sizeof err) != 0) {
         fprintf(stderr, "faultstack sweep: could not record the baseline run: %s; its records are kept in %s\n",
@@ -636,9 +629,22 @@ struct fs_forkrun {
     struct fs_recorder *rec;   /* records each run once its process group is gone */
     struct fs_kid *k;
     size_t n, cap;
+    size_t reaped;             /* kids reaped so far */
+    size_t first_live;         /* k[0 .. first_live) are all reaped: scans start here */
     struct { pid_t pid; int status; } early[256];   /* reaped before their log line was read */
     int nearly;
 };
+
+/* Kid k ended with status: hand it to the recorder. */
+static void fs_kid_reaped(struct fs_forkrun *F, struct fs_kid *k, int status)
+{
+    k->status = status;
+    k->reaped = 1;
+    F->reaped++;
+    while (F->first_live < F->n && F->k[F->first_live].reaped)
+        F->first_live++;
+    fs_recorder_push(F->rec, k);
+}
 
 static struct fs_kid *fs_kid_add(struct fs_forkrun *F, pid_t pid, int64_t ord)
 {
@@ -657,10 +663,9 @@ static struct fs_kid *fs_kid_add(struct fs_forkrun *F, pid_t pid, int64_t ord)
     k->start_ms = fs_now_ms();
     for (int i = 0; i < F->nearly; i++)
         if (F->early[i].pid == pid) {
-            k->status = F->early[i].status;
-            k->reaped = 1;
+            int status = F->early[i].status;
             F->early[i] = F->early[--F->nearly];
-            fs_recorder_push(F->rec, k);
+            fs_kid_reaped(F, k, status);
             break;
         }
     return k;
@@ -668,7 +673,7 @@ static struct fs_kid *fs_kid_add(struct fs_forkrun *F, pid_t pid, int64_t ord)
 
 static struct fs_kid *fs_kid_find(struct fs_forkrun *F, pid_t pid)
 {
-    for (size_t i = F->n; i-- > 0;)
+    for (size_t i = F->first_live; i < F->n; i++)
         if (F->k[i].pid == pid && !F->k[i].reaped)
             return &F->k[i];
     return NULL;
@@ -783,28 +788,17 @@ static void fs_kid_record(struct fs_sweep *W, const char *dir, const struct fs_k
         return;
     fs_strset_add(forked, key);
     fs_strset_add(&W->keys, key);
-    struct fs_run_info info;
-    memset(&info, 0, sizeof info);
-    info.session_id = W->session_id;
-    info.run_dir = kdir;
-    info.db_path = W->db_path;
-    info.argv = W->argv;
-    info.plan = &kp;
-    info.fault_spec = ktext;
-    info.mode = "fork";
-    info.sweep_key = key;
-    info.defer_findings = 1;
-    info.sym = W->sym;
-    if (WIFEXITED(k->status)) {
-        info.exit_code = WEXITSTATUS(k->status);
-    } else if (WIFSIGNALED(k->status)) {
-        info.exit_code = -1;
-        info.signal = WTERMSIG(k->status);
-    }
-    info.timed_out = k->timed_out;
+    struct fs_outcome oc;
+    memset(&oc, 0, sizeof oc);
+    fs_outcome_status(&oc, k->status);
+    oc.timed_out = k->timed_out;
     char ep[PATH_MAX + 64];
     snprintf(ep, sizeof ep, "%s/stderr", kdir);
-    info.stderr_bytes = (int)fs_file_size(ep);
+    oc.stderr_bytes = (int)fs_file_size(ep);
+    struct fs_run_info info;
+    fs_sweep_info(W, &info, kdir, &kp, ktext, "fork", &oc);
+    info.sweep_key = key;
+    info.defer_findings = 1;
     struct fs_run_result kr;
     if (fs_ingest_run(W->db, &info, &kr, err, sizeof err) != 0) {
         fprintf(stderr, "\nfaultstack sweep: could not record the forked run of %s: %s; its records are kept in %s\n",
@@ -1044,19 +1038,18 @@ static int fs_fork_phase(struct fs_sweep *W, const char *skip_ords)
             }
             struct fs_kid *k = fs_kid_find(&F, w);
             if (k) {
-                k->status = status;
-                k->reaped = 1;
-                fs_recorder_push(&R, k);
+                fs_kid_reaped(&F, k, status);
             } else if (F.nearly < 256) {
                 F.early[F.nearly].pid = w;           /* a child whose log line is not read yet, */
                 F.early[F.nearly++].status = status; /* or a grandchild orphaned to us */
             }
         }
         int64_t now = fs_now_ms();
-        reaped_kids = 0;
-        for (size_t i = 0; i < F.n; i++) {
+        reaped_kids = F.reaped;
+        for (size_t i = F.first_live; i < F.n; i++) {   /* the kids still running */
             struct fs_kid *k = &F.k[i];
-            if (k->reaped) { reaped_kids++; continue; }
+            if (k->reaped)
+                continue;
             if (W->timeout_ms > 0 && now - k->start_ms > W->timeout_ms + (k->killed ? 2000 : 0) && k->killed < 2) {
                 k->timed_out = 1;
                 kill(-k->pid, k->killed ? SIGKILL : SIGTERM);
@@ -1064,9 +1057,8 @@ static int fs_fork_phase(struct fs_sweep *W, const char *skip_ords)
                 k->killed++;
             }
         }
-        if (F.n != seen_kids || reaped_kids) {
-            if (F.n != seen_kids)
-                last_move = now;
+        if (F.n != seen_kids) {              /* the trunk forked again: it is making progress */
+            last_move = now;
             seen_kids = F.n;
         }
         if (trunk_done && !eof && reaped_kids >= F.n)
@@ -1096,12 +1088,7 @@ static int fs_fork_phase(struct fs_sweep *W, const char *skip_ords)
     pthread_sigmask(SIG_SETMASK, &oldmask, NULL);
     fs_read_forks_log(W, &F, dir, &logpos);
     toc.duration_ms = fs_now_ms() - t0;
-    if (WIFEXITED(trunk_status)) {
-        toc.exit_code = WEXITSTATUS(trunk_status);
-    } else if (WIFSIGNALED(trunk_status)) {
-        toc.exit_code = -1;
-        toc.signal = WTERMSIG(trunk_status);
-    }
+    fs_outcome_status(&toc, trunk_status);
     int64_t t_rec = fs_now_ms();
     pthread_mutex_lock(&R.m);
     R.done = 1;
