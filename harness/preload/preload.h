@@ -170,7 +170,20 @@ void fs_fork_target_forked(void);             /* atfork prepare: fork mode ends 
  * offsets of up to 16 return addresses outside the preload; stable across runs. */
 uint64_t fs_ctx_hash(void);
 
-/* ---- process end (finish.c) ---- */
+/* ---- process end (finish.c, reach.c, signal.c, wrap_proc.c) ---- */
+/* How the process image is ending. A fork child resets it (fs_after_fork_child). */
+#define FS_MAX_LIVE 256
+struct fs_end_state {
+    int exit_called;           /* exit()/_exit() seen: the frames below are live */
+    pid_t tid;                 /* the thread that called it */
+    uintptr_t sp;              /* its stack pointer there, callee-saved registers spilled above */
+    int nlive;                 /* its live frames, innermost first */
+    struct fs_uframe live[FS_MAX_LIVE];
+    int code;                  /* exit status, or -1 when unknown */
+    int finished;              /* fs_finish ran */
+};
+extern struct fs_end_state fs_end_st;
+void fs_signal_init(void);                    /* fatal-signal handlers (signal.c) */
 /* A thread's stack [lo, hi), registered when it starts (wrap_lock.c): a root
  * while the thread is alive when the process ends. */
 void fs_thread_register(pid_t tid, uintptr_t lo, uintptr_t hi);

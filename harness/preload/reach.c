@@ -1,0 +1,299 @@
+/* reach.c — the mark phase of the verdicts: which tracked blocks the program
+ * can still reach when a process ends.
+ *
+ * Roots: the writable segments of every module but the preload (libc's own
+ * data counts only pointers to a block's first byte), the stack of the thread
+ * that ended the process from where it called exit (after main returned: none),
+ * the stacks of threads still running (touched pages), and static TLS. Blocks
+ * reached are scanned in turn (a work list). Every range is scanned under its
+ * own recovery point: a fault (an unmapped page) loses only that range. */
+#define _GNU_SOURCE
+#include "preload.h"
+#include "reach.h"
+
+#include <dlfcn.h>
+#include <link.h>
+#include <pthread.h>
+#include <setjmp.h>
+#include <signal.h>
+#include <string.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+int fs_thread_alive(pid_t tid)
+{
+    return syscall(SYS_tgkill, getpid(), tid, 0) == 0;
+}
+
+/* Stacks of the threads the program started (a ring: the oldest entries of a
+ * program that starts more than FS_MAX_THREADS threads are forgotten). */
+#define FS_MAX_THREADS 4096
+static struct { pid_t tid; uintptr_t lo, hi; } fs_threads[FS_MAX_THREADS];
+static unsigned fs_nthreads;
+
+void fs_thread_register(pid_t tid, uintptr_t lo, uintptr_t hi)
+{
+    unsigned i = __atomic_fetch_add(&fs_nthreads, 1, __ATOMIC_RELAXED) % FS_MAX_THREADS;
+    fs_threads[i].lo = lo;
+    fs_threads[i].hi = hi;
+    __atomic_store_n(&fs_threads[i].tid, tid, __ATOMIC_RELEASE);
+}
+
+
+static void fs_collect(struct fs_res *r, void *arg)
+{
+    struct fs_scan *s = arg;
+    if ((r->flags & FS_RES_DEAD) || (r->kind != FS_KIND_memory && r->kind != FS_KIND_mmap))
+        return;
+    if (s->n == s->cap)
+        return;
+    r->mark = 0;
+    struct fs_blk *b = &s->b[s->n++];
+    b->lo = (uintptr_t)r->handle;
+    b->hi = b->lo + (r->size ? r->size : 1);
+    b->r = r;
+}
+
+static void fs_count(struct fs_res *r, void *arg)
+{
+    size_t *n = arg;
+    if (!(r->flags & FS_RES_DEAD) && (r->kind == FS_KIND_memory || r->kind == FS_KIND_mmap))
+        (*n)++;
+}
+
+static void fs_sift(struct fs_blk *a, size_t i, size_t n)
+{
+    for (;;) {
+        size_t l = 2 * i + 1, m = i;
+        if (l < n && a[l].lo > a[m].lo) m = l;
+        if (l + 1 < n && a[l + 1].lo > a[m].lo) m = l + 1;
+        if (m == i) return;
+        struct fs_blk t = a[i]; a[i] = a[m]; a[m] = t;
+        i = m;
+    }
+}
+
+static void fs_heapsort(struct fs_blk *a, size_t n)
+{
+    for (size_t i = n / 2; i-- > 0;)
+        fs_sift(a, i, n);
+    for (size_t i = n; i-- > 1;) {
+        struct fs_blk t = a[0]; a[0] = a[i]; a[i] = t;
+        fs_sift(a, 0, i);
+    }
+}
+
+/* exact: only a pointer to a block's first byte counts (roots in libc's own
+ * data: malloc's arena points at chunk headers, and the header after a block
+ * lies inside the block's last bytes, which would keep any block reachable). */
+static void fs_scan_range_x(struct fs_scan *s, uintptr_t lo, uintptr_t hi, int exact)
+{
+    lo = (lo + 7) & ~(uintptr_t)7;
+    for (uintptr_t p = lo; p + 8 <= hi; p += 8) {
+        uintptr_t w = *(volatile uintptr_t *)p;
+        if (w < s->min || w >= s->max)
+            continue;
+        size_t l = 0, h = s->n;
+        while (l < h) {                      /* last block with lo <= w */
+            size_t mid = (l + h) / 2;
+            if (s->b[mid].lo <= w) l = mid + 1; else h = mid;
+        }
+        if (l == 0)
+            continue;
+        struct fs_blk *b = &s->b[l - 1];
+        if (exact && w != b->lo)
+            continue;
+        if (w < b->hi && !b->r->mark) {
+            b->r->mark = 1;
+            s->work[s->nwork++] = (size_t)(b - s->b);
+        }
+    }
+}
+
+static void fs_scan_range(struct fs_scan *s, uintptr_t lo, uintptr_t hi)
+{
+    fs_scan_range_x(s, lo, hi, 0);
+}
+
+/* Writable segments of every module but the preload (whose data holds the
+ * ledger), collected first and scanned after dl_iterate_phdr returned: a
+ * fault while scanning must not jump out of it (it holds the loader lock). */
+#define FS_MAX_SEGS 1024
+struct fs_segs { uintptr_t lo[FS_MAX_SEGS], hi[FS_MAX_SEGS]; char exact[FS_MAX_SEGS]; int n; };
+
+static int fs_seg_cb(struct dl_phdr_info *info, size_t size, void *arg)
+{
+    (void)size;
+    struct fs_segs *g = arg;
+    uintptr_t self = (uintptr_t)&fs_seg_cb;
+    for (int i = 0; i < info->dlpi_phnum; i++) {
+        const ElfW(Phdr) *ph = &info->dlpi_phdr[i];
+        if (ph->p_type == PT_LOAD && (ph->p_flags & PF_X)) {
+            uintptr_t a = info->dlpi_addr + ph->p_vaddr;
+            if (self >= a && self < a + ph->p_memsz)
+                return 0;                    /* the preload's own data holds the ledger's roots */
+        }
+    }
+    int is_libc = 0;
+    if (info->dlpi_name && info->dlpi_name[0]) {
+        const char *slash = strrchr(info->dlpi_name, '/');
+        is_libc = strncmp(slash ? slash + 1 : info->dlpi_name, "libc.so", 7) == 0;
+    }
+    for (int i = 0; i < info->dlpi_phnum && g->n < FS_MAX_SEGS; i++) {
+        const ElfW(Phdr) *ph = &info->dlpi_phdr[i];
+        if (ph->p_type == PT_LOAD && (ph->p_flags & PF_W)) {
+            uintptr_t a = info->dlpi_addr + ph->p_vaddr;
+            g->lo[g->n] = a;
+            g->exact[g->n] = (char)is_libc;
+            g->hi[g->n++] = a + ph->p_memsz;
+        }
+    }
+    return 0;
+}
+
+static sigjmp_buf fs_scan_jmp;
+static volatile int fs_scanning;
+
+static uintptr_t fs_stack_top(void)
+{
+    extern void *__libc_stack_end;
+    pthread_attr_t at;
+    void *addr;
+    size_t sz;
+    if (pthread_getattr_np(pthread_self(), &at) == 0) {
+        int ok = pthread_attr_getstack(&at, &addr, &sz) == 0;
+        pthread_attr_destroy(&at);
+        if (ok)
+            return (uintptr_t)addr + sz;
+    }
+    return (uintptr_t)__libc_stack_end + 4096;
+}
+
+/* Scan one root range; a fault (unmapped page) loses only this range. */
+static void fs_scan_safe_x(struct fs_scan *s, uintptr_t lo, uintptr_t hi, int exact)
+{
+    if (sigsetjmp(fs_scan_jmp, 1) == 0)
+        fs_scan_range_x(s, lo, hi, exact);
+}
+
+static void fs_scan_safe(struct fs_scan *s, uintptr_t lo, uintptr_t hi)
+{
+    fs_scan_safe_x(s, lo, hi, 0);
+}
+
+/* Scan the pages of [lo, hi) that were ever touched (mincore): a thread's
+ * stack is mostly untouched, and its guard page must not be read. */
+static void fs_scan_resident(struct fs_scan *s, uintptr_t lo, uintptr_t hi)
+{
+    const uintptr_t pg = 4096;
+    lo &= ~(pg - 1);
+    hi = (hi + pg - 1) & ~(pg - 1);
+    if (hi <= lo)
+        return;
+    size_t n = (hi - lo) / pg;
+    unsigned char *vec = fs_alloc(n);
+    if (!vec || syscall(SYS_mincore, lo, hi - lo, vec) != 0) {
+        for (uintptr_t p = lo; p < hi; p += pg)   /* no answer: every page, each on its own */
+            fs_scan_safe(s, p, p + pg);
+    } else {
+        for (size_t i = 0; i < n; i++)
+            if (vec[i] & 1)
+                fs_scan_safe(s, lo + i * pg, lo + (i + 1) * pg);
+    }
+    if (vec)
+        fs_free_pages(vec, n);
+}
+
+__attribute__((noinline))
+static void fs_reachability(struct fs_scan *s)
+{
+    __builtin_unwind_init();               /* spill callee-saved registers to the stack */
+    volatile uintptr_t here = (uintptr_t)&here;
+    s->min = s->b[0].lo;
+    s->max = s->b[s->n - 1].hi;
+    static struct fs_segs segs;            /* static: 16 KiB is too much for a signal stack */
+    segs.n = 0;
+    dl_iterate_phdr(fs_seg_cb, &segs);
+    fs_scanning = 1;
+    for (int i = 0; i < segs.n; i++)
+        fs_scan_safe_x(s, segs.lo[i], segs.hi[i], segs.exact[i]);
+    /* The stack: only frames live when the program called exit()/_exit()
+     * (the frames of exit handlers below them hold stale copies). After
+     * main returned no frame of the program is live. */
+    if (fs_end_st.exit_called && fs_end_st.sp && fs_end_st.sp < fs_stack_top() && fs_end_st.sp > (uintptr_t)here)
+        fs_scan_safe(s, fs_end_st.sp, fs_stack_top());
+    else if (fs_end_st.exit_called)
+        fs_scan_safe(s, here & ~(uintptr_t)7, fs_stack_top());
+    /* Threads still running: their whole stacks (their stack pointers are not
+     * known, so dead frames count too: conservative, never a false leak). */
+    unsigned nt = __atomic_load_n(&fs_nthreads, __ATOMIC_RELAXED);
+    pid_t self = fs_gettid();
+    for (unsigned i = 0; i < nt && i < FS_MAX_THREADS; i++) {
+        pid_t tid = __atomic_load_n(&fs_threads[i].tid, __ATOMIC_ACQUIRE);
+        if (tid > 0 && tid != self && fs_thread_alive(tid))
+            fs_scan_resident(s, fs_threads[i].lo, fs_threads[i].hi);
+    }
+    /* Static TLS (below the thread pointer on x86-64) and the TCB above it,
+     * page by page: the size glibc reports includes the TCB, so its low end
+     * can lie below the allocation, in a page that may not be mapped. */
+    typedef void (*tlsinfo_fn)(size_t *, size_t *);
+    tlsinfo_fn ti = (tlsinfo_fn)dlsym(RTLD_DEFAULT, "_dl_get_tls_static_info");
+    if (ti) {
+        size_t tsz = 0, tal = 0;
+        ti(&tsz, &tal);
+        uintptr_t tp = (uintptr_t)__builtin_thread_pointer();
+        fs_scan_safe(s, tp, tp + 0x300);
+        for (uintptr_t hi = tp; hi > tp - tsz;) {
+            uintptr_t lo = (hi - 1) & ~(uintptr_t)4095;
+            if (lo < tp - tsz)
+                lo = tp - tsz;
+            fs_scan_safe(s, lo, hi);
+            hi = lo;
+        }
+    }
+    /* Work list: scan every newly reached block. A block that faults (freed
+     * behind our back) is skipped. */
+    while (s->nwork) {
+        struct fs_blk *b = &s->b[s->work[--s->nwork]];
+        if (b->r->kind == FS_KIND_mmap && (b->r->owned_fd & 0xff) != 1)
+            continue;                        /* owned_fd holds 1 for readable anonymous maps */
+        if (sigsetjmp(fs_scan_jmp, 1) == 0)
+            fs_scan_range(s, b->lo, b->hi);
+    }
+    fs_scanning = 0;
+}
+
+/* Mark every tracked block the program can still reach (see the top of the file). */
+int fs_reach_mark(struct fs_scan *s)
+{
+    memset(s, 0, sizeof *s);
+    size_t n = 0;
+    fs_ledger_each(fs_count, &n);
+    if (!n)
+        return 0;
+    s->cap = n;
+    s->b = fs_alloc(n * sizeof *s->b);
+    s->work = fs_alloc(n * sizeof *s->work);
+    if (!s->b || !s->work) {
+        fs_reach_release(s);
+        return -1;
+    }
+    fs_ledger_each(fs_collect, s);
+    fs_heapsort(s->b, s->n);
+    fs_reachability(s);
+    return 0;
+}
+
+void fs_reach_release(struct fs_scan *s)
+{
+    if (s->b) fs_free_pages(s->b, s->cap * sizeof *s->b);
+    if (s->work) fs_free_pages(s->work, s->cap * sizeof *s->work);
+    s->b = NULL;
+    s->work = NULL;
+}
+
+void fs_reach_fault(int sig)
+{
+    if (fs_scanning && (sig == SIGSEGV || sig == SIGBUS))
+        siglongjmp(fs_scan_jmp, 1);
+}

@@ -1,0 +1,205 @@
+/* wrap_proc.c — interposers of the calls that end a process image: exit,
+ * _exit, _Exit, the exec family (the preload follows into the new image), and
+ * vfork (made a fork). Each notes where the program ended (finish.c) and lets
+ * fs_finish write the verdicts. */
+#define _GNU_SOURCE
+#include "preload.h"
+
+#include <errno.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+/* ---------------- exit, _exit ---------------- */
+
+/* The stack pointer of the calling wrapper after spilling every callee-saved
+ * register into its frame: the live roots of the program start there. */
+#define FS_TAKE_EXIT_SP()                                  \
+    do {                                                   \
+        __builtin_unwind_init();                           \
+        uintptr_t sp_;                                     \
+        __asm__ volatile("mov %%rsp, %0" : "=r"(sp_));     \
+        fs_end_st.sp = sp_;                                  \
+    } while (0)
+
+FS_EXPORT void exit(int code)
+{
+    FS_REAL(exit);
+    if (fs_active && !fs_guard) {
+        FS_TAKE_EXIT_SP();
+        fs_guard++;
+        fs_note_exit_stack();
+        fs_end_st.code = code & 0xff;
+        fs_guard--;
+    }
+    real_fn(code);
+    __builtin_unreachable();
+}
+
+FS_EXPORT void _exit(int code)
+{
+    FS_REAL(_exit);
+    if (fs_active && !fs_guard) {
+        FS_TAKE_EXIT_SP();
+        fs_guard++;
+        fs_note_exit_stack();
+        fs_guard--;
+        fs_finish("_exit", code & 0xff, 0);
+    }
+    real_fn(code);
+    __builtin_unreachable();
+}
+
+FS_EXPORT void _Exit(int code)
+{
+    _exit(code);
+}
+
+
+/* ---------------- exec: the image ends; keep the preload in the new one ---------------- */
+
+extern char **environ;
+static const char *const fs_env_keys[] = { "LD_PRELOAD=", "FAULTSTACK_RUN_DIR=", "FAULTSTACK_PLAN=",
+                                           "FAULTSTACK_MAX_POINTS=", "FAULTSTACK_STACK_SITES=",
+                                           "FAULTSTACK_CTX=", NULL };
+
+/* envp plus our variables where it lacks them; allocated with fs_alloc. */
+static char *const *fs_fix_env(char *const envp[])
+{
+    if (!fs_active)
+        return envp;
+    size_t n = 0;
+    while (envp && envp[n]) n++;
+    char **out = fs_alloc((n + 8) * sizeof *out);
+    if (!out)
+        return envp;
+    size_t k = 0;
+    for (size_t i = 0; i < n; i++)
+        out[k++] = envp[i];
+    for (int j = 0; fs_env_keys[j]; j++) {
+        size_t kl = strlen(fs_env_keys[j]);
+        int have = 0;
+        for (size_t i = 0; i < n; i++)
+            if (strncmp(envp[i], fs_env_keys[j], kl) == 0) have = 1;
+        if (have)
+            continue;
+        char name[64];
+        memcpy(name, fs_env_keys[j], kl - 1);
+        name[kl - 1] = '\0';
+        const char *v = getenv(name);
+        if (!v)
+            continue;
+        char *kv = fs_alloc(kl + strlen(v) + 1);
+        if (!kv)
+            continue;
+        memcpy(kv, fs_env_keys[j], kl);
+        strcpy(kv + kl, v);
+        out[k++] = kv;
+    }
+    out[k] = NULL;
+    return out;
+}
+
+static void fs_before_exec(void)
+{
+    if (!fs_active || fs_guard)
+        return;
+    fs_finish("exec", -1, 0);
+}
+
+static void fs_after_failed_exec(void)
+{
+    if (!fs_active)
+        return;
+    fs_end_st.finished = 0;
+    fs_record_raw("resume\n", 7);
+}
+
+FS_EXPORT int execve(const char *path, char *const argv[], char *const envp[])
+{
+    FS_REAL(execve);
+    fs_before_exec();
+    int r = real_fn(path, argv, fs_fix_env(envp));
+    int e = errno;
+    fs_after_failed_exec();
+    errno = e;
+    return r;
+}
+
+FS_EXPORT int execvpe(const char *file, char *const argv[], char *const envp[])
+{
+    FS_REAL(execvpe);
+    fs_before_exec();
+    int r = real_fn(file, argv, fs_fix_env(envp));
+    int e = errno;
+    fs_after_failed_exec();
+    errno = e;
+    return r;
+}
+
+FS_EXPORT int execv(const char *path, char *const argv[])
+{
+    return execve(path, argv, environ);
+}
+
+FS_EXPORT int execvp(const char *file, char *const argv[])
+{
+    return execvpe(file, argv, environ);
+}
+
+static char **fs_va_argv(const char *arg0, va_list ap, char ***envp_out)
+{
+    va_list cp;
+    va_copy(cp, ap);
+    size_t n = 1;
+    while (va_arg(cp, char *)) n++;
+    va_end(cp);
+    char **argv = fs_alloc((n + 1) * sizeof *argv);
+    if (!argv)
+        return NULL;
+    argv[0] = (char *)arg0;
+    for (size_t i = 1; i <= n; i++)
+        argv[i] = va_arg(ap, char *);        /* the last one read is the NULL */
+    if (envp_out)
+        *envp_out = va_arg(ap, char **);
+    return argv;
+}
+
+FS_EXPORT int execl(const char *path, const char *arg, ...)
+{
+    va_list ap;
+    va_start(ap, arg);
+    char **argv = fs_va_argv(arg, ap, NULL);
+    va_end(ap);
+    if (!argv) { errno = ENOMEM; return -1; }
+    return execve(path, argv, environ);
+}
+
+FS_EXPORT int execlp(const char *file, const char *arg, ...)
+{
+    va_list ap;
+    va_start(ap, arg);
+    char **argv = fs_va_argv(arg, ap, NULL);
+    va_end(ap);
+    if (!argv) { errno = ENOMEM; return -1; }
+    return execvpe(file, argv, environ);
+}
+
+FS_EXPORT int execle(const char *path, const char *arg, ...)
+{
+    va_list ap;
+    char **envp = NULL;
+    va_start(ap, arg);
+    char **argv = fs_va_argv(arg, ap, &envp);
+    va_end(ap);
+    if (!argv) { errno = ENOMEM; return -1; }
+    return execve(path, argv, envp);
+}
+
+/* vfork shares the parent's memory, which the preload's bookkeeping would
+ * corrupt; fork gives the same semantics to a conforming program. */
+FS_EXPORT pid_t vfork(void)
+{
+    return fork();
+}
