@@ -1,11 +1,12 @@
--- faultstack report database, schema version 2.
+-- faultstack report database, schema version 3.
 --
 -- The database is a user interface: query it with SQL (sqlite3 faultstack.db).
 -- The VIEWS below are the public, stable contract: columns are added, never
 -- renamed or removed. The tables behind them (singular names) may change between
 -- schema versions; faultstack refuses a database whose PRAGMA user_version is
 -- newer than the one it knows, and upgrades older ones in place when it opens
--- them (version 1 -> 2: run.sweep_key, run.confirms, point.ctx, the sweep table).
+-- them (version 1 -> 2: run.sweep_key, run.confirms, point.ctx, the sweep table;
+-- 2 -> 3: resource.reason and the held view).
 --
 -- Words used below:
 --   fault point  one call to a wrapped function that the fault plan may fail
@@ -15,7 +16,7 @@
 --   acquire site the site of the call that acquired a resource
 --   fault        the injected fault point of a run (NULL when none was injected)
 
-PRAGMA user_version = 2;
+PRAGMA user_version = 3;
 
 CREATE TABLE IF NOT EXISTS meta (
     key   TEXT PRIMARY KEY,        -- 'schema_version', 'created_by'
@@ -61,7 +62,9 @@ CREATE TABLE IF NOT EXISTS process (
     pid        INTEGER NOT NULL,
     ppid       INTEGER,
     exe        TEXT,
-    end_how    TEXT,               -- 'main' (returned from main), 'exit', '_exit', 'signal', 'exec', 'unknown'
+    end_how    TEXT,               -- 'main' (returned from main), 'exit' (exit(), quick_exit(), or libc's
+                                   -- own exit inside error()/errx()/verr()...: the program's frames
+                                   -- were live), '_exit', 'signal', 'exec', 'unknown'
     exit_code  INTEGER,
     signal     INTEGER,
     reachable_blocks INTEGER,      -- memory still reachable at exit (not a finding)
@@ -87,8 +90,9 @@ CREATE TABLE IF NOT EXISTS point (
 CREATE INDEX IF NOT EXISTS point_run ON point(run_id, ordinal);
 
 -- Resources live when a process ended. verdict: 'leak' (a finding), 'held'
--- (held by a live frame when the program called exit(): not a finding),
+-- (the program still holds it: not a finding; reason says how),
 -- 'inherited' (acquired before a fork by the parent: the parent's to judge).
+-- Memory still reachable is counted in process.reachable_*, not listed here.
 CREATE TABLE IF NOT EXISTS resource (
     run_id      INTEGER NOT NULL REFERENCES run(id),
     pid         INTEGER NOT NULL,
@@ -104,6 +108,7 @@ CREATE TABLE IF NOT EXISTS resource (
     handle      TEXT,              -- fd number, or address in hex
     size        INTEGER,           -- bytes for memory and mmap, else NULL
     stack       TEXT,              -- acquire stack, one 'symbol file:line' per frame, when captured
+    reason      TEXT,              -- held: why the program still holds it (see the held view)
     fault_func  TEXT,              -- the injected fault this leak is attributed to
     fault_module TEXT,
     fault_offset INTEGER,
@@ -216,6 +221,24 @@ CREATE VIEW IF NOT EXISTS leaks AS
     SELECT run_id, pid, kind, func, module, file, line, symbol, handle, size,
            fault_func, fault_file, fault_line, offset, fault_module, fault_offset, stack
     FROM resource WHERE verdict = 'leak';
+
+-- held: resources live when a process ended that the program still held: not
+-- findings, listed so that a verdict can be audited. reason:
+--   'frame'         acquired by a function whose frame was still live when the
+--                   program exited (exit(), error(), errx()... called deeper)
+--   'thread'        acquired by a thread still running when the process ended
+--   'reachable-ROOT' a FILE or DIR whose stream is still reachable from the
+--                   program's roots (libc's own list of streams does not count);
+--                   ROOT is 'global MODULE+0xOFF' (a slot in a module's writable
+--                   data), 'stack', 'registers', 'thread-stack' or 'tls'
+--   'global MODULE+0xOFF'  a raw fd whose number a slot of the program's own
+--                   writable data holds, which did not hold it when the fd was
+--                   acquired (stacks and small integers elsewhere are not evidence)
+--   'signal'        the process died of a signal (its crash is the finding)
+--   'exec'          the process image was replaced by exec
+CREATE VIEW IF NOT EXISTS held AS
+    SELECT run_id, pid, kind, func, module, file, line, symbol, handle, size, reason, offset
+    FROM resource WHERE verdict = 'held';
 
 -- anomalies: double, unknown or mismatched releases, bad unlocks and relocks.
 CREATE VIEW IF NOT EXISTS anomalies AS

@@ -85,21 +85,26 @@ static void fs_db_fast(sqlite3 *db)
     }
 }
 
-/* Upgrade an older schema in place, in one transaction (all or nothing).
+/* Upgrade an older schema in place, in one transaction (all or nothing). The
+ * steps add columns; the schema script then creates what is new (its CREATE
+ * ... IF NOT EXISTS keep the rest; views that gained columns are dropped first).
  * 1 -> 2: columns run.sweep_key, run.confirms, point.ctx; the sweep table; the
- * runs and fault_points views gain those columns (views are dropped and
- * recreated by the schema script, whose CREATE ... IF NOT EXISTS keep the rest). */
+ *         runs and fault_points views gain those columns.
+ * 2 -> 3: column resource.reason; the held view. */
 static int fs_db_upgrade(sqlite3 *db, int64_t version, char *why, size_t whylen)
 {
     if (fs_db_exec(db, "BEGIN IMMEDIATE", why, whylen) != 0)
         return -1;
-    if (version == 1 &&
-        (fs_db_exec(db, "ALTER TABLE run ADD COLUMN sweep_key TEXT;"
+    if ((version < 2 &&
+         fs_db_exec(db, "ALTER TABLE run ADD COLUMN sweep_key TEXT;"
                         "ALTER TABLE run ADD COLUMN confirms INTEGER REFERENCES run(id);"
                         "ALTER TABLE point ADD COLUMN ctx INTEGER;"
-                        "DROP VIEW IF EXISTS runs; DROP VIEW IF EXISTS fault_points;", why, whylen) != 0 ||
-         fs_db_exec(db, fs_schema_sql, why, whylen) != 0 ||
-         fs_db_exec(db, "INSERT OR REPLACE INTO meta VALUES('schema_version','2')", why, whylen) != 0)) {
+                        "DROP VIEW IF EXISTS runs; DROP VIEW IF EXISTS fault_points;", why, whylen) != 0) ||
+        (version < 3 &&
+         fs_db_exec(db, "ALTER TABLE resource ADD COLUMN reason TEXT;", why, whylen) != 0) ||
+        fs_db_exec(db, fs_schema_sql, why, whylen) != 0 ||
+        fs_db_exec(db, "INSERT OR REPLACE INTO meta VALUES('schema_version','" FS_SCHEMA_VERSION_STR "')",
+                   why, whylen) != 0) {
         char ignore[64];
         fs_db_exec(db, "ROLLBACK", ignore, sizeof ignore);
         return -1;
@@ -136,7 +141,7 @@ sqlite3 *fs_db_open(const char *path, char *err, size_t errlen)
     if (tables == 0) {                       /* new or empty file: create */
         if (fs_db_exec(db, "BEGIN IMMEDIATE", why, sizeof why) != 0 ||
             fs_db_exec(db, fs_schema_sql, why, sizeof why) != 0 ||
-            fs_db_exec(db, "INSERT OR REPLACE INTO meta VALUES('schema_version','2'),"
+            fs_db_exec(db, "INSERT OR REPLACE INTO meta VALUES('schema_version','" FS_SCHEMA_VERSION_STR "'),"
                            "('created_by','faultstack')", why, sizeof why) != 0 ||
             fs_db_exec(db, "COMMIT", why, sizeof why) != 0) {
             snprintf(err, errlen, "cannot create the schema in '%s': %s", path, why);

@@ -67,6 +67,8 @@ struct fs_site_ref { char path[512]; char base[256]; uint64_t off; int valid; };
 struct fs_point { int64_t ordinal; char func[64]; struct fs_site_ref at; int64_t occ; int injected; int pid;
                   uint64_t ctx; };
 struct fs_resrec { char verdict[16], kind[16], func[64]; struct fs_site_ref at; char handle[40]; int64_t size; int pid;
+                  char why[32];             /* held: 'frame', 'thread', 'global', 'reachable-stack'... */
+                  struct fs_site_ref slot;  /* held in a global: the slot (module + offset) */
                   char *frames; /* confirmation runs: "PATH\tOFF\n..." innermost first, or NULL */ };
 struct fs_anom { char anomaly[32], kind[16], func[64]; struct fs_site_ref at; char handle[40];
                  char acq_func[64]; struct fs_site_ref acq; char detail[320]; int pid; };
@@ -136,6 +138,29 @@ static int fs_is_system_module(const char *base)
         if (strncmp(base, sys[i], strlen(sys[i])) == 0)
             return 1;
     return 0;
+}
+
+/* 'VERDICT[:WHY]' (finish.c): WHY is 'frame', 'thread', 'signal', 'exec',
+ * 'global@MOD+0xOFF' or 'reachable-ROOT' where ROOT is one of those words or
+ * 'global@MOD+0xOFF'. The slot of a global becomes r->slot. */
+static void fs_parse_verdict(struct fs_resrec *r, const char *tok, const struct fs_modtab *mt)
+{
+    const char *colon = strchr(tok, ':');
+    size_t vl = colon ? (size_t)(colon - tok) : strlen(tok);
+    snprintf(r->verdict, sizeof r->verdict, "%.*s", (int)(vl < 15 ? vl : 15), tok);
+    r->why[0] = '\0';
+    r->slot.valid = 0;
+    if (!colon)
+        return;
+    const char *why = colon + 1;
+    const char *at = strchr(why, '@');
+    snprintf(r->why, sizeof r->why, "%.*s", (int)(at ? (size_t)(at - why) : strlen(why)), why);
+    if (at) {
+        char *end;
+        long mod = strtol(at + 1, &end, 10);
+        if (*end == '+')
+            fs_site_set(&r->slot, mt, mod, strtoull(end + 1, NULL, 16));
+    }
 }
 
 /* A crash line's frames "MOD:OFF,..." -> "module+0xoff ..." text, and the
@@ -224,11 +249,13 @@ static int fs_parse_file(const char *path, struct fs_parsed *P)
         case 'r': {
             struct fs_resrec *r = fs_vec_push(&P->res);
             long long size = 0;
-            if (!r || sscanf(line, "r %15s %15s %63s %ld %llx %39s %lld", r->verdict, r->kind, r->func,
+            char verdict[128];
+            if (!r || sscanf(line, "r %127s %15s %63s %ld %llx %39s %lld", verdict, r->kind, r->func,
                              &mod, &off, r->handle, &size) != 7) {
                 if (r) P->res.n--;
                 break;
             }
+            fs_parse_verdict(r, verdict, &mt);
             r->size = size; r->pid = pr->pid;
             fs_site_set(&r->at, &mt, mod, off);
             /* optional 8th field: the acquire stack "MOD:OFF,..." */
@@ -635,12 +662,31 @@ static int fs_insert_points(struct fs_ctx *C, struct fs_parsed *P)
     return 0;
 }
 
+/* resource.reason: 'global gzip+0x2a0c8 (dfd)' or 'reachable-global
+ * prog+0x4010 (g_cfg)' for a slot of a module's data (with its symbol when the
+ * module's symbol table names it), else the word ('frame', 'reachable-stack'). */
+static void fs_reason_text(struct fs_ctx *C, const struct fs_resrec *r, char *out, size_t len)
+{
+    out[0] = '\0';
+    if (!r->why[0])
+        return;
+    if (!r->slot.valid) {
+        snprintf(out, len, "%s", r->why);
+        return;
+    }
+    struct fs_sym_result sr;
+    memset(&sr, 0, sizeof sr);
+    if (C->sym)
+        fs_sym_lookup(C->sym, r->slot.path, r->slot.off, &sr);
+    snprintf(out, len, "%s %s+0x%llx%s%s%s", r->why, r->slot.base, (unsigned long long)r->slot.off, sr.func[0] ? " (" : "", sr.func, sr.func[0] ? ")" : "");
+}
+
 static int fs_insert_resources(struct fs_ctx *C, struct fs_parsed *P)
 {
     sqlite3_stmt *st = fs_db_prepare(C->db,
         "INSERT INTO resource(run_id, pid, verdict, kind, func, module, module_path, offset, file, line,"
-        " symbol, handle, size, fault_func, fault_module, fault_offset, fault_file, fault_line)"
-        " VALUES(?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14,?15,?16,?17,?18)", C->err, C->errlen);
+        " symbol, handle, size, fault_func, fault_module, fault_offset, fault_file, fault_line, reason)"
+        " VALUES(?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14,?15,?16,?17,?18,?19)", C->err, C->errlen);
     if (!st)
         return -1;
     struct fs_resrec *rs = P->res.p;
@@ -664,6 +710,9 @@ static int fs_insert_resources(struct fs_ctx *C, struct fs_parsed *P)
         fs_bind_text(st, 12, r->handle);
         fs_bind_int_or_null(st, 13, r->size, strcmp(r->kind, "memory") && strcmp(r->kind, "mmap"));
         fs_bind_fault(C, st, 14, with && leak);
+        char reason[1400];
+        fs_reason_text(C, r, reason, sizeof reason);
+        fs_bind_text(st, 19, reason[0] ? reason : NULL);
         if (fs_step_done(C, st)) {
             sqlite3_finalize(st);
             return -1;

@@ -46,16 +46,54 @@ void fs_note_exit_stack(void)
     fs_end_st.nlive = fs_unwind(fs_end_st.live, FS_MAX_LIVE);
 }
 
+/* libc's exit reached from inside libc: error(), errx(), verr(),
+ * error_at_line() (called by gnulib's xalloc_die) end the process without the
+ * PLT, so the exit() wrapper never saw it. Called from the on_exit handler:
+ * the first frame outward in the program's own code is where the program
+ * ended. Its stack pointer bounds the live stack, and the callee-saved
+ * registers it had (restored by the unwinder from the libc frames' saves) are
+ * roots: a block held only in a register spilled inside error() is held. */
+struct fs_prog_frame { int n, found; uintptr_t sp; uintptr_t regs[6]; };
+
+static _Unwind_Reason_Code fs_prog_frame_cb(struct _Unwind_Context *ctx, void *arg)
+{
+    static const int callee_saved[6] = { 3, 6, 12, 13, 14, 15 };   /* DWARF: rbx rbp r12-r15 */
+    struct fs_prog_frame *w = arg;
+    uintptr_t ip = (uintptr_t)_Unwind_GetIP(ctx);
+    if (!ip || ++w->n > 256)
+        return _URC_END_OF_STACK;
+    struct fs_module *m = fs_module_of(ip);
+    if (!m || m->system)
+        return _URC_NO_REASON;
+    w->found = 1;
+    w->sp = (uintptr_t)_Unwind_GetCFA(ctx);  /* this frame's own stack pointer (fs_uframe) */
+    for (int i = 0; i < 6; i++)
+        w->regs[i] = (uintptr_t)_Unwind_GetGR(ctx, callee_saved[i]);
+    return _URC_END_OF_STACK;
+}
+
+__attribute__((noinline))
+void fs_note_exit_inside_libc(void)
+{
+    struct fs_prog_frame w;
+    memset(&w, 0, sizeof w);
+    _Unwind_Backtrace(fs_prog_frame_cb, &w);
+    fs_note_exit_stack();
+    if (!w.found)
+        return;                              /* no program frame: scan from here (conservative) */
+    fs_end_st.sp = w.sp;
+    memcpy(fs_end_st.regs, w.regs, sizeof w.regs);
+    fs_end_st.nregs = 6;
+}
+
 /* Is the frame that acquired r still live (design.md: "held at exit")?
  * fs_end_st.live[i] is frame i (innermost first) with its stack pointer in .cfa (see
  * fs_uframe); while it calls, its own frame spans [sp_i, sp_{i+1}). The
  * acquiring call was made at SP r->sp from the function holding the site. */
 static int fs_held_by_live_frame(const struct fs_res *r)
 {
-    if (!fs_end_st.exit_called)
+    if (!fs_end_st.exit_called || r->tid != fs_end_st.tid)
         return 0;                          /* main returned: every frame is gone */
-    if (r->tid != fs_end_st.tid)
-        return fs_thread_alive(r->tid);
     struct fs_module *m = fs_module_by_id(r->mod);
     if (!m)
         return 0;
@@ -73,15 +111,21 @@ static int fs_held_by_live_frame(const struct fs_res *r)
 
 /* ---------------- emitting verdicts ---------------- */
 
-struct fs_emit { const char *how; int sig; pid_t pid; };
+struct fs_emit { const char *how; int sig; pid_t pid; struct fs_scan *scan; };
 
-static void fs_emit_res(struct fs_res *r, const char *verdict)
+/* 'r VERDICT[:WHY] KIND FUNC MOD OFF HANDLE SIZE [STACK]' */
+static void fs_emit_res(struct fs_res *r, const char *verdict, const char *why)
 {
     char line[1024];
     size_t n = 0;
     line[n++] = 'r'; line[n++] = ' ';
     size_t vl = strlen(verdict);
-    memcpy(line + n, verdict, vl); n += vl; line[n++] = ' ';
+    memcpy(line + n, verdict, vl); n += vl;
+    if (why && *why) {
+        line[n++] = ':';
+        memcpy(line + n, why, strlen(why)); n += strlen(why);
+    }
+    line[n++] = ' ';
     const char *k = fs_kind_names[r->kind];
     memcpy(line + n, k, strlen(k)); n += strlen(k); line[n++] = ' ';
     const char *fn = fs_funcs[r->func].name;
@@ -118,14 +162,28 @@ static void fs_judge_handle(struct fs_res *r, void *arg)
         return;
     if (r->kind == FS_KIND_fd && r->handle <= 2)
         return;                              /* stdin/stdout/stderr (dup2'ed or reopened): never a leak */
-    const char *v;
+    /* design.md, verdicts: held by a live frame, a running thread, reachable
+     * (FILE, DIR) or kept in the program's own data (raw fd), else a leak */
+    char why[96] = "";
+    const char *v = "held";
+    struct fs_blk *b;
     if (r->pid != e->pid)
         v = "inherited";
-    else if (e->sig || strcmp(e->how, "exec") == 0)
-        v = "held";
-    else
-        v = fs_held_by_live_frame(r) ? "held" : "leak";
-    fs_emit_res(r, v);
+    else if (e->sig)
+        strcpy(why, "signal");
+    else if (strcmp(e->how, "exec") == 0)
+        strcpy(why, "exec");
+    else if (fs_end_st.exit_called && r->tid != fs_end_st.tid && fs_thread_alive(r->tid))
+        strcpy(why, "thread");
+    else if (fs_held_by_live_frame(r))
+        strcpy(why, "frame");
+    else if ((r->kind == FS_KIND_file || r->kind == FS_KIND_dir) && e->scan &&
+             (b = fs_reach_block(e->scan, (uintptr_t)r->handle)) && (b->is_file ? b->file_held : b->r->mark)) {
+        memcpy(why, "reachable-", 10);
+        fs_reach_why(e->scan, b, why + 10);
+    } else if (!(r->kind == FS_KIND_fd && fs_fdslot_held((int)r->handle, why)))
+        v = "leak";
+    fs_emit_res(r, v, why);
 }
 
 static void fs_judge_memory(struct fs_scan *s, struct fs_emit *e)
@@ -138,7 +196,7 @@ static void fs_judge_memory(struct fs_scan *s, struct fs_emit *e)
             s->reach_blocks++;
             s->reach_bytes += r->size;
         } else {
-            fs_emit_res(r, "leak");
+            fs_emit_res(r, "leak", NULL);
         }
     }
 }
@@ -168,12 +226,12 @@ void fs_finish(const char *how, int code, int sig)
     fs_write_end(how, code, sig);
     int locked = sig ? fs_ledger_trylock_all() : (fs_ledger_lock_all(), 1);
     fs_pid_refresh();                        /* a raw clone() child skipped the fork handler */
-    struct fs_emit e = { how, sig, fs_getpid() };
-    fs_ledger_each(fs_judge_handle, &e);
-
     struct fs_scan s;
     memset(&s, 0, sizeof s);
-    if (!sig && strcmp(how, "exec") != 0 && fs_reach_mark(&s) == 0 && s.n)
+    int marked = !sig && strcmp(how, "exec") != 0 && fs_reach_mark(&s) == 0 && s.n;
+    struct fs_emit e = { how, sig, fs_getpid(), marked ? &s : NULL };
+    fs_ledger_each(fs_judge_handle, &e);
+    if (marked)
         fs_judge_memory(&s, &e);
     if (locked)
         fs_ledger_unlock_all();
@@ -222,6 +280,9 @@ void fs_after_fork_child(void)
     fs_end_st.exit_called = 0;
     fs_end_st.finished = 0;
     fs_end_st.code = -1;
+    fs_end_st.sp = 0;
+    fs_end_st.nregs = 0;
+    fs_end_st.pid = fs_getpid();
     fs_guard++;
     fs_record_start_image();
     fs_guard--;

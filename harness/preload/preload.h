@@ -134,6 +134,17 @@ void fs_ledger_unlock_all(void);
 /* Call fn on every entry; caller holds all locks. */
 void fs_ledger_each(void (*fn)(struct fs_res *r, void *arg), void *arg);
 
+/* ---- raw fds kept in the program's own data (fdslots.c) ---- */
+/* At an fd's acquisition: remember which slots of the program's own writable
+ * data hold its number already. */
+void fs_fdslot_snapshot(int fd);
+/* A raw fd the program acquired: snapshot, then fs_acquire. */
+struct fs_res *fs_acquire_fd(const struct fs_call *c, int fd);
+/* At process end: a slot of the program's own data that holds fd now and did
+ * not when it was acquired? Writes "global@MODID+0xOFF" into why (>= 64 bytes)
+ * and returns its length (the module's 'm' line is emitted), or returns 0. */
+size_t fs_fdslot_held(int fd, char *why);
+
 /* ---- anomalies and points (record.c) ---- */
 void fs_anomaly(const struct fs_call *c, const char *anomaly, int kind, uint64_t handle,
                 const struct fs_res *acq, const char *detail);
@@ -179,6 +190,10 @@ struct fs_end_state {
     uintptr_t sp;              /* its stack pointer there, callee-saved registers spilled above */
     int nlive;                 /* its live frames, innermost first */
     struct fs_uframe live[FS_MAX_LIVE];
+    uintptr_t regs[6];         /* libc's internal exit: the program frame's callee-saved registers */
+    int nregs;
+    int main_returned;         /* main returned (__libc_start_main's main is ours) */
+    pid_t pid;                 /* the process whose main the on_exit handler belongs to */
     int code;                  /* exit status, or -1 when unknown */
     int finished;              /* fs_finish ran */
 };
@@ -189,6 +204,12 @@ void fs_signal_init(void);                    /* fatal-signal handlers (signal.c
 void fs_thread_register(pid_t tid, uintptr_t lo, uintptr_t hi);
 void fs_finish(const char *how, int code, int sig);
 void fs_note_exit_stack(void);                /* exit() called: remember live frames */
+/* Libc's exit was reached without the exit() wrapper (error(), errx()...):
+ * the first frame in the program's code is where it ended; remember its stack
+ * pointer, callee-saved registers and the live frames. */
+void fs_note_exit_inside_libc(void);
+/* Register the calling thread's stack (the main thread, before main). */
+void fs_thread_register_self(void);
 void fs_finish_init(void);                    /* signal handlers, atfork */
 void fs_after_fork_child(void);
 

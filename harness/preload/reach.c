@@ -16,7 +16,10 @@
 #include <pthread.h>
 #include <setjmp.h>
 #include <signal.h>
+#include <stddef.h>
+#include <stdio.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -37,6 +40,23 @@ void fs_thread_register(pid_t tid, uintptr_t lo, uintptr_t hi)
     fs_threads[i].lo = lo;
     fs_threads[i].hi = hi;
     __atomic_store_n(&fs_threads[i].tid, tid, __ATOMIC_RELEASE);
+}
+
+/* The main thread's stack: from below __libc_stack_end down by the stack
+ * limit (at most 64 MiB); only touched pages are scanned, unmapped ones are
+ * skipped by the scan's fault recovery. No /proc read (pthread_getattr_np's
+ * way) on every start-up. */
+void fs_thread_register_self(void)
+{
+    extern void *__libc_stack_end;
+    struct rlimit rl;
+    uintptr_t size = 8u << 20;
+    if (getrlimit(RLIMIT_STACK, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY && rl.rlim_cur < (64u << 20))
+        size = rl.rlim_cur;
+    else if (getrlimit(RLIMIT_STACK, &rl) == 0)
+        size = 64u << 20;
+    uintptr_t hi = ((uintptr_t)__libc_stack_end + 4095) & ~(uintptr_t)4095;
+    fs_thread_register(fs_gettid(), hi - size, hi);
 }
 
 
@@ -85,13 +105,16 @@ static void fs_heapsort(struct fs_blk *a, size_t n)
 
 /* exact: only a pointer to a block's first byte counts (roots in libc's own
  * data: malloc's arena points at chunk headers, and the header after a block
- * lies inside the block's last bytes, which would keep any block reachable). */
-static void fs_scan_range_x(struct fs_scan *s, uintptr_t lo, uintptr_t hi, int exact)
+ * lies inside the block's last bytes, which would keep any block reachable).
+ * skip: one word not to count (libc's list of open streams). Each block
+ * reached remembers where it was reached from (the root kind and slot, or the
+ * block that points to it), so a verdict can say why. */
+static void fs_scan_range_x(struct fs_scan *s, uintptr_t lo, uintptr_t hi, int exact, uintptr_t skip)
 {
     lo = (lo + 7) & ~(uintptr_t)7;
     for (uintptr_t p = lo; p + 8 <= hi; p += 8) {
         uintptr_t w = *(volatile uintptr_t *)p;
-        if (w < s->min || w >= s->max)
+        if (w < s->min || w >= s->max || p == skip)
             continue;
         size_t l = 0, h = s->n;
         while (l < h) {                      /* last block with lo <= w */
@@ -105,6 +128,10 @@ static void fs_scan_range_x(struct fs_scan *s, uintptr_t lo, uintptr_t hi, int e
             continue;
         if (w < b->hi && !b->r->mark) {
             b->r->mark = 1;
+            b->from = p;
+            b->root = s->root;
+            b->seg = s->seg;
+            b->parent = s->parent;
             s->work[s->nwork++] = (size_t)(b - s->b);
         }
     }
@@ -112,14 +139,19 @@ static void fs_scan_range_x(struct fs_scan *s, uintptr_t lo, uintptr_t hi, int e
 
 static void fs_scan_range(struct fs_scan *s, uintptr_t lo, uintptr_t hi)
 {
-    fs_scan_range_x(s, lo, hi, 0);
+    fs_scan_range_x(s, lo, hi, 0, 0);
 }
 
 /* Writable segments of every module but the preload (whose data holds the
  * ledger), collected first and scanned after dl_iterate_phdr returned: a
  * fault while scanning must not jump out of it (it holds the loader lock). */
 #define FS_MAX_SEGS 1024
-struct fs_segs { uintptr_t lo[FS_MAX_SEGS], hi[FS_MAX_SEGS]; char exact[FS_MAX_SEGS]; int n; };
+struct fs_segs {
+    uintptr_t lo[FS_MAX_SEGS], hi[FS_MAX_SEGS], bias[FS_MAX_SEGS];
+    char exact[FS_MAX_SEGS];
+    int n;
+};
+static struct fs_segs fs_segs;            /* static: 16 KiB is too much for a signal stack */
 
 static int fs_seg_cb(struct dl_phdr_info *info, size_t size, void *arg)
 {
@@ -144,6 +176,7 @@ static int fs_seg_cb(struct dl_phdr_info *info, size_t size, void *arg)
         if (ph->p_type == PT_LOAD && (ph->p_flags & PF_W)) {
             uintptr_t a = info->dlpi_addr + ph->p_vaddr;
             g->lo[g->n] = a;
+            g->bias[g->n] = info->dlpi_addr;
             g->exact[g->n] = (char)is_libc;
             g->hi[g->n++] = a + ph->p_memsz;
         }
@@ -170,15 +203,15 @@ static uintptr_t fs_stack_top(void)
 }
 
 /* Scan one root range; a fault (unmapped page) loses only this range. */
-static void fs_scan_safe_x(struct fs_scan *s, uintptr_t lo, uintptr_t hi, int exact)
+static void fs_scan_safe_x(struct fs_scan *s, uintptr_t lo, uintptr_t hi, int exact, uintptr_t skip)
 {
     if (sigsetjmp(fs_scan_jmp, 1) == 0)
-        fs_scan_range_x(s, lo, hi, exact);
+        fs_scan_range_x(s, lo, hi, exact, skip);
 }
 
 static void fs_scan_safe(struct fs_scan *s, uintptr_t lo, uintptr_t hi)
 {
-    fs_scan_safe_x(s, lo, hi, 0);
+    fs_scan_safe_x(s, lo, hi, 0, 0);
 }
 
 /* Scan the pages of [lo, hi) that were ever touched (mincore): a thread's
@@ -211,21 +244,35 @@ static void fs_reachability(struct fs_scan *s)
     volatile uintptr_t here = (uintptr_t)&here;
     s->min = s->b[0].lo;
     s->max = s->b[s->n - 1].hi;
-    static struct fs_segs segs;            /* static: 16 KiB is too much for a signal stack */
-    segs.n = 0;
-    dl_iterate_phdr(fs_seg_cb, &segs);
+    s->parent = FS_BLK_NONE;
+    s->seg = -1;
+    fs_segs.n = 0;
+    dl_iterate_phdr(fs_seg_cb, &fs_segs);
+    /* libc's list of open streams is not the program's: a FILE it alone
+     * reaches is not held (the heap FILEs' own _chain links: fs_scan_block) */
+    uintptr_t io_list = (uintptr_t)dlsym(RTLD_DEFAULT, "_IO_list_all");
     fs_scanning = 1;
-    for (int i = 0; i < segs.n; i++)
-        fs_scan_safe_x(s, segs.lo[i], segs.hi[i], segs.exact[i]);
+    s->root = FS_ROOT_GLOBAL;
+    for (int i = 0; i < fs_segs.n; i++) {
+        s->seg = i;
+        fs_scan_safe_x(s, fs_segs.lo[i], fs_segs.hi[i], fs_segs.exact[i], io_list);
+    }
+    s->seg = -1;
     /* The stack: only frames live when the program called exit()/_exit()
-     * (the frames of exit handlers below them hold stale copies). After
-     * main returned no frame of the program is live. */
+     * (the frames of exit handlers below them hold stale copies), and the
+     * registers of the program's frame when libc's exit was reached inside
+     * libc. After main returned no frame of the program is live. */
+    s->root = FS_ROOT_STACK;
     if (fs_end_st.exit_called && fs_end_st.sp && fs_end_st.sp < fs_stack_top() && fs_end_st.sp > (uintptr_t)here)
         fs_scan_safe(s, fs_end_st.sp, fs_stack_top());
     else if (fs_end_st.exit_called)
         fs_scan_safe(s, here & ~(uintptr_t)7, fs_stack_top());
+    s->root = FS_ROOT_REGS;
+    if (fs_end_st.exit_called && fs_end_st.nregs)
+        fs_scan_range(s, (uintptr_t)fs_end_st.regs, (uintptr_t)(fs_end_st.regs + fs_end_st.nregs));
     /* Threads still running: their whole stacks (their stack pointers are not
      * known, so dead frames count too: conservative, never a false leak). */
+    s->root = FS_ROOT_THREAD;
     unsigned nt = __atomic_load_n(&fs_nthreads, __ATOMIC_RELAXED);
     pid_t self = fs_gettid();
     for (unsigned i = 0; i < nt && i < FS_MAX_THREADS; i++) {
@@ -236,6 +283,7 @@ static void fs_reachability(struct fs_scan *s)
     /* Static TLS (below the thread pointer on x86-64) and the TCB above it,
      * page by page: the size glibc reports includes the TCB, so its low end
      * can lie below the allocation, in a page that may not be mapped. */
+    s->root = FS_ROOT_TLS;
     typedef void (*tlsinfo_fn)(size_t *, size_t *);
     tlsinfo_fn ti = (tlsinfo_fn)dlsym(RTLD_DEFAULT, "_dl_get_tls_static_info");
     if (ti) {
@@ -252,15 +300,90 @@ static void fs_reachability(struct fs_scan *s)
         }
     }
     /* Work list: scan every newly reached block. A block that faults (freed
-     * behind our back) is skipped. */
+     * behind our back) is skipped. A FILE's link in libc's list of streams
+     * does not count. */
+    s->root = FS_ROOT_BLOCK;
     while (s->nwork) {
-        struct fs_blk *b = &s->b[s->work[--s->nwork]];
+        size_t i = s->work[--s->nwork];
+        struct fs_blk *b = &s->b[i];
         if (b->r->kind == FS_KIND_mmap && (b->r->owned_fd & 0xff) != 1)
             continue;                        /* owned_fd holds 1 for readable anonymous maps */
+        s->parent = i;
         if (sigsetjmp(fs_scan_jmp, 1) == 0)
-            fs_scan_range(s, b->lo, b->hi);
+            fs_scan_range_x(s, b->lo, b->hi, 0, b->is_file ? b->lo + offsetof(FILE, _chain) : 0);
+    }
+    /* The FILE verdicts are taken now. A stream the program lost is still in
+     * libc's list, which flushes and frees it at exit: the FILE is the leak,
+     * its buffer is not another (memcheck: "still reachable"). */
+    for (size_t i = 0; i < s->n; i++) {
+        struct fs_blk *b = &s->b[i];
+        if (!b->is_file)
+            continue;
+        b->file_held = b->r->mark;
+        if (b->r->mark)
+            continue;
+        b->r->mark = 1;
+        b->root = FS_ROOT_STREAMS;
+        s->parent = i;
+        if (sigsetjmp(fs_scan_jmp, 1) == 0)
+            fs_scan_range_x(s, b->lo, b->hi, 0, 0);
+        while (s->nwork) {
+            size_t k = s->work[--s->nwork];
+            s->parent = k;
+            if (sigsetjmp(fs_scan_jmp, 1) == 0)
+                fs_scan_range_x(s, s->b[k].lo, s->b[k].hi, 0, 0);
+        }
     }
     fs_scanning = 0;
+}
+
+/* FILE streams' blocks (libc's malloc inside fopen, tracked quietly): their
+ * _chain link is libc's list, not the program's reference. */
+static void fs_flag_file(struct fs_res *r, void *arg)
+{
+    struct fs_scan *s = arg;
+    if (r->kind != FS_KIND_file || (r->flags & FS_RES_DEAD))
+        return;
+    struct fs_blk *b = fs_reach_block(s, (uintptr_t)r->handle);
+    if (b)
+        b->is_file = 1;
+}
+
+struct fs_blk *fs_reach_block(struct fs_scan *s, uintptr_t addr)
+{
+    size_t l = 0, h = s->n;
+    while (l < h) {
+        size_t mid = (l + h) / 2;
+        if (s->b[mid].lo < addr) l = mid + 1; else h = mid;
+    }
+    return (l < s->n && s->b[l].lo == addr) ? &s->b[l] : NULL;
+}
+
+size_t fs_reach_why(struct fs_scan *s, const struct fs_blk *b, char *out)
+{
+    static const char *const names[] = { "block", "global", "stack", "registers", "thread-stack", "tls",
+                                         "libc-streams" };
+    for (int hops = 0; b->root == FS_ROOT_BLOCK && b->parent < s->n && hops < 1000; hops++)
+        b = &s->b[b->parent];
+    size_t n = 0;
+    const char *k = names[b->root < 7 ? b->root : 0];
+    memcpy(out, k, strlen(k)); n += strlen(k);
+    if (b->root == FS_ROOT_GLOBAL && b->seg >= 0 && b->seg < fs_segs.n) {
+        uintptr_t bias = fs_segs.bias[b->seg];
+        struct fs_module *m = NULL;
+        for (int id = 1; (m = fs_module_by_id(id)) != NULL; id++)
+            if (m->bias == bias)
+                break;
+        if (m) {
+            fs_record_module(m);
+            out[n++] = '@';
+            n += fs_fmt_u64(out + n, (uint64_t)m->id);
+            out[n++] = '+';
+            n += fs_fmt_hex(out + n, b->from - bias);
+        }
+    }
+    out[n] = '\0';
+    return n;
 }
 
 /* Mark every tracked block the program can still reach (see the top of the file). */
@@ -280,6 +403,7 @@ int fs_reach_mark(struct fs_scan *s)
     }
     fs_ledger_each(fs_collect, s);
     fs_heapsort(s->b, s->n);
+    fs_ledger_each(fs_flag_file, s);
     fs_reachability(s);
     return 0;
 }

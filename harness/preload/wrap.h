@@ -39,7 +39,7 @@
         int nfd = real_fn args;                                   \
         int e = errno;                                            \
         if (nfd >= 0)                                             \
-            fs_acquire(&c, FS_KIND_fd, (uint64_t)nfd, 0, 0);      \
+            fs_acquire_fd(&c, (int)nfd);      \
         fs_end(&c, e);                                            \
         return nfd;                                               \
     }
@@ -59,8 +59,8 @@
         int r = real_fn args;                                     \
         int e = errno;                                            \
         if (r == 0) {                                             \
-            fs_acquire(&c, FS_KIND_fd, (uint64_t)(fds)[0], 0, 0); \
-            fs_acquire(&c, FS_KIND_fd, (uint64_t)(fds)[1], 0, 0); \
+            fs_acquire_fd(&c, (int)(fds)[0]); \
+            fs_acquire_fd(&c, (int)(fds)[1]); \
         }                                                         \
         fs_end(&c, e);                                            \
         return r;                                                 \

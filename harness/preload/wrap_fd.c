@@ -41,7 +41,7 @@
         int fd = real_fn args;                                     \
         int e = errno;                                             \
         if (fd >= 0)                                               \
-            fs_acquire(&c, FS_KIND_fd, (uint64_t)fd, 0, 0);        \
+            fs_acquire_fd(&c, (int)fd);        \
         fs_end(&c, e);                                             \
         return fd;                                                 \
     }
@@ -83,7 +83,7 @@ FS_EXPORT int signalfd(int fd, const sigset_t *mask, int flags)
     int r = real_fn(fd, mask, flags);
     int e = errno;
     if (r >= 0)
-        fs_acquire(&c, FS_KIND_fd, (uint64_t)r, 0, 0);
+        fs_acquire_fd(&c, (int)r);
     fs_end(&c, e);
     return r;
 }
@@ -167,7 +167,7 @@ static void fs_drop_fd(int fd)
         int e = errno;                                             \
         if (r >= 0) {                                              \
             fs_drop_fd(newfd);                                     \
-            fs_acquire(&c, FS_KIND_fd, (uint64_t)r, 0, 0);         \
+            fs_acquire_fd(&c, (int)r);         \
         }                                                          \
         fs_end(&c, e);                                             \
         return r;                                                  \
@@ -189,7 +189,7 @@ static int fs_fcntl(int (*real)(int, int, ...), int fd, int cmd, void *arg, void
     int r = real(fd, cmd, arg);
     int e = errno;
     if (r >= 0)
-        fs_acquire(&c, FS_KIND_fd, (uint64_t)r, 0, 0);
+        fs_acquire_fd(&c, (int)r);
     fs_end(&c, e);
     return r;
 }
@@ -311,3 +311,62 @@ FS_EXPORT int munmap(void *a, size_t len)
     fs_end(&c, e);
     return r;
 }
+
+/* close_range and closefrom release every fd in a range at once (daemons and
+ * spawners do it before exec): every live fd of the ledger in the range is
+ * released, those a FILE or DIR owns included (the stream stays tracked).
+ * close_range(CLOSE_RANGE_CLOEXEC) only marks them close-on-exec. Tracked,
+ * not fault points: their failure (EINVAL, ENOMEM with UNSHARE) means misuse. */
+struct fs_fd_range { uint64_t lo, hi; };
+
+static void fs_release_in_range(struct fs_res *r, void *arg)
+{
+    const struct fs_fd_range *g = arg;
+    if (r->kind == FS_KIND_fd && !(r->flags & FS_RES_DEAD) && r->handle >= g->lo && r->handle <= g->hi)
+        fs_ledger_kill(r);
+}
+
+static void fs_release_fds(unsigned lo, unsigned hi)
+{
+    struct fs_fd_range g = { lo, hi };
+    fs_ledger_lock_all();
+    fs_ledger_each(fs_release_in_range, &g);
+    fs_ledger_unlock_all();
+}
+
+#ifndef CLOSE_RANGE_CLOEXEC
+#define CLOSE_RANGE_CLOEXEC (1U << 2)
+#endif
+
+FS_EXPORT int close_range(unsigned first, unsigned last, int flags)
+{
+    FS_REAL(close_range);
+    struct fs_call c;
+    if (!FS_BEGIN(&c, close_range))
+        return real_fn(first, last, flags);
+    int r = real_fn(first, last, flags);
+    int e = errno;
+    if (r == 0 && !(flags & CLOSE_RANGE_CLOEXEC) && first <= last)
+        fs_release_fds(first, last);
+    fs_end(&c, e);
+    return r;
+}
+
+FS_EXPORT void closefrom(int lowfd)
+{
+    FS_REAL(closefrom);
+    struct fs_call c;
+    if (!FS_BEGIN(&c, closefrom)) {
+        real_fn(lowfd);
+        return;
+    }
+    real_fn(lowfd);
+    int e = errno;
+    fs_release_fds(lowfd < 0 ? 0 : (unsigned)lowfd, ~0U);
+    fs_end(&c, e);
+}
+
+FS_WRAP_ACQ_FD(creat64, (const char *path, mode_t mode), (path, mode))
+FS_WRAP_ACQ_FD(epoll_create, (int size), (size))
+FS_WRAP_ACQ_FD(inotify_init, (void), ())
+FS_WRAP_ACQ_FD(posix_openpt, (int fl), (fl))

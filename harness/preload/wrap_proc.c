@@ -1,7 +1,14 @@
-/* wrap_proc.c — interposers of the calls that end a process image: exit,
- * _exit, _Exit, the exec family (the preload follows into the new image), and
- * vfork (made a fork). Each notes where the program ended (finish.c) and lets
- * fs_finish write the verdicts. */
+/* wrap_proc.c — interposers of the calls that start and end a process image:
+ * __libc_start_main (so that a return from main is known for certain), exit,
+ * quick_exit, _exit, _Exit, the exec family (the preload follows into the new
+ * image), and vfork (made a fork). Each notes how the program ended (finish.c)
+ * and lets fs_finish write the verdicts.
+ *
+ * Ends that bypass every wrapper — error(), errx(), verr(), error_at_line()
+ * and the rest reach libc's exit without the PLT — are caught by an on_exit
+ * handler registered just before main runs: the exit status is its argument,
+ * and unless main returned, the program's frames are still live (finish.c,
+ * fs_note_exit_inside_libc). */
 #define _GNU_SOURCE
 #include "preload.h"
 
@@ -54,6 +61,80 @@ FS_EXPORT void _exit(int code)
 FS_EXPORT void _Exit(int code)
 {
     _exit(code);
+}
+
+/* quick_exit runs the at_quick_exit handlers, then ends without exit handlers
+ * or destructors: the process is finished by a handler of ours that runs after
+ * the program's own (registered before main), or here when main was not seen. */
+static int fs_quick_registered;
+
+static void fs_on_quick_exit(void)
+{
+    fs_finish("exit", fs_end_st.code, 0);
+}
+
+FS_EXPORT void quick_exit(int code)
+{
+    FS_REAL(quick_exit);
+    if (fs_active && !fs_guard) {
+        FS_TAKE_EXIT_SP();
+        fs_guard++;
+        fs_note_exit_stack();
+        fs_end_st.code = code & 0xff;
+        fs_guard--;
+        if (!fs_quick_registered)
+            fs_finish("exit", code & 0xff, 0);
+    }
+    real_fn(code);
+    __builtin_unreachable();
+}
+
+/* ---------------- main: known to have returned, or not ---------------- */
+
+typedef int (*fs_main_fn)(int, char **, char **);
+static fs_main_fn fs_real_main;
+
+/* Registered with on_exit just before main: runs inside exit (from the exit()
+ * wrapper, from main's return, or from libc's internal exit), before the
+ * loader's destructors. */
+static void fs_on_exit(int status, void *arg)
+{
+    (void)arg;
+    if (!fs_active || fs_end_st.finished || fs_end_st.pid != fs_getpid())
+        return;                              /* a child of a raw clone(): not this image's end */
+    if (fs_end_st.code < 0)
+        fs_end_st.code = status & 0xff;
+    if (!fs_end_st.main_returned && !fs_end_st.exit_called) {
+        fs_guard++;
+        fs_note_exit_inside_libc();
+        fs_guard--;
+    }
+}
+
+static int fs_main(int argc, char **argv, char **envp)
+{
+    if (fs_active) {
+        fs_guard++;                          /* libc's own allocations: not the program's */
+        fs_end_st.pid = fs_getpid();
+        on_exit(fs_on_exit, NULL);
+        fs_quick_registered = at_quick_exit(fs_on_quick_exit) == 0;
+        fs_thread_register_self();           /* main's stack: a root when another thread ends the process */
+        fs_guard--;
+    }
+    int r = fs_real_main(argc, argv, envp);
+    fs_end_st.main_returned = 1;
+    return r;
+}
+
+int __libc_start_main(fs_main_fn main, int argc, char **argv, void (*init)(void), void (*fini)(void),
+                      void (*rtld_fini)(void), void *stack_end);
+
+FS_EXPORT int __libc_start_main(fs_main_fn main, int argc, char **argv, void (*init)(void),
+                                void (*fini)(void), void (*rtld_fini)(void), void *stack_end)
+{
+    FS_REAL(__libc_start_main);
+    fs_real_main = main;
+    return real_fn(fs_main, argc, argv, init, fini, rtld_fini, stack_end);
 }
 
 
