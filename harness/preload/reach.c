@@ -6,7 +6,11 @@
  * that ended the process from where it called exit (after main returned: none),
  * the stacks of threads still running (touched pages), and static TLS. Blocks
  * reached are scanned in turn (a work list). Every range is scanned under its
- * own recovery point: a fault (an unmapped page) loses only that range. */
+ * own recovery point: a fault (an unmapped page) loses only that range. The
+ * scan takes SIGSEGV and SIGBUS for itself while it runs: a program may have
+ * replaced the fatal-signal handler (GNU diff's c-stack handler prints
+ * "program error" and aborts), and the page below the static TLS is often
+ * unmapped (whether it is depends on the address-space layout). */
 #define _GNU_SOURCE
 #include "preload.h"
 #include "reach.h"
@@ -186,6 +190,54 @@ static int fs_seg_cb(struct dl_phdr_info *info, size_t size, void *arg)
 
 static sigjmp_buf fs_scan_jmp;
 static volatile int fs_scanning;
+static volatile pid_t fs_scan_tid;            /* the thread that scans */
+static struct sigaction fs_scan_prev[2];      /* SIGSEGV, SIGBUS as they were before the scan */
+static sigset_t fs_scan_prev_mask;
+
+/* The scan's fault handler: a fault of the scanning thread is the scan's own
+ * (fs_reach_fault jumps back); another thread's goes where it went before. */
+static void fs_on_scan_fault(int sig, siginfo_t *si, void *ctx)
+{
+    fs_reach_fault(sig);
+    const struct sigaction *old = &fs_scan_prev[sig == SIGBUS];
+    if (old->sa_flags & SA_SIGINFO) {
+        old->sa_sigaction(sig, si, ctx);
+    } else if (old->sa_handler != SIG_DFL && old->sa_handler != SIG_IGN) {
+        old->sa_handler(sig);
+    } else {
+        struct sigaction dfl;
+        memset(&dfl, 0, sizeof dfl);
+        dfl.sa_handler = SIG_DFL;
+        sigaction(sig, &dfl, NULL);           /* returning re-executes the fault: default action */
+    }
+}
+
+/* SIGSEGV and SIGBUS are the scan's from here to fs_scan_end, whatever the
+ * program installed since start-up, and not blocked (a synchronous fault
+ * while blocked kills the process). */
+static void fs_scan_begin(void)
+{
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_sigaction = fs_on_scan_fault;
+    sa.sa_flags = SA_SIGINFO;
+    sigemptyset(&sa.sa_mask);
+    fs_scan_tid = fs_gettid();
+    sigaction(SIGSEGV, &sa, &fs_scan_prev[0]);
+    sigaction(SIGBUS, &sa, &fs_scan_prev[1]);
+    sigset_t m;
+    sigemptyset(&m);
+    sigaddset(&m, SIGSEGV);
+    sigaddset(&m, SIGBUS);
+    pthread_sigmask(SIG_UNBLOCK, &m, &fs_scan_prev_mask);
+}
+
+static void fs_scan_end(void)
+{
+    pthread_sigmask(SIG_SETMASK, &fs_scan_prev_mask, NULL);
+    sigaction(SIGSEGV, &fs_scan_prev[0], NULL);
+    sigaction(SIGBUS, &fs_scan_prev[1], NULL);
+}
 
 static uintptr_t fs_stack_top(void)
 {
@@ -404,7 +456,9 @@ int fs_reach_mark(struct fs_scan *s)
     fs_ledger_each(fs_collect, s);
     fs_heapsort(s->b, s->n);
     fs_ledger_each(fs_flag_file, s);
+    fs_scan_begin();
     fs_reachability(s);
+    fs_scan_end();
     return 0;
 }
 
@@ -418,6 +472,6 @@ void fs_reach_release(struct fs_scan *s)
 
 void fs_reach_fault(int sig)
 {
-    if (fs_scanning && (sig == SIGSEGV || sig == SIGBUS))
+    if (fs_scanning && (sig == SIGSEGV || sig == SIGBUS) && fs_gettid() == fs_scan_tid)
         siglongjmp(fs_scan_jmp, 1);
 }

@@ -44,8 +44,8 @@ struct fs_blk *fs_reach_block(struct fs_scan *s, uintptr_t addr);
  * module's writable data; the module's 'm' line is emitted), "stack",
  * "registers", "thread-stack" or "tls". Returns the length. */
 size_t fs_reach_why(struct fs_scan *s, const struct fs_blk *b, char *out);
-/* In the fatal-signal handler: a SIGSEGV/SIGBUS raised by the scan itself
- * jumps back to the scan (does not return); otherwise returns. */
+/* In a fault handler: a SIGSEGV/SIGBUS raised by the scan itself (in the
+ * scanning thread) jumps back to the scan (does not return); otherwise returns. */
 void fs_reach_fault(int sig);
 /* Is thread tid of this process still running? */
 int fs_thread_alive(pid_t tid);
