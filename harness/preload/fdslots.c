@@ -24,6 +24,7 @@ static fs_lock_t fs_snap_lock;
 
 struct fs_own_walk {
     int32_t fd;
+    uintptr_t out;                      /* the int[2] pipe() & co. wrote the fd into: not "before" */
     int judge;                          /* 0: snapshot into snap; 1: look for new slots */
     struct fs_fdsnap *snap;
     uint32_t count;                     /* slots holding fd now */
@@ -67,7 +68,7 @@ static int fs_own_cb(struct dl_phdr_info *info, size_t size, void *arg)
                 p = ((rhi + 3) & ~(uintptr_t)3) - 4;
                 continue;
             }
-            if (*(const volatile int32_t *)p != w->fd)
+            if (*(const volatile int32_t *)p != w->fd || (!w->judge && p >= w->out && p < w->out + 8))
                 continue;
             w->count++;
             if (!w->judge) {
@@ -83,7 +84,7 @@ static int fs_own_cb(struct dl_phdr_info *info, size_t size, void *arg)
     return 0;
 }
 
-void fs_fdslot_snapshot(int fd)
+void fs_fdslot_snapshot(int fd, const int *out)
 {
     if (fd < 0 || fd >= FS_SNAP_FDS)
         return;
@@ -96,7 +97,7 @@ void fs_fdslot_snapshot(int fd)
             return;
     }
     struct fs_fdsnap snap = { 0, 1, { 0 } };
-    struct fs_own_walk w = { fd, 0, &snap, 0, 0, NULL };
+    struct fs_own_walk w = { fd, (uintptr_t)out, 0, &snap, 0, 0, NULL };
     dl_iterate_phdr(fs_own_cb, &w);
     fs_lock(&fs_snap_lock);
     fs_snaps[fd] = snap;
@@ -107,7 +108,7 @@ size_t fs_fdslot_held(int fd, char *why)
 {
     if (fd < 0 || fd >= FS_SNAP_FDS || !fs_snaps || !fs_snaps[fd].valid)
         return 0;
-    struct fs_own_walk w = { fd, 1, &fs_snaps[fd], 0, 0, NULL };
+    struct fs_own_walk w = { fd, 0, 1, &fs_snaps[fd], 0, 0, NULL };
     dl_iterate_phdr(fs_own_cb, &w);
     if (!w.found)
         return 0;
@@ -124,8 +125,8 @@ size_t fs_fdslot_held(int fd, char *why)
     return n;
 }
 
-struct fs_res *fs_acquire_fd(const struct fs_call *c, int fd)
+struct fs_res *fs_acquire_fd(const struct fs_call *c, int fd, const int *out)
 {
-    fs_fdslot_snapshot(fd);
+    fs_fdslot_snapshot(fd, out);
     return fs_acquire(c, FS_KIND_fd, (uint64_t)fd, 0, 0);
 }

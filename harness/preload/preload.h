@@ -136,10 +136,11 @@ void fs_ledger_each(void (*fn)(struct fs_res *r, void *arg), void *arg);
 
 /* ---- raw fds kept in the program's own data (fdslots.c) ---- */
 /* At an fd's acquisition: remember which slots of the program's own writable
- * data hold its number already. */
-void fs_fdslot_snapshot(int fd);
+ * data hold its number already; out (or NULL): the int[2] that pipe(),
+ * socketpair() wrote it into, which the program's store, not "before". */
+void fs_fdslot_snapshot(int fd, const int *out);
 /* A raw fd the program acquired: snapshot, then fs_acquire. */
-struct fs_res *fs_acquire_fd(const struct fs_call *c, int fd);
+struct fs_res *fs_acquire_fd(const struct fs_call *c, int fd, const int *out);
 /* At process end: a slot of the program's own data that holds fd now and did
  * not when it was acquired? Writes "global@MODID+0xOFF" into why (>= 64 bytes)
  * and returns its length (the module's 'm' line is emitted), or returns 0. */

@@ -39,7 +39,7 @@
         int nfd = real_fn args;                                   \
         int e = errno;                                            \
         if (nfd >= 0)                                             \
-            fs_acquire_fd(&c, (int)nfd);      \
+            fs_acquire_fd(&c, (int)nfd, NULL);      \
         fs_end(&c, e);                                            \
         return nfd;                                               \
     }
@@ -59,8 +59,8 @@
         int r = real_fn args;                                     \
         int e = errno;                                            \
         if (r == 0) {                                             \
-            fs_acquire_fd(&c, (int)(fds)[0]); \
-            fs_acquire_fd(&c, (int)(fds)[1]); \
+            fs_acquire_fd(&c, (int)(fds)[0], (fds)); \
+            fs_acquire_fd(&c, (int)(fds)[1], (fds)); \
         }                                                         \
         fs_end(&c, e);                                            \
         return r;                                                 \

@@ -41,7 +41,7 @@
         int fd = real_fn args;                                     \
         int e = errno;                                             \
         if (fd >= 0)                                               \
-            fs_acquire_fd(&c, (int)fd);        \
+            fs_acquire_fd(&c, (int)fd, NULL);        \
         fs_end(&c, e);                                             \
         return fd;                                                 \
     }
@@ -83,7 +83,7 @@ FS_EXPORT int signalfd(int fd, const sigset_t *mask, int flags)
     int r = real_fn(fd, mask, flags);
     int e = errno;
     if (r >= 0)
-        fs_acquire_fd(&c, (int)r);
+        fs_acquire_fd(&c, (int)r, NULL);
     fs_end(&c, e);
     return r;
 }
@@ -167,7 +167,7 @@ static void fs_drop_fd(int fd)
         int e = errno;                                             \
         if (r >= 0) {                                              \
             fs_drop_fd(newfd);                                     \
-            fs_acquire_fd(&c, (int)r);         \
+            fs_acquire_fd(&c, (int)r, NULL);         \
         }                                                          \
         fs_end(&c, e);                                             \
         return r;                                                  \
@@ -189,7 +189,7 @@ static int fs_fcntl(int (*real)(int, int, ...), int fd, int cmd, void *arg, void
     int r = real(fd, cmd, arg);
     int e = errno;
     if (r >= 0)
-        fs_acquire_fd(&c, (int)r);
+        fs_acquire_fd(&c, (int)r, NULL);
     fs_end(&c, e);
     return r;
 }
