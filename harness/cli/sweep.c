@@ -1179,7 +1179,6 @@ static int fs_parse_fail_on(const char *s, unsigned *out)
 
 static int fs_sweep_options(struct fs_sweep *W, int argc, char **argv, int *argi)
 {
-    double timeout_s = 60;
     const char *fail = NULL;
     int i = 1;
     for (; i < argc; i++) {
@@ -1228,8 +1227,11 @@ static int fs_sweep_options(struct fs_sweep *W, int argc, char **argv, int *argi
             if (*end || n < 1 || n > 64) { fprintf(stderr, "faultstack sweep: bad -j '%s': give 1..64\n", val); return -1; }
             W->jobs = (int)n;
         } else if (!strcmp(name, "--timeout")) {
-            timeout_s = strtod(val, &end);
-            if (*end || timeout_s <= 0) { fprintf(stderr, "faultstack sweep: bad --timeout '%s': give seconds > 0, e.g. --timeout 30\n", val); return -1; }
+            char terr[512];
+            if (fs_parse_timeout(val, &W->timeout_ms, terr, sizeof terr) != 0) {
+                fprintf(stderr, "faultstack sweep: %s\n", terr);
+                return -1;
+            }
         } else if (!strcmp(name, "--max-runs")) {
             long long n = strtoll(val, &end, 10);
             if (*end || n < 1) { fprintf(stderr, "faultstack sweep: bad --max-runs '%s': give a number >= 1\n", val); return -1; }
@@ -1264,7 +1266,8 @@ static int fs_sweep_options(struct fs_sweep *W, int argc, char **argv, int *argi
         return -1;
     }
     char err[2048];
-    if (fs_plan_parse(fail, &W->filters, err, sizeof err) != 0) {
+    if (fs_plan_parse(fail, &W->filters, err, sizeof err) != 0 ||
+        fs_plan_check_funcs(&W->filters, err, sizeof err) != 0) {
         fprintf(stderr, "faultstack sweep: %s\n", err);
         return -1;
     }
@@ -1276,7 +1279,6 @@ static int fs_sweep_options(struct fs_sweep *W, int argc, char **argv, int *argi
     fs_plan_format(&W->filters, W->filter_text, sizeof W->filter_text);
     if (!strcmp(W->filter_text, "none"))
         W->filter_text[0] = '\0';
-    W->timeout_ms = (int64_t)(timeout_s * 1000);
     *argi = i;
     return 0;
 }
@@ -1459,6 +1461,7 @@ int fs_cmd_sweep(int argc, char **argv)
     W.fork_mode = 1;
     W.depth = 1;
     W.shard_i = W.shard_n = 1;
+    W.timeout_ms = 60 * 1000;
     W.fail_on = FS_ON_LEAK | FS_ON_ANOMALY | FS_ON_CRASH | FS_ON_TIMEOUT;
     long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
     W.jobs = ncpu > 0 ? (ncpu > 64 ? 64 : (int)ncpu) : 1;
