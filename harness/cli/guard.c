@@ -224,9 +224,9 @@ static int fs_interposable_depth(const char *path, char *why, size_t len, int de
         if (ph.p_type == PT_DYNAMIC) dynamic = 1;
     }
     if (!interp) {
-        snprintf(why, len, "it is statically linked (%s, no PT_INTERP program header): no dynamic loader runs, "
+        snprintf(why, len, "it is statically linked (%sno PT_INTERP program header): no dynamic loader runs, "
                  "so nothing reads LD_PRELOAD and the preload cannot enter it; build it dynamically linked "
-                 "(without -static)", dynamic ? "static-pie" : "no dynamic section");
+                 "(without -static)", dynamic ? "static-pie, " : "");
         rc = 0;
         goto out;
     }
@@ -306,8 +306,8 @@ int fs_check_observed(sqlite3 *db, int64_t run_id, pid_t first_pid, const char *
         sqlite3_step(st);
         sqlite3_reset(st);
         if (ml < msglen)
-            ml += (size_t)snprintf(msg + ml, msglen - ml, "%sprocess %d (%s) exec'd a program that could not be "
-                                   "interposed: its record stops at the exec (a static, set-user-ID or 32-bit "
+            ml += (size_t)snprintf(msg + ml, msglen - ml, "%sprocess %d (running %s) exec'd a program the preload "
+                                   "could not enter: its record stops at the exec (a static, set-user-ID or 32-bit "
                                    "program?)", ml ? "; " : "", L[i].pid, L[i].exe);
     }
     sqlite3_finalize(st);

@@ -574,8 +574,8 @@ int fs_run_once(sqlite3 *db, const char *db_path, const char *kind, int64_t sess
     char why[1024];
     int can = fs_interposable(prog, why, sizeof why);
     if (can == 0)
-        fprintf(stderr, "faultstack: warning: %s cannot be interposed: %s; running it anyway to record its exit "
-                        "status\n", prog, why);
+        fprintf(stderr, "faultstack: warning: the preload cannot enter %s; it runs unobserved, to record its "
+                        "exit status (why: below, when it ends)\n", prog);
     struct fs_spawn sp = { prog, argv, preload, dir, plan_text, timeout_ms, NULL, 0, NULL, 0, stdin_path };
     struct fs_outcome oc;
     if (fs_spawn_and_wait(&sp, &oc, err, sizeof err) != 0) {
