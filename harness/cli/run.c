@@ -597,6 +597,8 @@ int fs_run_once(sqlite3 *db, const char *db_path, const char *kind, int64_t sess
     info.timed_out = oc.timed_out;
     info.stderr_bytes = oc.stderr_bytes;
     info.duration_ms = oc.duration_ms;
+    info.timeout_ms = timeout_ms;
+    info.stdin_path = stdin_path;
     struct fs_run_result res;
     if (fs_ingest_run(db, &info, &res, err, sizeof err) != 0) {
         fprintf(stderr, "faultstack: could not record the run: %s\n"

@@ -457,6 +457,8 @@ static void fs_sweep_info(const struct fs_sweep *W, struct fs_run_info *info, co
     info->timed_out = oc->timed_out;
     info->stderr_bytes = oc->stderr_bytes;
     info->duration_ms = oc->duration_ms;
+    info->timeout_ms = W->timeout_ms;
+    info->stdin_path = W->stdin_path;
     info->sym = W->sym;
 }
 
