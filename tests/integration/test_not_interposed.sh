@@ -7,7 +7,8 @@
 #   LD_PRELOAD. `faultstack run` says which program and why, records the run
 #   (exit status kept, points_total NULL = unknown, a process row with
 #   end_how 'not-interposed') and exits 2 — also under a fault that shows a
-#   leak in the dynamically linked build (exit 1 there).
+#   leak in the dynamically linked build (exit 1 there). `faultstack report`
+#   lists the run as not observed and exits 2 (no findings, not clean).
 # - A dynamic shell that execs the static program: the shell is observed, the
 #   program it exec'd is not (its record stops at the exec): exit 2, "PARTLY".
 # - Set-user-ID / set-group-ID programs whose owner is not us: the kernel
@@ -55,6 +56,14 @@ assert_eq "static: one process row, not interposed, naming the program" "1|$STAT
     "$(q "SELECT count(*), exe FROM process WHERE end_how = 'not-interposed'")"
 assert_eq "static: no fault point recorded" 0 "$(q 'SELECT count(*) FROM fault_points')"
 assert_eq "static: the program did run (it copied the file)" "$(fs_sha "$SRC")" "$(fs_sha "$SCRATCH/out2")"
+# the report does not call it clean either
+fs_exec report --db "$DB"
+assert_status 2
+assert_stdout_contains "report: the run is listed as not observed" "NOT OBSERVED: run 1"
+assert_stderr_contains "report: not clean" "not clean: 1 run was not observed"
+fs_exec report --db "$DB" --format junit
+assert_status 2
+assert_stderr_contains "report --format junit: the run is listed on stderr" "NOT OBSERVED: run 1"
 # under the fault that shows the leak in the dynamic build: still exit 2, never 0
 fs_run --fail only=open,nth=2 -- "$STATIC" "$SRC" "$SCRATCH/out2"
 assert_status 2

@@ -5,7 +5,7 @@
 # - the baseline exits otherwise than --expect-exit allows (default 0: a
 #   missing input, a usage error): nothing is swept, exit 2, the message names
 #   the exit status and the option; --expect-exit 1 / any lets it go on, and
-#   the summary says the baseline exited 1;
+#   the summary and `faultstack report` say the baseline exited 1;
 # - the baseline crashes: exit 2 (its crash finding is recorded);
 # - the baseline times out: exit 2, unless --expect-exit timeout;
 # - the baseline reaches no fault point (also: none matches --fail only=): exit 2.
@@ -51,6 +51,10 @@ for mode in fork exec; do
             "exited 1 (--expect-exit $allow)"
         assert_eq "--expect-exit $allow ($mode): status" complete "$(q 'SELECT status FROM sweep')"
     done
+    fs_exec report --db "$DB"
+    assert_stdout_contains "report ($mode): the baseline's exit is shown" "note: baseline run 1"
+    assert_stdout_contains "report ($mode): the baseline's exit is shown" "exited 1"
+    assert_status 0
 
     # ---- 2. a usage error: exit 2 of the program
     fs_new_db "usage-$mode"
