@@ -608,7 +608,13 @@ int fs_run_once(sqlite3 *db, const char *db_path, const char *kind, int64_t sess
     }
     fs_rm_rf(dir);
     char msg[4096];
-    int unobserved = fs_check_observed(db, res.run_id, oc.pid, prog, can == 0 ? why : NULL, msg, sizeof msg);
+    if (can != 0 && oc.timed_out)
+        snprintf(why, sizeof why, "it was killed (--timeout) before the preload had started in it; raise --timeout");
+    else if (can != 0 && oc.exit_code == 127 && !oc.signal)
+        snprintf(why, sizeof why, "it wrote no record and exited 127: it did not start (see the message above)");
+    int unobserved = fs_check_observed(db, res.run_id, oc.pid, prog,
+                                       can == 0 || oc.timed_out || (oc.exit_code == 127 && !oc.signal) ? why : NULL,
+                                       msg, sizeof msg);
     fs_print_summary(&res, &oc, db_path);
     if (unobserved == 2)
         fprintf(stderr, "faultstack: run %lld NOT OBSERVED, nothing was tested: %s\n", (long long)res.run_id, msg);

@@ -595,15 +595,15 @@ static int fs_expected_end(const struct fs_sweep *W, const struct fs_outcome *oc
  * told apart from the baseline), so the sweep stops and exits 2. Returns 1
  * (message printed) or 0. */
 static int fs_baseline_verdict(struct fs_sweep *W, const struct fs_outcome *oc, const struct fs_run_result *res,
-                               int observed, const char *obs_msg)
+                               int observed, const char *obs_msg, int can)
 {
     char what[2048] = "", fix[1024] = "";
-    if (observed == 2) {
+    if (observed == 2 && (can == 0 || !oc->timed_out)) {
         snprintf(what, sizeof what, "was NOT OBSERVED: %.1900s", obs_msg);
         snprintf(fix, sizeof fix, "nothing can be swept until the preload can enter the program");
     } else if (oc->timed_out && !W->expect_timeout) {
-        snprintf(what, sizeof what, "timed out after %.1f s (--timeout), so every fault run would time out too",
-                 (double)W->timeout_ms / 1000.0);
+        snprintf(what, sizeof what, "timed out after %.*f s (--timeout), so every fault run would time out too",
+                 W->timeout_ms % 100 ? 3 : 1, (double)W->timeout_ms / 1000.0);
         snprintf(fix, sizeof fix, "if the program needs longer, raise --timeout; if it never ends by itself (a "
                  "server), pass --expect-exit timeout");
     } else if (oc->signal && !oc->timed_out) {
@@ -672,9 +672,9 @@ static int fs_baseline_exec(struct fs_sweep *W)
     if (res.leaks && !getenv("FAULTSTACK_NO_CONFIRM"))
         fs_confirm_stacks(W->db, res.run_id, &sp, 0);
     if (oc.timed_out && W->expect_timeout)
-        fprintf(stderr, "faultstack sweep: the baseline run timed out after %.1f s, as --expect-exit timeout "
+        fprintf(stderr, "faultstack sweep: the baseline run timed out after %.*f s, as --expect-exit timeout "
                         "allows: the fault runs' timeouts are the baseline's finding\n",
-                (double)W->timeout_ms / 1000.0);
+                W->timeout_ms % 100 ? 3 : 1, (double)W->timeout_ms / 1000.0);
     char how[64];
     if (oc.timed_out) snprintf(how, sizeof how, "timed out");
     else if (oc.signal) snprintf(how, sizeof how, "signal %d", oc.signal);
@@ -685,7 +685,7 @@ static int fs_baseline_exec(struct fs_sweep *W)
     else
         fprintf(stderr, "faultstack sweep: baseline run %lld: %s, %lld fault points, %d finding%s\n",
                 (long long)res.run_id, how, (long long)res.points_total, res.findings, res.findings == 1 ? "" : "s");
-    if (fs_baseline_verdict(W, &oc, &res, observed, obs)) {
+    if (fs_baseline_verdict(W, &oc, &res, observed, obs, can)) {
         W->baseline_failed = 1;
         return -1;
     }
