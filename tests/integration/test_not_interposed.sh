@@ -16,7 +16,8 @@
 #   set-user-ID nobody is such a case; set-user-ID root run by root is not:
 #   nothing changes credentials, the preload enters, exit 0).
 # - `faultstack sweep` of the static program: nothing is swept, exit 2, the
-#   sweep's status is 'baseline-failed'.
+#   sweep's status is 'baseline-failed'; of a shell exec'ing it: the shell is swept,
+#   exit 2 (not clean) unless something is found.
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 fs_init not_interposed
@@ -124,3 +125,12 @@ for mode in fork exec; do
         "$(q 'SELECT count(*), sum(sweep_key IS NOT NULL) FROM runs')"
     assert_eq "sweep $mode: status" "baseline-failed" "$(q 'SELECT status FROM sweep')"
 done
+
+# ---- 6. sweep of a shell that execs the static program: the shell's points
+#         are swept, but the sweep cannot end clean (exit 2, says why)
+fs_new_db sweep-partial
+fs_exec sweep --db "$DB" --mode exec -j 2 -- /bin/sh -c 'exec "$0" "$1" "$2"' "$STATIC" "$SRC" "$SCRATCH/out6"
+assert_status 2
+assert_stderr_contains "sweep partial: warned" "the baseline run was only PARTLY OBSERVED"
+assert_stderr_contains "sweep partial: not clean" "not clean: the baseline was only partly observed"
+assert_eq "sweep partial: status complete (the shell was swept)" complete "$(q 'SELECT status FROM sweep')"
