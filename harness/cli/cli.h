@@ -39,7 +39,7 @@ struct fs_spawn {
                                  2: the same but stderr shown (a sweep's baseline) */
     char *const *extra_env;   /* more NAME=VALUE settings, or NULL */
     int fork_pid_env;         /* set FAULTSTACK_FORK_PID to the target's pid (fork mode) */
-    const char *stdin_path;   /* quiet runs: the target's stdin (NULL: /dev/null) */
+    const char *stdin_path;   /* the target's stdin (NULL: /dev/null in quiet runs, else inherited) */
 };
 struct fs_outcome {
     int exit_code;            /* -1 when killed by a signal */
@@ -47,6 +47,7 @@ struct fs_outcome {
     int timed_out;
     int stderr_bytes;
     int64_t duration_ms;
+    pid_t pid;                /* the target's pid (its first process) */
 };
 
 /* Start the target in its own process group and wait (timeout: SIGTERM to the
@@ -73,7 +74,7 @@ void fs_rm_rf(const char *dir);
  * Returns the exit status to use: 0, 1 (findings), 2 (tool error). */
 int fs_run_once(sqlite3 *db, const char *db_path, const char *kind, int64_t session_id,
                 const struct fs_plan *plan, const char *prog, char **argv,
-                int64_t timeout_ms, struct fs_run_result *out);
+                int64_t timeout_ms, const char *stdin_path, struct fs_run_result *out);
 
 /* Leaks in run_id: run the target again (tmpl, quietly, in a fresh run
  * directory) capturing the acquire stacks of just the leaking sites, and store
@@ -92,5 +93,26 @@ int fs_find_preload(char *out, size_t len);
 /* PROGRAM as execv needs it: a path, or searched on PATH. Returns 0, or -1
  * with a message naming the program and what to do. */
 int fs_resolve_program(const char *prog, char *out, size_t len, char *err, size_t errlen);
+
+/* guard.c — what keeps "0 findings, exit 0" honest. */
+#define FS_TIMEOUT_MIN_S 0.001
+#define FS_TIMEOUT_MAX_S 604800.0       /* 7 days */
+/* --timeout VAL in seconds -> *ms. Returns 0, or -1 with a message naming the
+ * value and the accepted range (nan, inf, 1e300, 0, 1e-9 are refused). */
+int fs_parse_timeout(const char *val, int64_t *ms, char *err, size_t errlen);
+/* The names in only= and site= are wrapped functions that are fault points.
+ * Returns 0, or -1 with a message naming the bad name (and a near one). */
+int fs_plan_check_funcs(const struct fs_plan *p, char *err, size_t errlen);
+/* Can the preload enter PROGRAM (path)? Returns 1 yes, 0 no (why: the reason
+ * and what to do), -1 cannot tell (not readable, not ELF: the run will show). */
+int fs_interposable(const char *path, char *why, size_t len);
+/* After run_id is recorded: did its first process (first_pid, running prog)
+ * and every program exec'd in it write a record? Missing images are stored as
+ * process rows with end_how 'not-interposed'; with none at all the run's
+ * points_total becomes NULL. why: fs_interposable's reason, or NULL.
+ * Returns 0 all observed, 1 some process not, 2 nothing observed (msg says
+ * which and why), -1 on a database error. */
+int fs_check_observed(sqlite3 *db, int64_t run_id, pid_t first_pid, const char *prog, const char *why,
+                      char *msg, size_t msglen);
 
 #endif

@@ -446,12 +446,25 @@ static int fs_baseline_outcome(struct fs_ctx *C, const struct fs_site_ref *at)
 }
 
 /* The repro command of a finding: the same command with the fault pinned to
- * its call site and occurrence (stable across runs), or no --fail. */
+ * its call site and occurrence (stable across runs), or no --fail; the run's
+ * --timeout (unless it is run's default, 300 s) and --stdin are kept. */
 static void fs_repro(struct fs_ctx *C, int with_fault, char *out, size_t cap)
 {
     out[0] = '\0';
     strncat(out, "faultstack run --db ", cap - 1);
     fs_shell_quote(out, cap, C->info->db_path);
+    if (C->info->timeout_ms > 0 && C->info->timeout_ms != 300000) {
+        char t[64];
+        int n = snprintf(t, sizeof t, " --timeout %lld.%03lld", (long long)(C->info->timeout_ms / 1000),
+                         (long long)(C->info->timeout_ms % 1000));
+        while (n > 0 && (t[n - 1] == '0' || t[n - 1] == '.'))  /* 60.000 -> 60, 0.500 -> 0.5 */
+            if (t[--n] == '.') { t[n] = '\0'; break; } else t[n] = '\0';
+        strncat(out, t, cap - strlen(out) - 1);
+    }
+    if (C->info->stdin_path) {
+        strncat(out, " --stdin ", cap - strlen(out) - 1);
+        fs_shell_quote(out, cap, C->info->stdin_path);
+    }
     if (with_fault && C->fault.have && C->fault.at.valid) {
         char spec[1024];
         struct fs_plan p;

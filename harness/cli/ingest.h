@@ -35,6 +35,8 @@ struct fs_run_info {
     int timed_out;
     int stderr_bytes;           /* bytes the target wrote to stderr (swallowed check) */
     int64_t duration_ms;
+    int64_t timeout_ms;         /* the run's --timeout (kept in repro commands), 0: unknown */
+    const char *stdin_path;     /* the run's --stdin FILE (kept in repro commands), or NULL */
 };
 
 /* What fs_ingest_run found, for the summary and the exit status. */

@@ -203,6 +203,48 @@ out:
     return rc;
 }
 
+/* Runs in scope that tested nothing or ran on an unusual baseline (the runs
+ * view): runs not observed (points_total IS NULL: the preload could not
+ * enter the program) and baseline runs (no fault, not a sweep's fault run)
+ * that did not exit 0. Printed to f; returns the number of runs not
+ * observed. */
+static int64_t fs_report_untested(const struct fs_report *R, FILE *f)
+{
+    int64_t unobserved = 0;
+    sqlite3_stmt *st = NULL;
+    if (sqlite3_prepare_v2(R->db,
+            "SELECT id, command, points_total IS NULL, exit_code, signal, timed_out FROM runs"
+            " WHERE (?1 IS NULL OR session_id = ?1) AND (points_total IS NULL OR (fault_spec IS NULL"
+            " AND sweep_key IS NULL AND confirms IS NULL AND (exit_code IS NOT 0 OR timed_out = 1)))"
+            " ORDER BY id", -1, &st, NULL) != SQLITE_OK)
+        return 0;
+    fs_bind_int_or_null(st, 1, R->session, R->session < 0);
+    int shown = 0;
+    while (sqlite3_step(st) == SQLITE_ROW) {
+        long long id = sqlite3_column_int64(st, 0);
+        const char *cmd = (const char *)sqlite3_column_text(st, 1);
+        int no = sqlite3_column_int(st, 2);
+        unobserved += no;
+        if (shown++ >= 10)
+            continue;
+        if (no)
+            fprintf(f, "NOT OBSERVED: run %lld (%.200s): the preload could not enter the program, nothing was "
+                       "tested (faultstack run says why)\n", id, cmd ? cmd : "?");
+        else if (sqlite3_column_int(st, 5))
+            fprintf(f, "note: baseline run %lld (%.200s) timed out\n", id, cmd ? cmd : "?");
+        else if (sqlite3_column_type(st, 4) != SQLITE_NULL)
+            fprintf(f, "note: baseline run %lld (%.200s) died of signal %d\n", id, cmd ? cmd : "?",
+                    sqlite3_column_int(st, 4));
+        else
+            fprintf(f, "note: baseline run %lld (%.200s) exited %d: its faults were injected into that path\n",
+                    id, cmd ? cmd : "?", sqlite3_column_int(st, 3));
+    }
+    if (shown > 10)
+        fprintf(f, "(%d more such runs)\n", shown - 10);
+    sqlite3_finalize(st);
+    return unobserved;
+}
+
 /* Totals of the runs in scope (the runs view). Returns 0 or -1. */
 static int fs_report_runs(struct fs_report *R, char *err, size_t errlen)
 {
@@ -648,7 +690,11 @@ static void fs_report_usage(FILE *f)
         "  --session ID     only the findings of runs of session ID (runs.session_id);\n"
         "                   their run counts are then counts of that session's runs\n"
         "  --srcroot DIR    sarif: file URIs relative to DIR (default: the current directory)\n"
-        "exit status: 0 no findings, 1 findings, 2 usage or tool error\n");
+        "  Runs that were not observed (the preload could not enter the program) and\n"
+        "  baseline runs that did not exit 0 are listed after the findings (text) or on\n"
+        "  stderr (other formats).\n"
+        "exit status: 0 no findings (and every run observed), 1 findings, 2 usage or tool\n"
+        "error, or no findings while some run was not observed\n");
 }
 
 int fs_cmd_report(int argc, char **argv)
@@ -729,12 +775,19 @@ int fs_cmd_report(int argc, char **argv)
         fs_report_sarif(&R, stdout);
     else
         fs_report_text(&R, stdout);
+    /* what was not tested: in the text report, else on stderr */
+    int64_t unobserved = fs_report_untested(&R, strcmp(format, "text") ? stderr : stdout);
     if (fflush(stdout) != 0 || ferror(stdout)) {
         fprintf(stderr, "faultstack report: cannot write the report: %s; check the output file or pipe\n",
                 strerror(errno));
         goto out;
     }
     rc = R.n ? 1 : 0;
+    if (!R.n && unobserved) {
+        fprintf(stderr, "faultstack report: not clean: %lld run%s not observed (nothing was tested there); exit 2\n",
+                (long long)unobserved, unobserved == 1 ? " was" : "s were");
+        rc = 2;
+    }
 out:
     fs_report_free(&R);
     sqlite3_close(R.db);

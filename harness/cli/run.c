@@ -258,9 +258,10 @@ pid_t fs_spawn_start(const struct fs_spawn *sp, int *errfd, char *err, size_t er
     }
     fs_cloexec_ours();
     int devnull = sp->quiet ? open("/dev/null", O_RDWR | O_CLOEXEC) : -1;
-    int in = sp->quiet && sp->stdin_path ? open(sp->stdin_path, O_RDONLY | O_CLOEXEC) : -1;
-    if (sp->quiet && sp->stdin_path && in < 0) {
-        snprintf(err, errlen, "cannot open --stdin file '%s': %s", sp->stdin_path, strerror(errno));
+    int in = sp->stdin_path ? open(sp->stdin_path, O_RDONLY | O_CLOEXEC) : -1;
+    if (sp->stdin_path && in < 0) {
+        snprintf(err, errlen, "cannot open --stdin file '%s': %s; give a readable file", sp->stdin_path,
+                 strerror(errno));
         close(errpipe[0]); close(errpipe[1]);
         if (devnull >= 0) close(devnull);
         free(env[0]); free(env);
@@ -278,10 +279,12 @@ pid_t fs_spawn_start(const struct fs_spawn *sp, int *errfd, char *err, size_t er
     if (pid == 0) {
         setpgid(0, 0);
         dup2(errpipe[1], 2);
-        if (devnull >= 0) {
-            dup2(in >= 0 ? in : devnull, 0);
+        if (in >= 0)
+            dup2(in, 0);
+        else if (devnull >= 0)
+            dup2(devnull, 0);
+        if (devnull >= 0)
             dup2(devnull, 1);
-        }
         if (pid_slot) {                      /* no allocation after fork */
             char num[24];
             int len = snprintf(num, sizeof num, "%d", (int)getpid());
@@ -346,6 +349,7 @@ int fs_spawn_and_wait(const struct fs_spawn *sp, struct fs_outcome *oc, char *er
     pid_t pid = fs_spawn_start(sp, &errfd, err, errlen);
     if (pid < 0)
         return -1;
+    oc->pid = pid;
     int pidfd = (int)syscall(SYS_pidfd_open, pid, 0);
     int status = 0, exited = 0, eof = 0, killed = 0;
     int64_t deadline = sp->timeout_ms > 0 ? t0 + sp->timeout_ms : 0;
@@ -402,9 +406,12 @@ static void fs_print_summary(const struct fs_run_result *r, const struct fs_outc
         fprintf(stderr, "killed by signal %d (%s)", oc->signal, strsignal(oc->signal));
     else
         fprintf(stderr, "exit %d", oc->exit_code);
-    fprintf(stderr, ", %lld fault points, %lld injected%s, %d process%s\n", (long long)r->points_total,
-            (long long)r->injected, r->swallowed ? " (swallowed: exit 0 and nothing reported)" : "",
-            r->processes, r->processes == 1 ? "" : "es");
+    if (r->processes == 0)
+        fprintf(stderr, ", no process observed (no record: fault points unknown)\n");
+    else
+        fprintf(stderr, ", %lld fault points, %lld injected%s, %d process%s\n", (long long)r->points_total,
+                (long long)r->injected, r->swallowed ? " (swallowed: exit 0 and nothing reported)" : "",
+                r->processes, r->processes == 1 ? "" : "es");
     fprintf(stderr, "faultstack: %d leak%s, %d anomal%s, %d crash%s%s; %d held at exit (not findings)\n",
             r->leaks, r->leaks == 1 ? "" : "s", r->anomalies, r->anomalies == 1 ? "y" : "ies",
             r->crashes, r->crashes == 1 ? "" : "es", r->timeouts ? ", timeout" : "", r->held);
@@ -419,57 +426,74 @@ static void fs_print_summary(const struct fs_run_result *r, const struct fs_outc
 static void fs_run_usage(FILE *f)
 {
     fprintf(f,
-        "usage: faultstack run [--db FILE] [--fail SPEC] [--timeout S] -- PROGRAM [ARGS...]\n"
+        "usage: faultstack run [--db FILE] [--fail SPEC] [--timeout S] [--stdin FILE] -- PROGRAM [ARGS...]\n"
         "  Run PROGRAM once under the preload and record its fault points, leaks,\n"
         "  anomalies and crashes into the database.\n"
         "  --db FILE       report database (default ./faultstack.db)\n"
         "  --fail SPEC     which fault point fails, e.g. nth=3, only=open,nth=2,\n"
         "                  site=malloc@prog+0x1234#2, random:p=0.1,seed=7, persistent, errno=EIO,\n"
-        "                  module=NAME (see `faultstack --help`)\n"
-        "  --timeout S     kill the target's process group after S seconds (default 300)\n"
-        "exit status: 0 nothing found, 1 findings, 2 usage or tool error\n");
+        "                  module=NAME (see `faultstack --help`; names: `faultstack functions`)\n"
+        "  --timeout S     kill the target's process group after S seconds (default 300;\n"
+        "                  0.001 to 604800)\n"
+        "  --stdin FILE    the program reads FILE on stdin (default: faultstack's stdin)\n"
+        "exit status: 0 nothing found (and the program was observed), 1 findings,\n"
+        "2 usage or tool error, or nothing observed: the preload could not enter the\n"
+        "program (statically linked, set-user-ID, another architecture; the message says)\n");
 }
 
 int fs_cmd_run(int argc, char **argv)
 {
-    const char *db_path = "faultstack.db", *spec = NULL;
-    double timeout_s = 300;
+    const char *db_path = "faultstack.db", *spec = NULL, *stdin_path = NULL;
+    int64_t timeout_ms = 300 * 1000;
+    char err[2048];
     int i = 1;
     for (; i < argc; i++) {
         const char *a = argv[i];
         if (strcmp(a, "--") == 0) { i++; break; }
         if (strcmp(a, "-h") == 0 || strcmp(a, "--help") == 0) { fs_run_usage(stdout); return 0; }
+        if (a[0] != '-')
+            break;                            /* the program (without --) */
+        static const char *const opts[] = { "--db", "--fail", "--timeout", "--stdin", NULL };
         const char *val = NULL;
-        int consumed = 0;
-        if (strncmp(a, "--db=", 5) == 0) { db_path = a + 5; continue; }
-        if (strncmp(a, "--fail=", 7) == 0) { spec = a + 7; continue; }
-        if (strncmp(a, "--timeout=", 10) == 0) { val = a + 10; consumed = 0; }
-        else if (!strcmp(a, "--db") || !strcmp(a, "--fail") || !strcmp(a, "--timeout")) {
-            if (i + 1 >= argc) {
-                fprintf(stderr, "faultstack run: %s needs a value\n", a);
-                fs_run_usage(stderr);
-                return 2;
-            }
-            val = argv[i + 1];
-            consumed = 1;
-        } else if (a[0] == '-') {
+        int o = 0;
+        for (; opts[o]; o++) {
+            size_t l = strlen(opts[o]);
+            if (!strncmp(a, opts[o], l) && (a[l] == '=' || a[l] == '\0'))
+                break;
+        }
+        if (!opts[o]) {
             fprintf(stderr, "faultstack run: unknown option '%s'\n", a);
             fs_run_usage(stderr);
             return 2;
-        } else {
-            break;                            /* the program (without --) */
         }
-        if (!strcmp(a, "--db")) db_path = val;
-        else if (!strcmp(a, "--fail")) spec = val;
-        else {
-            char *end;
-            timeout_s = strtod(val, &end);
-            if (*end || timeout_s <= 0) {
-                fprintf(stderr, "faultstack run: bad --timeout '%s': give seconds > 0, e.g. --timeout 30\n", val);
+        size_t l = strlen(opts[o]);
+        if (a[l] == '=') {
+            val = a + l + 1;
+        } else if (i + 1 < argc) {
+            val = argv[++i];
+        } else {
+            fprintf(stderr, "faultstack run: %s needs a value\n", a);
+            fs_run_usage(stderr);
+            return 2;
+        }
+        switch (o) {
+        case 0: db_path = val; break;
+        case 1: spec = val; break;
+        case 2:
+            if (fs_parse_timeout(val, &timeout_ms, err, sizeof err) != 0) {
+                fprintf(stderr, "faultstack run: %s\n", err);
                 return 2;
             }
+            break;
+        case 3:
+            if (access(val, R_OK) != 0) {
+                fprintf(stderr, "faultstack run: cannot read --stdin file '%s': %s; give a readable file\n",
+                        val, strerror(errno));
+                return 2;
+            }
+            stdin_path = val;
+            break;
         }
-        i += consumed;
     }
     if (i >= argc) {
         fprintf(stderr, "faultstack run: no program given\n");
@@ -477,8 +501,7 @@ int fs_cmd_run(int argc, char **argv)
         return 2;
     }
     struct fs_plan plan;
-    char err[2048];
-    if (fs_plan_parse(spec, &plan, err, sizeof err) != 0) {
+    if (fs_plan_parse(spec, &plan, err, sizeof err) != 0 || fs_plan_check_funcs(&plan, err, sizeof err) != 0) {
         fprintf(stderr, "faultstack run: %s\n", err);
         return 2;
     }
@@ -492,7 +515,7 @@ int fs_cmd_run(int argc, char **argv)
         fprintf(stderr, "faultstack run: %s\n", err);
         return 2;
     }
-    int rc = fs_run_once(db, db_path, "run", -1, &plan, prog, argv + i, (int64_t)(timeout_s * 1000), NULL);
+    int rc = fs_run_once(db, db_path, "run", -1, &plan, prog, argv + i, timeout_ms, stdin_path, NULL);
     sqlite3_close(db);
     return rc;
 }
@@ -526,7 +549,7 @@ int fs_confirm_stacks(sqlite3 *db, int64_t run_id, const struct fs_spawn *tmpl, 
 
 int fs_run_once(sqlite3 *db, const char *db_path, const char *kind, int64_t session_id,
                 const struct fs_plan *plan, const char *prog, char **argv,
-                int64_t timeout_ms, struct fs_run_result *out)
+                int64_t timeout_ms, const char *stdin_path, struct fs_run_result *out)
 {
     char err[2048], plan_text[2048] = "", preload[PATH_MAX];
     if (fs_find_preload(preload, sizeof preload) != 0) {
@@ -548,7 +571,12 @@ int fs_run_once(sqlite3 *db, const char *db_path, const char *kind, int64_t sess
         fprintf(stderr, "faultstack: %s\n", err);
         return 2;
     }
-    struct fs_spawn sp = { prog, argv, preload, dir, plan_text, timeout_ms, NULL, 0, NULL, 0, NULL };
+    char why[1024];
+    int can = fs_interposable(prog, why, sizeof why);
+    if (can == 0)
+        fprintf(stderr, "faultstack: warning: the preload cannot enter %s; it runs unobserved, to record its "
+                        "exit status (why: below, when it ends)\n", prog);
+    struct fs_spawn sp = { prog, argv, preload, dir, plan_text, timeout_ms, NULL, 0, NULL, 0, stdin_path };
     struct fs_outcome oc;
     if (fs_spawn_and_wait(&sp, &oc, err, sizeof err) != 0) {
         fprintf(stderr, "faultstack: %s\n", err);
@@ -569,6 +597,8 @@ int fs_run_once(sqlite3 *db, const char *db_path, const char *kind, int64_t sess
     info.timed_out = oc.timed_out;
     info.stderr_bytes = oc.stderr_bytes;
     info.duration_ms = oc.duration_ms;
+    info.timeout_ms = timeout_ms;
+    info.stdin_path = stdin_path;
     struct fs_run_result res;
     if (fs_ingest_run(db, &info, &res, err, sizeof err) != 0) {
         fprintf(stderr, "faultstack: could not record the run: %s\n"
@@ -577,10 +607,28 @@ int fs_run_once(sqlite3 *db, const char *db_path, const char *kind, int64_t sess
         return 2;
     }
     fs_rm_rf(dir);
+    char msg[4096];
+    if (can != 0 && oc.timed_out)
+        snprintf(why, sizeof why, "it was killed (--timeout) before the preload had started in it; raise --timeout");
+    else if (can != 0 && oc.exit_code == 127 && !oc.signal)
+        snprintf(why, sizeof why, "it wrote no record and exited 127: it did not start (see the message above)");
+    int unobserved = fs_check_observed(db, res.run_id, oc.pid, prog,
+                                       can == 0 || oc.timed_out || (oc.exit_code == 127 && !oc.signal) ? why : NULL,
+                                       msg, sizeof msg);
     fs_print_summary(&res, &oc, db_path);
+    if (unobserved == 2)
+        fprintf(stderr, "faultstack: run %lld NOT OBSERVED, nothing was tested: %s\n", (long long)res.run_id, msg);
+    else if (unobserved == 1)
+        fprintf(stderr, "faultstack: run %lld only PARTLY OBSERVED: %s; what ran there was not tested\n",
+                (long long)res.run_id, msg);
+    else if (unobserved < 0)
+        fprintf(stderr, "faultstack: warning: cannot check that run %lld was observed: %s\n",
+                (long long)res.run_id, sqlite3_errmsg(db));
     if (res.leaks && !getenv("FAULTSTACK_NO_CONFIRM"))
         fs_confirm_stacks(db, res.run_id, &sp, 1);
     if (out)
         *out = res;
-    return res.findings ? 1 : 0;
+    if (res.findings)
+        return 1;
+    return unobserved > 0 ? 2 : 0;
 }

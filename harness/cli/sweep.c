@@ -78,6 +78,10 @@ struct fs_sweep {
     int strategy, fork_mode, jobs, depth, persistent, resume, shard_i, shard_n;
     int64_t timeout_ms, max_runs;
     unsigned fail_on;
+    /* --expect-exit: how the baseline (nothing failing) may end for the sweep to go on */
+    unsigned char expect_code[256];  /* exit statuses accepted (default: 0 only) */
+    int expect_any, expect_timeout;
+    char expect_text[256];
     struct fs_plan filters;
     char filter_text[1024];
     char prog[PATH_MAX], preload[PATH_MAX];
@@ -101,6 +105,8 @@ struct fs_sweep {
     int64_t planned, done, confirmations, unconfirmed, fork_runs, exec_runs;
     int limited;
     int tool_error;
+    int baseline_failed;       /* the baseline tested nothing, or ended as --expect-exit does not allow */
+    char partial[4096];        /* the baseline was only partly observed: which process, why */
     int64_t t0, last_progress;
     int tty;
     char fork_stop_why[128];
@@ -451,6 +457,8 @@ static void fs_sweep_info(const struct fs_sweep *W, struct fs_run_info *info, co
     info->timed_out = oc->timed_out;
     info->stderr_bytes = oc->stderr_bytes;
     info->duration_ms = oc->duration_ms;
+    info->timeout_ms = W->timeout_ms;
+    info->stdin_path = W->stdin_path;
     info->sym = W->sym;
 }
 
@@ -571,6 +579,59 @@ static void fs_exec_phase(struct fs_sweep *W)
 
 /* ---------------- the baseline ---------------- */
 
+/* Did the baseline end as --expect-exit allows? */
+static int fs_expected_end(const struct fs_sweep *W, const struct fs_outcome *oc)
+{
+    if (oc->timed_out)
+        return W->expect_timeout;
+    if (oc->signal)
+        return 0;
+    return W->expect_any || (oc->exit_code >= 0 && oc->exit_code < 256 && W->expect_code[oc->exit_code]);
+}
+
+/* The baseline is what a sweep stands on: when it was not observed, timed
+ * out, crashed, ended otherwise than --expect-exit allows or reached no
+ * fault point, the fault runs would test nothing (or nothing that can be
+ * told apart from the baseline), so the sweep stops and exits 2. Returns 1
+ * (message printed) or 0. */
+static int fs_baseline_verdict(struct fs_sweep *W, const struct fs_outcome *oc, const struct fs_run_result *res,
+                               int observed, const char *obs_msg, int can)
+{
+    char what[2048] = "", fix[1024] = "";
+    if (observed == 2 && (can == 0 || !oc->timed_out)) {
+        snprintf(what, sizeof what, "was NOT OBSERVED: %.1900s", obs_msg);
+        snprintf(fix, sizeof fix, "nothing can be swept until the preload can enter the program");
+    } else if (oc->timed_out && !W->expect_timeout) {
+        snprintf(what, sizeof what, "timed out after %.*f s (--timeout), so every fault run would time out too",
+                 W->timeout_ms % 100 ? 3 : 1, (double)W->timeout_ms / 1000.0);
+        snprintf(fix, sizeof fix, "if the program needs longer, raise --timeout; if it never ends by itself (a "
+                 "server), pass --expect-exit timeout");
+    } else if (oc->signal && !oc->timed_out) {
+        snprintf(what, sizeof what, "crashed: killed by signal %d (SIG%s), so the fault runs could not be told "
+                 "apart from it", oc->signal, sigabbrev_np(oc->signal) ? sigabbrev_np(oc->signal) : "?");
+        snprintf(fix, sizeof fix, "fix the crash first (faultstack report --db %s shows where it is)", W->db_path);
+    } else if (!fs_expected_end(W, oc)) {
+        snprintf(what, sizeof what, "exited %d, and the sweep expects %s (--expect-exit)%s", oc->exit_code,
+                 W->expect_text, res->points_total == 0 ? " (and it reached no fault point)" : "");
+        snprintf(fix, sizeof fix, "its stderr is above: fix the command (a missing input? a usage error?); if "
+                 "exit %d is this program's normal result, pass --expect-exit %d (or --expect-exit any)",
+                 oc->exit_code, oc->exit_code);
+    } else if (res->points_total == 0) {
+        snprintf(what, sizeof what, "reached no fault point, so there is nothing to fail%s%s",
+                 W->filter_text[0] ? " (with --fail " : "", W->filter_text[0] ? W->filter_text : "");
+        if (W->filter_text[0])
+            strncat(what, ": none of its calls matched)", sizeof what - strlen(what) - 1);
+        snprintf(fix, sizeof fix, "check the command and its arguments (its stderr is above), and --fail; fault "
+                 "points are the wrapped calls the program makes itself (faultstack functions)");
+    } else {
+        return 0;
+    }
+    fprintf(stderr, "faultstack sweep: error: the baseline run %lld (nothing failing) %s; nothing was swept: %s. "
+                    "The baseline is recorded; the sweep's status is 'baseline-failed'\n",
+            (long long)res->run_id, what, fix);
+    return 1;
+}
+
 static int fs_baseline_exec(struct fs_sweep *W)
 {
     char text[2048], err[2048], dir[PATH_MAX];
@@ -582,6 +643,11 @@ static int fs_baseline_exec(struct fs_sweep *W)
         fprintf(stderr, "faultstack sweep: %s\n", err);
         return -1;
     }
+    char why[1024];
+    int can = fs_interposable(W->prog, why, sizeof why);
+    if (can == 0)
+        fprintf(stderr, "faultstack sweep: warning: the preload cannot enter %s; its baseline runs unobserved, to "
+                        "record its exit status (why: below, when it ends)\n", W->prog);
     char *env[] = { W->strategy == FS_S_STACK ? "FAULTSTACK_CTX=1" : NULL, NULL };
     struct fs_spawn sp = { W->prog, W->argv, W->preload, dir, text, W->timeout_ms, NULL, 2, env, 0, NULL };
     sp.stdin_path = W->stdin_path;
@@ -601,15 +667,33 @@ static int fs_baseline_exec(struct fs_sweep *W)
     }
     fs_rm_rf(dir);
     W->baseline_run = res.run_id;
+    char obs[4096];
+    int observed = fs_check_observed(W->db, res.run_id, oc.pid, W->prog, can == 0 ? why : NULL, obs, sizeof obs);
     if (res.leaks && !getenv("FAULTSTACK_NO_CONFIRM"))
         fs_confirm_stacks(W->db, res.run_id, &sp, 0);
-    if (oc.timed_out)
-        fprintf(stderr, "faultstack sweep: warning: the baseline run timed out after %.1f s, so the fault runs "
-                        "will too (their timeouts are the baseline's finding); if the program needs longer, "
-                        "raise --timeout\n", (double)W->timeout_ms / 1000.0);
-    fprintf(stderr, "faultstack sweep: baseline run %lld: %s %d, %lld fault points, %d finding%s\n",
-            (long long)res.run_id, oc.signal ? "signal" : "exit", oc.signal ? oc.signal : oc.exit_code,
-            (long long)res.points_total, res.findings, res.findings == 1 ? "" : "s");
+    if (oc.timed_out && W->expect_timeout)
+        fprintf(stderr, "faultstack sweep: the baseline run timed out after %.*f s, as --expect-exit timeout "
+                        "allows: the fault runs' timeouts are the baseline's finding\n",
+                W->timeout_ms % 100 ? 3 : 1, (double)W->timeout_ms / 1000.0);
+    char how[64];
+    if (oc.timed_out) snprintf(how, sizeof how, "timed out");
+    else if (oc.signal) snprintf(how, sizeof how, "signal %d", oc.signal);
+    else snprintf(how, sizeof how, "exit %d%s", oc.exit_code,
+                  oc.exit_code && fs_expected_end(W, &oc) ? " (allowed by --expect-exit)" : "");
+    if (observed == 2)
+        fprintf(stderr, "faultstack sweep: baseline run %lld: %s, not observed\n", (long long)res.run_id, how);
+    else
+        fprintf(stderr, "faultstack sweep: baseline run %lld: %s, %lld fault points, %d finding%s\n",
+                (long long)res.run_id, how, (long long)res.points_total, res.findings, res.findings == 1 ? "" : "s");
+    if (fs_baseline_verdict(W, &oc, &res, observed, obs, can)) {
+        W->baseline_failed = 1;
+        return -1;
+    }
+    if (observed == 1) {
+        snprintf(W->partial, sizeof W->partial, "%s", obs);
+        fprintf(stderr, "faultstack sweep: warning: the baseline run was only PARTLY OBSERVED: %s; what ran there "
+                        "is not swept, and the sweep cannot end clean (exit 2 unless it finds something)\n", obs);
+    }
     return 0;
 }
 
@@ -969,7 +1053,8 @@ static int fs_fork_phase(struct fs_sweep *W, const char *skip_ords)
         env[ne++] = e_skip;
     }
     env[ne] = NULL;
-    struct fs_spawn sp = { W->prog, W->argv, W->preload, dir, text, 0, NULL, 2, env, 1, NULL };
+    /* quiet 1: the trunk's stderr is the baseline's, shown once already */
+    struct fs_spawn sp = { W->prog, W->argv, W->preload, dir, text, 0, NULL, 1, env, 1, NULL };
     sp.stdin_path = W->stdin_path;
     int errfd;
     struct fs_outcome toc;
@@ -1154,8 +1239,17 @@ static void fs_sweep_usage(FILE *f)
         "                      (the baseline's is shown)\n"
         "  --fail-on LIST      which findings make the exit status 1: any of leak, anomaly,\n"
         "                      crash, timeout, swallowed (default leak,anomaly,crash,timeout)\n"
+        "  --expect-exit LIST  how the baseline run (nothing failing) must end for the sweep\n"
+        "                      to go on: exit statuses (default 0; e.g. 0,1), 'any' (any exit\n"
+        "                      status), 'timeout' (a program that runs until killed, e.g. a\n"
+        "                      server: each fault run's timeout is then the baseline's)\n"
         "  Points reached only on error paths are discovered and failed too ('<key>,then=N').\n"
-        "exit status: 0 nothing found, 1 findings, 2 usage or tool error\n");
+        "  The baseline must be observed, reach a fault point, not crash, and end as\n"
+        "  --expect-exit says; otherwise nothing is swept and the exit status is 2.\n"
+        "exit status: 0 nothing found (and the baseline was observed and swept), 1 findings,\n"
+        "2 usage or tool error, or the baseline tested nothing: not observed (static or\n"
+        "set-user-ID program), crashed, timed out, reached no fault point, or exited\n"
+        "otherwise than --expect-exit allows (the message says which and what to do)\n");
 }
 
 static int fs_parse_fail_on(const char *s, unsigned *out)
@@ -1177,9 +1271,36 @@ static int fs_parse_fail_on(const char *s, unsigned *out)
     return 0;
 }
 
+/* --expect-exit LIST: exit statuses 0..255, any, timeout. Returns 0 or -1. */
+static int fs_parse_expect(struct fs_sweep *W, const char *s)
+{
+    char buf[256];
+    if (strlen(s) >= sizeof buf || !*s)
+        return -1;
+    snprintf(buf, sizeof buf, "%s", s);
+    memset(W->expect_code, 0, sizeof W->expect_code);
+    W->expect_any = W->expect_timeout = 0;
+    char *save = NULL;
+    int n = 0;
+    for (char *t = strtok_r(buf, ",", &save); t; t = strtok_r(NULL, ",", &save), n++) {
+        char *end = NULL;
+        if (!strcmp(t, "any")) W->expect_any = 1;
+        else if (!strcmp(t, "timeout")) W->expect_timeout = 1;
+        else {
+            long v = strtol(t, &end, 10);
+            if (!*t || *end || v < 0 || v > 255)
+                return -1;
+            W->expect_code[v] = 1;
+        }
+    }
+    if (!n)
+        return -1;
+    snprintf(W->expect_text, sizeof W->expect_text, "%s", s);
+    return 0;
+}
+
 static int fs_sweep_options(struct fs_sweep *W, int argc, char **argv, int *argi)
 {
-    double timeout_s = 60;
     const char *fail = NULL;
     int i = 1;
     for (; i < argc; i++) {
@@ -1228,8 +1349,11 @@ static int fs_sweep_options(struct fs_sweep *W, int argc, char **argv, int *argi
             if (*end || n < 1 || n > 64) { fprintf(stderr, "faultstack sweep: bad -j '%s': give 1..64\n", val); return -1; }
             W->jobs = (int)n;
         } else if (!strcmp(name, "--timeout")) {
-            timeout_s = strtod(val, &end);
-            if (*end || timeout_s <= 0) { fprintf(stderr, "faultstack sweep: bad --timeout '%s': give seconds > 0, e.g. --timeout 30\n", val); return -1; }
+            char terr[512];
+            if (fs_parse_timeout(val, &W->timeout_ms, terr, sizeof terr) != 0) {
+                fprintf(stderr, "faultstack sweep: %s\n", terr);
+                return -1;
+            }
         } else if (!strcmp(name, "--max-runs")) {
             long long n = strtoll(val, &end, 10);
             if (*end || n < 1) { fprintf(stderr, "faultstack sweep: bad --max-runs '%s': give a number >= 1\n", val); return -1; }
@@ -1252,6 +1376,13 @@ static int fs_sweep_options(struct fs_sweep *W, int argc, char **argv, int *argi
                                 "timeout, swallowed (or none)\n", val);
                 return -1;
             }
+        } else if (!strcmp(name, "--expect-exit")) {
+            if (fs_parse_expect(W, val) != 0) {
+                fprintf(stderr, "faultstack sweep: bad --expect-exit '%s': give a list of exit statuses 0..255, "
+                                "'any' (any exit status) and/or 'timeout' (a program that runs until killed), "
+                                "e.g. --expect-exit 0,1 or --expect-exit any\n", val);
+                return -1;
+            }
         } else if (!strcmp(name, "--resume")) W->resume = 1;
         else if (!strcmp(name, "--persistent")) W->persistent = 1;
         else {
@@ -1264,7 +1395,8 @@ static int fs_sweep_options(struct fs_sweep *W, int argc, char **argv, int *argi
         return -1;
     }
     char err[2048];
-    if (fs_plan_parse(fail, &W->filters, err, sizeof err) != 0) {
+    if (fs_plan_parse(fail, &W->filters, err, sizeof err) != 0 ||
+        fs_plan_check_funcs(&W->filters, err, sizeof err) != 0) {
         fprintf(stderr, "faultstack sweep: %s\n", err);
         return -1;
     }
@@ -1276,7 +1408,6 @@ static int fs_sweep_options(struct fs_sweep *W, int argc, char **argv, int *argi
     fs_plan_format(&W->filters, W->filter_text, sizeof W->filter_text);
     if (!strcmp(W->filter_text, "none"))
         W->filter_text[0] = '\0';
-    W->timeout_ms = (int64_t)(timeout_s * 1000);
     *argi = i;
     return 0;
 }
@@ -1293,7 +1424,7 @@ static int fs_sweep_session(struct fs_sweep *W, struct fs_strset *done_keys)
                 "SELECT s.session_id, s.baseline_run FROM sweep s JOIN session se ON se.id = s.session_id "
                 "WHERE se.command = ?1 AND s.strategy = ?2 AND s.depth = ?3 AND s.persistent = ?4 "
                 "AND coalesce(s.filter_spec,'') = ?5 AND s.shard_index = ?6 AND s.shard_count = ?7 "
-                "AND s.status <> 'complete' ORDER BY s.session_id DESC LIMIT 1", -1, &st, NULL) == SQLITE_OK) {
+                "AND s.status NOT IN ('complete', 'baseline-failed') ORDER BY s.session_id DESC LIMIT 1", -1, &st, NULL) == SQLITE_OK) {
             sqlite3_bind_text(st, 1, cmd, -1, SQLITE_STATIC);
             sqlite3_bind_text(st, 2, fs_strategy_names[W->strategy], -1, SQLITE_STATIC);
             sqlite3_bind_int(st, 3, W->depth);
@@ -1439,6 +1570,25 @@ static int fs_sweep_exit_status(struct fs_sweep *W)
     if (W->limited)
         fprintf(stderr, "faultstack sweep: stopped at --max-runs %lld; more points remain (--resume with a larger "
                         "--max-runs goes on)\n", (long long)W->max_runs);
+    if (W->baseline_run) {                   /* a baseline that did not exit 0 (as --expect-exit allows) */
+        int64_t code = 0, tmo = 0;
+        if (sqlite3_prepare_v2(W->db, "SELECT ifnull(exit_code, -1), timed_out FROM run WHERE id = ?1", -1, &st,
+                               NULL) == SQLITE_OK) {
+            sqlite3_bind_int64(st, 1, W->baseline_run);
+            if (sqlite3_step(st) == SQLITE_ROW) {
+                code = sqlite3_column_int64(st, 0);
+                tmo = sqlite3_column_int64(st, 1);
+            }
+        }
+        sqlite3_finalize(st);
+        if (tmo)
+            fprintf(stderr, "faultstack sweep: note: the baseline run %lld timed out (--expect-exit %s)\n",
+                    (long long)W->baseline_run, W->expect_text);
+        else if (code)
+            fprintf(stderr, "faultstack sweep: note: the baseline run %lld exited %lld (--expect-exit %s): the "
+                            "faults were injected into that path\n", (long long)W->baseline_run, (long long)code,
+                    W->expect_text);
+    }
     if (total)
         fprintf(stderr, "faultstack sweep: see: faultstack report --db %s\n", W->db_path);
     int hit = 0;
@@ -1459,6 +1609,9 @@ int fs_cmd_sweep(int argc, char **argv)
     W.fork_mode = 1;
     W.depth = 1;
     W.shard_i = W.shard_n = 1;
+    W.timeout_ms = 60 * 1000;
+    W.expect_code[0] = 1;
+    snprintf(W.expect_text, sizeof W.expect_text, "0");
     W.fail_on = FS_ON_LEAK | FS_ON_ANOMALY | FS_ON_CRASH | FS_ON_TIMEOUT;
     long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
     W.jobs = ncpu > 0 ? (ncpu > 64 ? 64 : (int)ncpu) : 1;
@@ -1526,9 +1679,9 @@ int fs_cmd_sweep(int argc, char **argv)
     }
     pthread_mutex_lock(&W.mu);
     fs_sweep_row_update(&W, NULL);
-    if (!W.planned && !W.resume)
-        fprintf(stderr, "faultstack sweep: warning: the baseline run reached no fault point, so there is nothing "
-                        "to fail; check the command and its arguments (its stderr: faultstack run shows it)\n");
+    if (!W.planned && !W.resume && W.shard_n > 1)
+        fprintf(stderr, "faultstack sweep: note: none of the baseline's fault points falls in shard %d/%d; the "
+                        "other shards sweep them\n", W.shard_i, W.shard_n);
     fs_progress(&W, 1);
     pthread_mutex_unlock(&W.mu);
     if (!fs_sweep_interrupted)
@@ -1554,11 +1707,20 @@ int fs_cmd_sweep(int argc, char **argv)
         fs_sweep_row_update(&W, W.limited ? "limited" : "complete");
     }
     rc = fs_sweep_exit_status(&W) ? 1 : 0;
+    if (W.partial[0] && rc == 0) {
+        fprintf(stderr, "faultstack sweep: not clean: the baseline was only partly observed (%s); exit 2\n",
+                W.partial);
+        rc = 2;
+    }
     if (W.tool_error)
         rc = 2;
     if (fs_sweep_interrupted && rc == 0)
         rc = 2;
 out:
+    if (W.baseline_failed) {
+        fs_sweep_row_update(&W, "baseline-failed");
+        rc = 2;
+    }
     if (skip_path[0])
         unlink(skip_path);
     sigaction(SIGINT, &old_int, NULL);

@@ -152,10 +152,18 @@ fs_exec sweep --db "$SCRATCH/stdin-bad.db" --stdin "$SCRATCH/no-such-file" -- /b
 assert_status 2
 assert_stderr_contains "--stdin names the missing file" "no-such-file"
 
-# ---- 10. a baseline that times out: the fault runs' timeouts are its finding,
-#          not one finding per fault, and the sweep says so
-fs_new_db slow-baseline
+# ---- 10. a baseline that times out: by default nothing is swept (every fault
+#          run would time out too) and the exit status is 2
+#          (test_sweep_baseline.sh has the other ways a baseline fails); with
+#          --expect-exit timeout (a server) the fault runs' timeouts are its
+#          finding, not one finding per fault, and the sweep says so
+fs_new_db slow-baseline-default
 fs_exec sweep --db "$DB" --mode exec --timeout 1 --max-runs 3 -- /bin/sh -c 'sleep 30'
+assert_status 2
+assert_stderr_contains "the baseline's timeout is explained" "timed out after 1.0 s"
+assert_eq "no fault run after a baseline timeout" 0 "$(q 'SELECT count(*) FROM runs WHERE sweep_key IS NOT NULL')"
+fs_new_db slow-baseline
+fs_exec sweep --db "$DB" --mode exec --timeout 1 --max-runs 3 --expect-exit timeout -- /bin/sh -c 'sleep 30'
 assert_status 1
 assert_stderr_contains "the baseline's timeout is explained" "the baseline run timed out"
 assert_eq "one timeout finding, the baseline's (no fault)" "1|1" \
