@@ -72,7 +72,8 @@ struct fs_resrec { char verdict[16], kind[16], func[64]; struct fs_site_ref at; 
                   char *frames; /* confirmation runs: "PATH\tOFF\n..." innermost first, or NULL */ };
 struct fs_anom { char anomaly[32], kind[16], func[64]; struct fs_site_ref at; char handle[40];
                  char acq_func[64]; struct fs_site_ref acq; char detail[320]; int pid; };
-struct fs_crashrec { int sig; struct fs_site_ref at; char frames[4096]; int pid; };
+struct fs_crashrec { int sig; struct fs_site_ref at; char frames[4096]; int pid;
+                     int caught; /* 'X': the program's own handler ran next */ };
 struct fs_proc { int pid, ppid; char exe[512]; char how[16]; int code, sig; int64_t rb, rbytes; int done; uint64_t ns; };
 
 struct fs_vec { void *p; size_t n, cap, sz; };
@@ -295,12 +296,15 @@ static int fs_parse_file(const char *path, struct fs_parsed *P)
             fs_site_set(&a->acq, &mt, amod, aoff);
             break;
         }
-        case 'x': {
+        case 'x':
+        case 'X': {
             struct fs_crashrec *c = fs_vec_push(&P->crashes);
-            if (!c || sscanf(line, "x %d %ld %llx %n", &c->sig, &mod, &off, &pos) != 3) {
+            if (!c || sscanf(line + 1, " %d %ld %llx %n", &c->sig, &mod, &off, &pos) != 3) {
                 if (c) P->crashes.n--;
                 break;
             }
+            pos += 1;
+            c->caught = line[0] == 'X';
             c->pid = pr->pid;
             fs_site_set(&c->at, &mt, mod, off);
             fs_crash_frames(c, &mt, pos ? line + pos : "");
@@ -440,6 +444,20 @@ static int fs_baseline_outcome(struct fs_ctx *C, const struct fs_site_ref *at)
         sqlite3_bind_text(st, 2, at->base, -1, SQLITE_STATIC);
         sqlite3_bind_int64(st, 3, (int64_t)at->off);
     }
+    int found = sqlite3_step(st) == SQLITE_ROW;
+    sqlite3_finalize(st);
+    return found;
+}
+
+/* Did a baseline run of the same command die of the same signal? */
+static int fs_baseline_signal(struct fs_ctx *C, int sig)
+{
+    sqlite3_stmt *st = NULL;
+    if (sqlite3_prepare_v2(C->db, "SELECT 1 FROM run r WHERE r.fault_spec IS NULL AND r.command = ?1"
+                           " AND r.signal = ?2 LIMIT 1", -1, &st, NULL) != SQLITE_OK)
+        return 0;
+    sqlite3_bind_text(st, 1, C->command, -1, SQLITE_STATIC);
+    sqlite3_bind_int(st, 2, sig);
     int found = sqlite3_step(st) == SQLITE_ROW;
     sqlite3_finalize(st);
     return found;
@@ -801,12 +819,32 @@ static int fs_insert_anomalies(struct fs_ctx *C, struct fs_parsed *P)
     return 0;
 }
 
-/* Crash site: the first frame of the stack in the program's own code. */
+/* Did the process (image) that wrote crash record c end with exit status 0
+ * after it (its own handler recovered)? */
+static int fs_recovered(const struct fs_parsed *P, const struct fs_crashrec *c)
+{
+    const struct fs_proc *pr = P->procs.p;
+    for (size_t i = 0; i < P->procs.n; i++)
+        if (pr[i].pid == c->pid && pr[i].done && !pr[i].sig && pr[i].code == 0 &&
+            (!strcmp(pr[i].how, "exit") || !strcmp(pr[i].how, "_exit") || !strcmp(pr[i].how, "main")))
+            return 1;
+    return 0;
+}
+
+/* Crash site: the first frame of the stack in the program's own code. One
+ * crash per process: the first (a fault caught by the program's handler,
+ * which then aborts, is that fault). A crash the program's handler caught is
+ * one unless the process then exited 0. */
 static int fs_insert_crash_rows(struct fs_ctx *C, struct fs_parsed *P)
 {
     struct fs_crashrec *cs = P->crashes.p;
     for (size_t i = 0; i < P->crashes.n; i++) {
         struct fs_crashrec *c = &cs[i];
+        int seen = 0;
+        for (size_t k = 0; k < i; k++)
+            seen |= cs[k].pid == c->pid && !(cs[k].caught && fs_recovered(P, &cs[k]));
+        if (seen || (c->caught && fs_recovered(P, c)))
+            continue;
         struct fs_where w;
         fs_where(C->sym, &c->at, &w);
         sqlite3_stmt *st = fs_db_prepare(C->db,
@@ -990,6 +1028,16 @@ int fs_ingest_run(sqlite3 *db, const struct fs_run_info *info, struct fs_run_res
     if (fs_insert_points(&C, &P) || fs_insert_resources(&C, &P) || fs_insert_anomalies(&C, &P) ||
         fs_insert_crash_rows(&C, &P))
         goto rollback;
+    if (info->signal && !info->timed_out && res->crashes == 0) {
+        /* design.md: any death by a signal is a crash, even one no record
+         * shows (killed from outside, a record lost): a finding without a site */
+        char kind[32];
+        snprintf(kind, sizeof kind, "SIG%s", sigabbrev_np(info->signal) ? sigabbrev_np(info->signal) : "?");
+        res->crashes++;
+        if (fs_finding(&C, "crash", kind, NULL, NULL, NULL, NULL,
+                       !(C.fault.have && fs_baseline_signal(&C, info->signal))))
+            goto rollback;
+    }
     if (info->timed_out) {
         res->timeouts++;
         if (fs_finding(&C, "timeout", NULL, NULL, NULL, NULL, NULL, !(C.fault.have && fs_baseline_outcome(&C, NULL))))

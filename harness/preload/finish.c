@@ -283,6 +283,7 @@ void fs_after_fork_child(void)
     fs_end_st.sp = 0;
     fs_end_st.nregs = 0;
     fs_end_st.pid = fs_getpid();
+    fs_signal_after_fork();
     fs_guard++;
     fs_record_start_image();
     fs_guard--;

@@ -152,6 +152,9 @@ void fs_anomaly(const struct fs_call *c, const char *anomaly, int kind, uint64_t
 void fs_record_point(const struct fs_call *c, uint64_t occurrence);
 void fs_record_raw(const char *line, size_t len);    /* append one line */
 void fs_record_flush(void);
+/* The calling thread enters (1) or leaves (0) a signal handler: while inside,
+ * the record never waits for a lock the interrupted code may hold. */
+void fs_record_in_signal(int on);
 void fs_record_module(struct fs_module *m);          /* emit 'm' line once */
 void fs_record_start_image(void);                    /* new process or image */
 size_t fs_fmt_u64(char *out, uint64_t v);            /* decimal */
@@ -200,6 +203,10 @@ struct fs_end_state {
 };
 extern struct fs_end_state fs_end_st;
 void fs_signal_init(void);                    /* fatal-signal handlers (signal.c) */
+void fs_signal_after_fork(void);              /* a fork child has not crashed yet */
+/* The real sigaction (the preload interposes the program's). */
+struct sigaction;
+int fs_sys_sigaction(int sig, const struct sigaction *act, struct sigaction *old);
 /* A thread's stack [lo, hi), registered when it starts (wrap_lock.c): a root
  * while the thread is alive when the process ends. */
 void fs_thread_register(pid_t tid, uintptr_t lo, uintptr_t hi);

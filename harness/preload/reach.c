@@ -208,7 +208,7 @@ static void fs_on_scan_fault(int sig, siginfo_t *si, void *ctx)
         struct sigaction dfl;
         memset(&dfl, 0, sizeof dfl);
         dfl.sa_handler = SIG_DFL;
-        sigaction(sig, &dfl, NULL);           /* returning re-executes the fault: default action */
+        fs_sys_sigaction(sig, &dfl, NULL);           /* returning re-executes the fault: default action */
     }
 }
 
@@ -223,8 +223,8 @@ static void fs_scan_begin(void)
     sa.sa_flags = SA_SIGINFO;
     sigemptyset(&sa.sa_mask);
     fs_scan_tid = fs_gettid();
-    sigaction(SIGSEGV, &sa, &fs_scan_prev[0]);
-    sigaction(SIGBUS, &sa, &fs_scan_prev[1]);
+    fs_sys_sigaction(SIGSEGV, &sa, &fs_scan_prev[0]);
+    fs_sys_sigaction(SIGBUS, &sa, &fs_scan_prev[1]);
     sigset_t m;
     sigemptyset(&m);
     sigaddset(&m, SIGSEGV);
@@ -235,8 +235,8 @@ static void fs_scan_begin(void)
 static void fs_scan_end(void)
 {
     pthread_sigmask(SIG_SETMASK, &fs_scan_prev_mask, NULL);
-    sigaction(SIGSEGV, &fs_scan_prev[0], NULL);
-    sigaction(SIGBUS, &fs_scan_prev[1], NULL);
+    fs_sys_sigaction(SIGSEGV, &fs_scan_prev[0], NULL);
+    fs_sys_sigaction(SIGBUS, &fs_scan_prev[1], NULL);
 }
 
 static uintptr_t fs_stack_top(void)

@@ -12,7 +12,11 @@
  *   a ANOMALY KIND FUNC MOD OFF HANDLE ACQFUNC ACQMOD ACQOFF | DETAIL
  *   end HOW CODE SIG                   the process image ended (exit, _exit, main, signal, exec)
  *   x SIG MOD OFF FRAMES               crash: signal, faulting site, stack as MOD:OFF,...
- *   r VERDICT KIND FUNC MOD OFF HANDLE SIZE
+ *   X SIG MOD OFF FRAMES               the same, caught by the program's own handler (a
+ *                                      crash unless the process then exits with status 0)
+ *   r VERDICT[:WHY] KIND FUNC MOD OFF HANDLE SIZE [STACK]
+ *                                      WHY (held): frame, thread, signal, exec,
+ *                                      global@MOD+0xOFF, reachable-ROOT (finish.c)
  *   s FUNC MOD OFF COUNT FIRST         per-site summary of fault points
  *   sum POINTS REACH_BLOCKS REACH_BYTES
  *   done                               the record is complete
@@ -70,42 +74,94 @@ static size_t fs_fmt_text(char *out, const char *s, size_t max, int keep_spaces)
 }
 #define fs_fmt_str(out, s, max) fs_fmt_text(out, s, max, 0)
 
+/* Bytes of fs_buf already written by a flush that a signal interrupted. */
+static size_t fs_buf_done;
+/* The lock discipline in a signal handler (async-signal-safety): this thread
+ * may have been interrupted while it held fs_rec_lock (it must not wait for
+ * itself), and another thread holding it may never run again (the process
+ * dies). */
+static FS_TLS volatile int fs_rec_held_here;   /* this thread holds (or is taking) the lock */
+static FS_TLS int fs_rec_in_signal;
+
+void fs_record_in_signal(int on)
+{
+    fs_rec_in_signal = on;
+}
+
 static void fs_flush_locked(void)
 {
-    if (!fs_buf_len || !fs_rec_path[0])
+    if (fs_buf_len <= fs_buf_done || !fs_rec_path[0]) {
+        fs_buf_len = fs_buf_done = 0;
         return;
+    }
     int fd = (int)syscall(SYS_openat, AT_FDCWD, fs_rec_path,
                           O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0600);
     if (fd >= 0) {
-        size_t off = 0;
-        while (off < fs_buf_len) {
-            long w = syscall(SYS_write, fd, fs_buf + off, fs_buf_len - off);
+        while (fs_buf_done < fs_buf_len) {
+            long w = syscall(SYS_write, fd, fs_buf + fs_buf_done, fs_buf_len - fs_buf_done);
             if (w <= 0)
                 break;                   /* disk full: the supervisor sees no 'done' */
-            off += (size_t)w;
+            fs_buf_done += (size_t)w;
         }
         syscall(SYS_close, fd);
     }
-    fs_buf_len = 0;
+    fs_buf_len = fs_buf_done = 0;
+}
+
+/* Take the record lock; 0 when it must not be waited for (a signal handler
+ * interrupting its holder, or a holder that does not let go within ~1 s):
+ * the caller then goes on without it — in a dying process, better a record
+ * whose last lines may interleave than a process that hangs. */
+static int fs_rec_lock_take(void)
+{
+    if (!fs_rec_in_signal) {
+        fs_rec_held_here = 1;               /* before the lock: a handler must not wait even
+                                               when it lands between the two */
+        __atomic_signal_fence(__ATOMIC_SEQ_CST);
+        fs_lock(&fs_rec_lock);
+        return 1;
+    }
+    if (fs_rec_held_here)
+        return 0;
+    for (int i = 0; i < 100000; i++) {
+        if (fs_trylock(&fs_rec_lock)) {
+            fs_rec_held_here = 1;
+            return 1;
+        }
+        if (i > 100) {
+            struct timespec ts = { 0, 10000 };
+            syscall(SYS_nanosleep, &ts, NULL);
+        }
+    }
+    return 0;
+}
+
+static void fs_rec_lock_drop(int taken)
+{
+    if (taken) {
+        fs_unlock(&fs_rec_lock);
+        __atomic_signal_fence(__ATOMIC_SEQ_CST);
+        fs_rec_held_here = 0;
+    }
 }
 
 void fs_record_flush(void)
 {
-    fs_lock(&fs_rec_lock);
+    int t = fs_rec_lock_take();
     fs_flush_locked();
-    fs_unlock(&fs_rec_lock);
+    fs_rec_lock_drop(t);
 }
 
 void fs_record_raw(const char *line, size_t len)
 {
-    fs_lock(&fs_rec_lock);
+    int t = fs_rec_lock_take();
     if (fs_buf_len + len > FS_BUF)
         fs_flush_locked();
     if (len <= FS_BUF) {
         memcpy(fs_buf + fs_buf_len, line, len);
         fs_buf_len += len;
     }
-    fs_unlock(&fs_rec_lock);
+    fs_rec_lock_drop(t);
 }
 
 void fs_record_module(struct fs_module *m)
@@ -141,7 +197,7 @@ void fs_record_start_image(void)
     n += fs_fmt_u64(fs_rec_path + n, ns);
     memcpy(fs_rec_path + n, ".rec", 5);
 
-    fs_buf_len = 0;
+    fs_buf_len = fs_buf_done = 0;
     fs_points_written = 0;
     for (int id = 1; fs_module_by_id(id); id++)
         fs_module_by_id(id)->emitted = 0;

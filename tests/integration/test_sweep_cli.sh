@@ -117,8 +117,8 @@ for mode in fork exec; do
         fs_fail "$mode: the hanging run is marked timed_out" ">= 1" "0"
 done
 sleep 0.5
-if pgrep -f "demo_hang sleep" >/dev/null; then
-    fs_fail "no hanging target survives the sweep" "no demo_hang process" "$(pgrep -af 'demo_hang sleep')"
+if pgrep -f "$DEMO_BIN/demo_hang sleep" >/dev/null; then   # this build's only: other checkouts may test at the same time
+    fs_fail "no hanging target survives the sweep" "no demo_hang process" "$(pgrep -af "$DEMO_BIN/demo_hang sleep")"
 fi
 
 # ---- 8. fork mode falls back to exec mode when the program starts a thread,
