@@ -191,6 +191,7 @@ static int fs_key_plan(const struct fs_sweep *W, const char *key, struct fs_plan
     if (fs_plan_parse(key, p, err, errlen) != 0)
         return -1;
     p->persistent = W->persistent;
+    p->internal = W->filters.internal;
     p->err = W->filters.err;
     p->n_only = W->filters.n_only;
     memcpy(p->only, W->filters.only, sizeof p->only);

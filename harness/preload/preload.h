@@ -80,6 +80,11 @@ int fs_begin(struct fs_call *c, int id, void *ra, void *frame);
 /* End a wrapped call: clear the guard and set errno to 'err'. */
 void fs_end(struct fs_call *c, int err);
 
+/* --fail internal: a call that libc makes inside a wrapped call (the malloc
+ * inside fopen) while the guard lets it pass: count it as a fault point at the
+ * program's call site; returns 1 when it must fail (the wrapper fakes it). */
+int fs_internal_fault(int id);
+
 #define FS_BEGIN(c, name) \
     fs_begin((c), FS_F_##name, __builtin_return_address(0), __builtin_frame_address(0))
 
