@@ -117,7 +117,7 @@ static void fs_collect(struct fs_res *r, void *arg)
         return;
     r->mark = 0;
     struct fs_blk *b = &s->b[s->n++];
-    b->lo = (uintptr_t)r->handle;
+    b->lo = (uintptr_t)fs_res_handle(r);
     b->hi = b->lo + (r->size ? r->size : 1);
     b->r = r;
 }
@@ -349,9 +349,9 @@ static void fs_emit_res(struct fs_res *r, const char *verdict)
     n += fs_fmt_u64(line + n, r->mod); line[n++] = ' ';
     n += fs_fmt_hex(line + n, r->off); line[n++] = ' ';
     if (r->kind == FS_KIND_fd)
-        n += fs_fmt_u64(line + n, r->handle);
+        n += fs_fmt_u64(line + n, fs_res_handle(r));
     else
-        n += fs_fmt_hex(line + n, r->handle);
+        n += fs_fmt_hex(line + n, fs_res_handle(r));
     line[n++] = ' ';
     n += fs_fmt_u64(line + n, (r->kind == FS_KIND_memory || r->kind == FS_KIND_mmap) ? r->size : 0);
     if (r->stack && r->stack->n) {           /* ' MOD:OFF,MOD:OFF...' innermost first */
@@ -376,7 +376,7 @@ static void fs_judge_handle(struct fs_res *r, void *arg)
     if ((r->flags & (FS_RES_DEAD | FS_RES_OWNED_FD)) || r->kind == FS_KIND_memory ||
         r->kind == FS_KIND_mmap || r->mod == 0)
         return;
-    if (r->kind == FS_KIND_fd && r->handle <= 2)
+    if (r->kind == FS_KIND_fd && fs_res_handle(r) <= 2)
         return;                              /* stdin/stdout/stderr (dup2'ed or reopened): never a leak */
     const char *v;
     if (r->pid != e->pid)
@@ -460,7 +460,12 @@ void fs_finish(const char *how, int code, int sig)
     fs_record_raw(line, k);
     fs_record_raw("done\n", 5);
     fs_record_flush();
-    if (s.b) fs_free_pages(s.b, s.cap * sizeof *s.b);
+    if (s.b) {
+        /* small tables live on in an arena chunk: wipe the block addresses, or
+         * memcheck's leak scan (--valgrind) finds them there */
+        memset(s.b, 0, s.cap * sizeof *s.b);
+        fs_free_pages(s.b, s.cap * sizeof *s.b);
+    }
     if (s.work) fs_free_pages(s.work, s.cap * sizeof *s.work);
     errno = saved;
     fs_busy--;
