@@ -1,11 +1,13 @@
--- faultstack report database, schema version 2.
+-- faultstack report database, schema version 3.
 --
 -- The database is a user interface: query it with SQL (sqlite3 faultstack.db).
 -- The VIEWS below are the public, stable contract: columns are added, never
 -- renamed or removed. The tables behind them (singular names) may change between
 -- schema versions; faultstack refuses a database whose PRAGMA user_version is
 -- newer than the one it knows, and upgrades older ones in place when it opens
--- them (version 1 -> 2: run.sweep_key, run.confirms, point.ctx, the sweep table).
+-- them (version 1 -> 2: run.sweep_key, run.confirms, point.ctx, the sweep table;
+-- 2 -> 3: the memcheck_run and memcheck_error tables and the memcheck and
+-- memcheck_vs_faultstack views of `faultstack run --valgrind`).
 --
 -- Words used below:
 --   fault point  one call to a wrapped function that the fault plan may fail
@@ -15,7 +17,7 @@
 --   acquire site the site of the call that acquired a resource
 --   fault        the injected fault point of a run (NULL when none was injected)
 
-PRAGMA user_version = 2;
+PRAGMA user_version = 3;
 
 CREATE TABLE IF NOT EXISTS meta (
     key   TEXT PRIMARY KEY,        -- 'schema_version', 'created_by'
@@ -153,7 +155,9 @@ CREATE TABLE IF NOT EXISTS crash (
 CREATE TABLE IF NOT EXISTS finding (
     id          INTEGER PRIMARY KEY,
     key         TEXT NOT NULL UNIQUE,
-    category    TEXT NOT NULL,     -- leak | anomaly | crash | timeout
+    category    TEXT NOT NULL,     -- leak | anomaly | crash | timeout | memcheck (a memory
+                                   --   error memcheck reported with --valgrind; kind is memcheck's
+                                   --   kind, e.g. InvalidWrite, site its first frame in the program)
     kind        TEXT,
     anomaly     TEXT,
     func        TEXT,
@@ -194,6 +198,47 @@ CREATE TABLE IF NOT EXISTS sweep (
     finished_at  TEXT
 );
 
+-- ============ version 3, valgrind branch: memcheck as an oracle ============
+-- (`faultstack run --valgrind`; merged later with main's own version-3 additions)
+
+-- One row per run made under memcheck, even when memcheck reported nothing.
+CREATE TABLE IF NOT EXISTS memcheck_run (
+    run_id      INTEGER PRIMARY KEY REFERENCES run(id),
+    valgrind    TEXT NOT NULL,     -- valgrind's version, e.g. '3.19.0'
+    xml_files   INTEGER NOT NULL,  -- memcheck.PID.xml files read (one per process image)
+    incomplete  INTEGER NOT NULL DEFAULT 0 -- of them, files memcheck did not finish (killed process)
+);
+
+-- What memcheck reported, one row per error or loss record (memcheck groups the
+-- blocks lost at the same stack into one record: blocks, bytes).
+CREATE TABLE IF NOT EXISTS memcheck_error (
+    run_id      INTEGER NOT NULL REFERENCES run(id),
+    pid         INTEGER NOT NULL,
+    kind        TEXT NOT NULL,     -- memcheck's kind: Leak_DefinitelyLost, Leak_IndirectlyLost,
+                                   --   Leak_PossiblyLost, Leak_StillReachable, InvalidRead,
+                                   --   InvalidWrite, InvalidFree, MismatchedFree, UninitCondition,
+                                   --   UninitValue, SyscallParam, Overlap, FdNotClosed, FdBadClose...
+    leak_kind   TEXT,              -- definitely | indirectly | possibly | reachable (Leak_*),
+                                   --   fd (FdNotClosed: open at exit), else NULL
+    bytes       INTEGER,           -- leaks: bytes and blocks of the loss record
+    blocks      INTEGER,
+    fd          INTEGER,           -- fd errors: the descriptor and its path when known
+    path        TEXT,
+    what        TEXT,              -- memcheck's one-line description
+    func        TEXT,              -- first frame of the stack in the program's own code (not
+    module      TEXT,              --   valgrind's preloads, faultstack's, libc or the loader):
+    module_path TEXT,              --   function, module basename, offset of the return address
+    offset      INTEGER,           --   as faultstack names sites (NULL when the module's load
+    file        TEXT,              --   address is unknown), file:line
+    line        INTEGER,
+    stack       TEXT,              -- the whole stack, one 'fn file:line' or 'fn obj 0xIP' per line
+    aux         TEXT,              -- auxiliary lines and stacks (where a block was allocated/freed)
+    source      TEXT NOT NULL,     -- 'xml', or 'log': valgrind < 3.23 reports --track-fds in its
+                                   --   text log only ("Open file descriptor N: ...")
+    inherited   INTEGER NOT NULL DEFAULT 0 -- log: an fd inherited from the parent (not the program's)
+);
+CREATE INDEX IF NOT EXISTS memcheck_error_run ON memcheck_error(run_id);
+
 -- ===================== public views (stable contract) =====================
 
 -- runs: one row per execution of the target.
@@ -230,3 +275,78 @@ CREATE VIEW IF NOT EXISTS findings AS
            (SELECT count(*) FROM finding_run fr WHERE fr.finding_id = f.id) AS runs,
            f.first_run, f.repro, f.offset, f.fault_module, f.fault_offset
     FROM finding f;
+
+-- memcheck: what memcheck reported in the runs made with --valgrind (table memcheck_error).
+-- Memory errors (kind InvalidRead, InvalidWrite, InvalidFree, MismatchedFree,
+-- InvalidJump, Overlap, UninitCondition, UninitValue, SyscallParam, FdBadClose)
+-- are also findings of category 'memcheck' (kind = memcheck's kind, site = the
+-- error's first frame in the program), attributed to the run's fault like
+-- leaks; leaks and fds still open are compared in memcheck_vs_faultstack instead.
+CREATE VIEW IF NOT EXISTS memcheck AS
+    SELECT run_id, pid, kind, leak_kind, bytes, blocks, fd, path, what, func, module, file, line,
+           offset, stack, aux, source, inherited
+    FROM memcheck_error;
+
+-- memcheck_vs_faultstack: both verdicts side by side for every acquire site of
+-- every run made with --valgrind, per process. kind is 'memory' (malloc family)
+-- or 'fd' (fd, FILE*, DIR*: memcheck sees the fd beneath). A site is matched by
+-- module + offset of its first frame in the program, else by file:line.
+--   faultstack          'leak' or 'held' (resource.verdict), NULL when it reported nothing
+--   memcheck            definitely | indirectly | possibly | reachable | fd, NULL when nothing
+--   *_blocks, *_bytes   how many blocks (fds) and bytes each side counts at the site
+--   agreement           'agree' when both call it lost or neither does; 'faultstack only'
+--                       or 'memcheck only' otherwise. memcheck's "lost" is definitely or
+--                       indirectly lost, or an fd open at exit (not inherited); possibly lost
+--                       and still reachable are not. faultstack's is verdict 'leak' ('held at
+--                       exit' is not a finding, so an fd held open at exit() shows as
+--                       'memcheck only').
+--   same_size           1 when both count the same bytes (memory) and blocks
+CREATE VIEW IF NOT EXISTS memcheck_vs_faultstack AS
+    WITH fs AS (
+        SELECT run_id, pid, CASE WHEN kind = 'memory' THEN 'memory' ELSE 'fd' END AS k,
+               module, offset, max(file) AS file, max(line) AS line, max(symbol) AS func,
+               max(verdict = 'leak') AS lost,
+               CASE WHEN max(verdict = 'leak') THEN 'leak' ELSE 'held' END AS verdict,
+               count(*) AS blocks, sum(size) AS bytes
+        FROM resource
+        WHERE kind IN ('memory', 'fd', 'file', 'dir') AND verdict IN ('leak', 'held')
+          AND run_id IN (SELECT run_id FROM memcheck_run)
+        GROUP BY run_id, pid, k, module, offset
+    ), mc AS (
+        SELECT run_id, pid, CASE WHEN leak_kind = 'fd' THEN 'fd' ELSE 'memory' END AS k,
+               module, offset, max(file) AS file, max(line) AS line, max(func) AS func,
+               max(leak_kind IN ('definitely', 'indirectly', 'fd')) AS lost,
+               CASE WHEN max(leak_kind = 'definitely') THEN 'definitely'
+                    WHEN max(leak_kind = 'indirectly') THEN 'indirectly'
+                    WHEN max(leak_kind = 'fd') THEN 'fd'
+                    WHEN max(leak_kind = 'possibly') THEN 'possibly' ELSE 'reachable' END AS verdict,
+               sum(CASE WHEN leak_kind = 'fd' THEN 1 ELSE blocks END) AS blocks,
+               sum(bytes) AS bytes
+        FROM memcheck_error
+        WHERE leak_kind IS NOT NULL AND inherited = 0
+        GROUP BY run_id, pid, k, module, offset, CASE WHEN offset IS NULL THEN file || ':' || line END
+    ), pairs AS (
+        SELECT f.run_id, f.pid, f.k, f.module, f.offset, f.file, f.line, f.func,
+               f.verdict AS fv, f.blocks AS fb, f.bytes AS fy, f.lost AS fl,
+               m.verdict AS mv, m.blocks AS mb, m.bytes AS my, m.lost AS ml
+        FROM fs f LEFT JOIN mc m
+          ON m.run_id = f.run_id AND m.pid = f.pid AND m.k = f.k
+         AND ((m.offset = f.offset AND m.module = f.module) OR
+              (m.offset IS NULL AND m.line = f.line AND (m.file = f.file OR f.file LIKE '%/' || m.file)))
+        UNION ALL
+        SELECT m.run_id, m.pid, m.k, m.module, m.offset, m.file, m.line, m.func,
+               NULL, NULL, NULL, 0, m.verdict, m.blocks, m.bytes, m.lost
+        FROM mc m
+        WHERE NOT EXISTS (
+            SELECT 1 FROM fs f
+            WHERE m.run_id = f.run_id AND m.pid = f.pid AND m.k = f.k
+              AND ((m.offset = f.offset AND m.module = f.module) OR
+                   (m.offset IS NULL AND m.line = f.line AND (m.file = f.file OR f.file LIKE '%/' || m.file))))
+    )
+    SELECT run_id, pid, k AS kind, module, offset, file, line, func,
+           fv AS faultstack, fb AS faultstack_blocks, fy AS faultstack_bytes,
+           mv AS memcheck, mb AS memcheck_blocks, my AS memcheck_bytes,
+           CASE WHEN ifnull(fl, 0) = ifnull(ml, 0) THEN 'agree'
+                WHEN ifnull(fl, 0) THEN 'faultstack only' ELSE 'memcheck only' END AS agreement,
+           (fb IS mb AND fy IS my) AS same_size
+    FROM pairs;

@@ -85,26 +85,40 @@ static void fs_db_fast(sqlite3 *db)
     }
 }
 
-/* Upgrade an older schema in place, in one transaction (all or nothing).
+/* Upgrade an older schema in place, in one transaction (all or nothing): the
+ * steps from VERSION up, then the schema script, whose CREATE ... IF NOT EXISTS
+ * add the new tables and views and keep the rest (a view whose columns change
+ * is dropped in its step and recreated by the script).
  * 1 -> 2: columns run.sweep_key, run.confirms, point.ctx; the sweep table; the
- * runs and fault_points views gain those columns (views are dropped and
- * recreated by the schema script, whose CREATE ... IF NOT EXISTS keep the rest). */
+ * runs and fault_points views gain those columns.
+ * 2 -> 3: see the blocks below. */
 static int fs_db_upgrade(sqlite3 *db, int64_t version, char *why, size_t whylen)
 {
     if (fs_db_exec(db, "BEGIN IMMEDIATE", why, whylen) != 0)
         return -1;
     if (version == 1 &&
-        (fs_db_exec(db, "ALTER TABLE run ADD COLUMN sweep_key TEXT;"
-                        "ALTER TABLE run ADD COLUMN confirms INTEGER REFERENCES run(id);"
-                        "ALTER TABLE point ADD COLUMN ctx INTEGER;"
-                        "DROP VIEW IF EXISTS runs; DROP VIEW IF EXISTS fault_points;", why, whylen) != 0 ||
-         fs_db_exec(db, fs_schema_sql, why, whylen) != 0 ||
-         fs_db_exec(db, "INSERT OR REPLACE INTO meta VALUES('schema_version','2')", why, whylen) != 0)) {
+        fs_db_exec(db, "ALTER TABLE run ADD COLUMN sweep_key TEXT;"
+                       "ALTER TABLE run ADD COLUMN confirms INTEGER REFERENCES run(id);"
+                       "ALTER TABLE point ADD COLUMN ctx INTEGER;"
+                       "DROP VIEW IF EXISTS runs; DROP VIEW IF EXISTS fault_points;", why, whylen) != 0)
+        goto fail;
+    if (version <= 2) {
+        /* ---- 2 -> 3, valgrind branch (faultstack run --valgrind) ----
+         * New tables memcheck_run and memcheck_error, new views memcheck and
+         * memcheck_vs_faultstack: all created by the schema script below; no
+         * existing table or view changes, so nothing to ALTER or DROP here.
+         * ---- end of the valgrind branch's part of 2 -> 3 ---- */
+    }
+    if (fs_db_exec(db, fs_schema_sql, why, whylen) != 0 ||
+        fs_db_exec(db, "INSERT OR REPLACE INTO meta VALUES('schema_version','3')", why, whylen) != 0)
+        goto fail;
+    return fs_db_exec(db, "COMMIT", why, whylen);
+fail:
+    {
         char ignore[64];
         fs_db_exec(db, "ROLLBACK", ignore, sizeof ignore);
-        return -1;
     }
-    return fs_db_exec(db, "COMMIT", why, whylen);
+    return -1;
 }
 
 sqlite3 *fs_db_open(const char *path, char *err, size_t errlen)
@@ -136,7 +150,7 @@ sqlite3 *fs_db_open(const char *path, char *err, size_t errlen)
     if (tables == 0) {                       /* new or empty file: create */
         if (fs_db_exec(db, "BEGIN IMMEDIATE", why, sizeof why) != 0 ||
             fs_db_exec(db, fs_schema_sql, why, sizeof why) != 0 ||
-            fs_db_exec(db, "INSERT OR REPLACE INTO meta VALUES('schema_version','2'),"
+            fs_db_exec(db, "INSERT OR REPLACE INTO meta VALUES('schema_version','3'),"
                            "('created_by','faultstack')", why, sizeof why) != 0 ||
             fs_db_exec(db, "COMMIT", why, sizeof why) != 0) {
             snprintf(err, errlen, "cannot create the schema in '%s': %s", path, why);

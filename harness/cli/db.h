@@ -8,7 +8,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define FS_SCHEMA_VERSION 2
+#define FS_SCHEMA_VERSION 3
 
 /* Open PATH, creating it with the schema when it does not exist or is empty.
  * Refuses (returns NULL, message in err) a file that is not SQLite, is corrupt,

@@ -26,6 +26,7 @@
 #include "db.h"
 #include "ingest.h"
 #include "plan.h"
+#include "valgrind.h"
 
 int64_t fs_now_ms(void)
 {
@@ -411,6 +412,12 @@ static void fs_print_summary(const struct fs_run_result *r, const struct fs_outc
     if (r->incomplete)
         fprintf(stderr, "faultstack: warning: %d process record%s incomplete (killed, or disk full)\n",
                 r->incomplete, r->incomplete == 1 ? "" : "s");
+    if (r->memcheck_files >= 0)
+        fprintf(stderr, "faultstack: memcheck: %d memory error%s in the program, %d loss record%s definitely/"
+                "indirectly lost, %d fd%s open at exit (%d report%s; compare: SELECT * FROM memcheck_vs_faultstack)\n",
+                r->memcheck_errors, r->memcheck_errors == 1 ? "" : "s", r->memcheck_lost,
+                r->memcheck_lost == 1 ? "" : "s", r->memcheck_fds, r->memcheck_fds == 1 ? "" : "s",
+                r->memcheck_files, r->memcheck_files == 1 ? "" : "s");
     if (r->findings)
         fprintf(stderr, "faultstack: %d finding%s; see: faultstack report --db %s\n", r->findings,
                 r->findings == 1 ? "" : "s", db);
@@ -419,7 +426,7 @@ static void fs_print_summary(const struct fs_run_result *r, const struct fs_outc
 static void fs_run_usage(FILE *f)
 {
     fprintf(f,
-        "usage: faultstack run [--db FILE] [--fail SPEC] [--timeout S] -- PROGRAM [ARGS...]\n"
+        "usage: faultstack run [--db FILE] [--fail SPEC] [--timeout S] [--valgrind] -- PROGRAM [ARGS...]\n"
         "  Run PROGRAM once under the preload and record its fault points, leaks,\n"
         "  anomalies and crashes into the database.\n"
         "  --db FILE       report database (default ./faultstack.db)\n"
@@ -427,6 +434,10 @@ static void fs_run_usage(FILE *f)
         "                  site=malloc@prog+0x1234#2, random:p=0.1,seed=7, persistent, errno=EIO,\n"
         "                  module=NAME (see `faultstack --help`)\n"
         "  --timeout S     kill the target's process group after S seconds (default 300)\n"
+        "  --valgrind      also run it under valgrind's memcheck (one XML report per process):\n"
+        "                  memcheck's leaks, fds open at exit and memory errors are stored with the\n"
+        "                  run (views memcheck, memcheck_vs_faultstack); memory errors are findings\n"
+        "                  of category 'memcheck'. Needs valgrind >= 3.15 (apt-get install valgrind)\n"
         "exit status: 0 nothing found, 1 findings, 2 usage or tool error\n");
 }
 
@@ -434,13 +445,14 @@ int fs_cmd_run(int argc, char **argv)
 {
     const char *db_path = "faultstack.db", *spec = NULL;
     double timeout_s = 300;
-    int i = 1;
+    int i = 1, valgrind = 0;
     for (; i < argc; i++) {
         const char *a = argv[i];
         if (strcmp(a, "--") == 0) { i++; break; }
         if (strcmp(a, "-h") == 0 || strcmp(a, "--help") == 0) { fs_run_usage(stdout); return 0; }
         const char *val = NULL;
         int consumed = 0;
+        if (strcmp(a, "--valgrind") == 0) { valgrind = 1; continue; }
         if (strncmp(a, "--db=", 5) == 0) { db_path = a + 5; continue; }
         if (strncmp(a, "--fail=", 7) == 0) { spec = a + 7; continue; }
         if (strncmp(a, "--timeout=", 10) == 0) { val = a + 10; consumed = 0; }
@@ -487,12 +499,18 @@ int fs_cmd_run(int argc, char **argv)
         fprintf(stderr, "faultstack run: %s\n", err);
         return 2;
     }
+    struct fs_vg vg;
+    if (valgrind && fs_vg_find(&vg, err, sizeof err) != 0) {
+        fprintf(stderr, "faultstack run: %s\n", err);
+        return 2;
+    }
     sqlite3 *db = fs_db_open(db_path, err, sizeof err);
     if (!db) {
         fprintf(stderr, "faultstack run: %s\n", err);
         return 2;
     }
-    int rc = fs_run_once(db, db_path, "run", -1, &plan, prog, argv + i, (int64_t)(timeout_s * 1000), NULL);
+    int rc = fs_run_once_vg(db, db_path, "run", -1, &plan, prog, argv + i, (int64_t)(timeout_s * 1000),
+                            valgrind ? &vg : NULL, NULL);
     sqlite3_close(db);
     return rc;
 }
@@ -528,6 +546,13 @@ int fs_run_once(sqlite3 *db, const char *db_path, const char *kind, int64_t sess
                 const struct fs_plan *plan, const char *prog, char **argv,
                 int64_t timeout_ms, struct fs_run_result *out)
 {
+    return fs_run_once_vg(db, db_path, kind, session_id, plan, prog, argv, timeout_ms, NULL, out);
+}
+
+int fs_run_once_vg(sqlite3 *db, const char *db_path, const char *kind, int64_t session_id,
+                   const struct fs_plan *plan, const char *prog, char **argv,
+                   int64_t timeout_ms, const struct fs_vg *vg, struct fs_run_result *out)
+{
     char err[2048], plan_text[2048] = "", preload[PATH_MAX];
     if (fs_find_preload(preload, sizeof preload) != 0) {
         fprintf(stderr, "faultstack: cannot find libfaultstack-preload.so next to the faultstack "
@@ -549,8 +574,25 @@ int fs_run_once(sqlite3 *db, const char *db_path, const char *kind, int64_t sess
         return 2;
     }
     struct fs_spawn sp = { prog, argv, preload, dir, plan_text, timeout_ms, NULL, 0, NULL, 0, NULL };
+    struct fs_spawn run_sp = sp;             /* sp stays the plain template (confirmation run) */
+    char **vargv = NULL, *venv[8], venv_buf[PATH_MAX + 128];
+    if (vg) {
+        /* the launcher runs the target; memcheck writes memcheck.PID.xml/.log into dir */
+        vargv = fs_vg_argv(vg, dir, prog, argv);
+        if (!vargv) {
+            fprintf(stderr, "faultstack: out of memory\n");
+            fs_rm_rf(dir);
+            return 2;
+        }
+        fs_vg_env(vg, venv, 8, venv_buf, sizeof venv_buf);
+        run_sp.program = vg->launcher;
+        run_sp.argv = vargv;
+        run_sp.extra_env = venv;
+    }
     struct fs_outcome oc;
-    if (fs_spawn_and_wait(&sp, &oc, err, sizeof err) != 0) {
+    int spawned = fs_spawn_and_wait(&run_sp, &oc, err, sizeof err);
+    free(vargv);
+    if (spawned != 0) {
         fprintf(stderr, "faultstack: %s\n", err);
         fs_rm_rf(dir);
         return 2;
@@ -569,6 +611,7 @@ int fs_run_once(sqlite3 *db, const char *db_path, const char *kind, int64_t sess
     info.timed_out = oc.timed_out;
     info.stderr_bytes = oc.stderr_bytes;
     info.duration_ms = oc.duration_ms;
+    info.valgrind = vg;
     struct fs_run_result res;
     if (fs_ingest_run(db, &info, &res, err, sizeof err) != 0) {
         fprintf(stderr, "faultstack: could not record the run: %s\n"
