@@ -298,6 +298,7 @@ static void fs_vg_leak_kind(struct fs_vg_error *e)
 /* ---------------- XML (expat) ---------------- */
 
 #define FS_VG_DEPTH 12
+#define FS_VG_FD_STACK "_fd_stack"    /* pseudo kind: a top-level <stack> of 3.19's fd report */
 struct fs_vg_xml {
     struct fs_vg_report *rep;
     const char *path[FS_VG_DEPTH];  /* element names from the root (static strings) */
@@ -366,11 +367,21 @@ static void XMLCALL fs_vg_start(void *ud, const XML_Char *name, const XML_Char *
         snprintf(X->cur.source, sizeof X->cur.source, "xml");
         X->in_error = 1;
         X->stack_no = 0;
-    } else if (X->in_error && X->depth == 3 && fs_vg_at(X, 1, "stack")) {
+    } else if (!X->in_error && X->depth == 2 && fs_vg_at(X, 1, "stack")) {
+        fs_vg_error_free(&X->cur);
+        memset(&X->cur, 0, sizeof X->cur);
+        X->cur.bytes = X->cur.blocks = -1;
+        X->cur.fd = -1;
+        X->cur.pid = X->pid;
+        snprintf(X->cur.kind, sizeof X->cur.kind, "%s", FS_VG_FD_STACK);
+        snprintf(X->cur.source, sizeof X->cur.source, "xml");
+        X->in_error = 2;
+        X->stack_no = 1;
+    } else if (X->in_error == 1 && X->depth == 3 && fs_vg_at(X, 1, "stack")) {
         X->stack_no++;
         if (X->stack_no > 1)
             fs_vg_aux_append(&X->cur, "stack:");
-    } else if (X->in_error && X->depth == 4 && fs_vg_at(X, 2, "stack", "frame")) {
+    } else if (X->in_error && X->depth + (X->in_error == 2) == 4 && fs_vg_at(X, 2, "stack", "frame")) {
         memset(&X->frame, 0, sizeof X->frame);
         X->frame_dir[0] = '\0';
     }
@@ -402,7 +413,10 @@ static void XMLCALL fs_vg_end(void *ud, const XML_Char *name)
             X->finished = 1;
         else if (X->in_error) {
             struct fs_vg_error *e = &X->cur;
-            if (X->depth == 2) {                        /* </error> */
+            /* a top-level <stack> (valgrind 3.19 writes the stacks of its
+             * --track-fds text report there) is read as if it were an error's */
+            int d = X->depth + (X->in_error == 2);
+            if (d == 2 || (X->in_error == 2 && X->depth == 2)) { /* </error>, or that </stack> */
                 fs_vg_leak_kind(e);
                 struct fs_vg_error *slot = fs_vg_push(X->rep);
                 if (slot) {
@@ -412,37 +426,37 @@ static void XMLCALL fs_vg_end(void *ud, const XML_Char *name)
                     X->oom = 1;
                 }
                 X->in_error = 0;
-            } else if (X->depth == 3 && fs_vg_at(X, 1, "kind"))
+            } else if (d == 3 && fs_vg_at(X, 1, "kind"))
                 snprintf(e->kind, sizeof e->kind, "%s", t);
-            else if ((X->depth == 3 && fs_vg_at(X, 1, "what")) || (X->depth == 4 && fs_vg_at(X, 2, "xwhat", "text"))) {
+            else if ((d == 3 && fs_vg_at(X, 1, "what")) || (d == 4 && fs_vg_at(X, 2, "xwhat", "text"))) {
                 if (!e->what[0])
                     snprintf(e->what, sizeof e->what, "%s", t);
-            } else if (fs_vg_at(X, 1, "leakedbytes") && X->depth <= 4)
+            } else if (fs_vg_at(X, 1, "leakedbytes") && d <= 4)
                 e->bytes = strtoll(t, NULL, 10);
-            else if (fs_vg_at(X, 1, "leakedblocks") && X->depth <= 4)
+            else if (fs_vg_at(X, 1, "leakedblocks") && d <= 4)
                 e->blocks = strtoll(t, NULL, 10);
-            else if (X->depth == 3 && fs_vg_at(X, 1, "fd"))
+            else if (d == 3 && fs_vg_at(X, 1, "fd"))
                 e->fd = atoi(t);
-            else if (X->depth == 3 && fs_vg_at(X, 1, "path"))
+            else if (d == 3 && fs_vg_at(X, 1, "path"))
                 snprintf(e->path, sizeof e->path, "%s", t);
-            else if ((X->depth == 3 && fs_vg_at(X, 1, "auxwhat")) || (X->depth == 4 && fs_vg_at(X, 2, "xauxwhat", "text")))
+            else if ((d == 3 && fs_vg_at(X, 1, "auxwhat")) || (d == 4 && fs_vg_at(X, 2, "xauxwhat", "text")))
                 fs_vg_aux_append(e, t);
-            else if (X->depth == 5 && fs_vg_at(X, 3, "stack", "frame", "ip"))
+            else if (d == 5 && fs_vg_at(X, 3, "stack", "frame", "ip"))
                 X->frame.ip = strtoull(t, NULL, 16);
-            else if (X->depth == 5 && fs_vg_at(X, 3, "stack", "frame", "obj"))
+            else if (d == 5 && fs_vg_at(X, 3, "stack", "frame", "obj"))
                 snprintf(X->frame.obj, sizeof X->frame.obj, "%s", t);
-            else if (X->depth == 5 && fs_vg_at(X, 3, "stack", "frame", "fn"))
+            else if (d == 5 && fs_vg_at(X, 3, "stack", "frame", "fn"))
                 snprintf(X->frame.fn, sizeof X->frame.fn, "%s", t);
-            else if (X->depth == 5 && fs_vg_at(X, 3, "stack", "frame", "dir"))
+            else if (d == 5 && fs_vg_at(X, 3, "stack", "frame", "dir"))
                 snprintf(X->frame_dir, sizeof X->frame_dir, "%s", t);
-            else if (X->depth == 5 && fs_vg_at(X, 3, "stack", "frame", "file")) {
+            else if (d == 5 && fs_vg_at(X, 3, "stack", "frame", "file")) {
                 if (X->frame_dir[0] && t[0] != '/')
                     snprintf(X->frame.file, sizeof X->frame.file, "%.250s/%.250s", X->frame_dir, t);
                 else
                     snprintf(X->frame.file, sizeof X->frame.file, "%s", t);
-            } else if (X->depth == 5 && fs_vg_at(X, 3, "stack", "frame", "line"))
+            } else if (d == 5 && fs_vg_at(X, 3, "stack", "frame", "line"))
                 X->frame.line = atoi(t);
-            else if (X->depth == 4 && fs_vg_at(X, 2, "stack", "frame")) {
+            else if (d == 4 && fs_vg_at(X, 2, "stack", "frame")) {
                 if (X->stack_no == 1) {
                     if (fs_vg_add_frame(e, &X->frame) != 0)
                         X->oom = 1;
@@ -792,6 +806,27 @@ int fs_vg_read_dir(const char *run_dir, struct fs_vg_report *rep, struct fs_symb
     closedir(d);
     if (rc < 0)
         return -1;
+    /* valgrind 3.19 with --xml=yes writes each "Open file descriptor" of the
+     * log without its stack and the stack as a top-level <stack> of the XML,
+     * in the same order: give each such fd of a pid the next stack of that pid */
+    for (size_t i = 0; i < rep->n; i++) {
+        struct fs_vg_error *e = &rep->v[i];
+        if (strcmp(e->source, "log") != 0 || e->inherited || e->nframes)
+            continue;
+        for (size_t k = 0; k < rep->n; k++) {
+            struct fs_vg_error *s = &rep->v[k];
+            if (s->pid == e->pid && !strcmp(s->kind, FS_VG_FD_STACK) && s->nframes) {
+                e->frames = s->frames;
+                e->nframes = s->nframes;
+                s->frames = NULL;
+                s->nframes = 0;
+                break;
+            }
+        }
+    }
+    for (size_t i = 0; i < rep->n; i++)
+        if (!strcmp(rep->v[i].kind, FS_VG_FD_STACK))
+            rep->v[i].inherited = -1;            /* used up or unpaired: dropped below */
     /* an fd reported both in the XML (3.23+) and in the log: keep the XML's;
      * memcheck's own report files are not the program's */
     char own[PATH_MAX + 16];
