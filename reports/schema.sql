@@ -220,8 +220,8 @@ CREATE TABLE IF NOT EXISTS memcheck_error (
                                    --   UninitValue, SyscallParam, Overlap, FdNotClosed, FdBadClose...
     leak_kind   TEXT,              -- definitely | indirectly | possibly | reachable (Leak_*),
                                    --   fd (FdNotClosed: open at exit), else NULL
-    bytes       INTEGER,           -- leaks: bytes and blocks of the loss record
-    blocks      INTEGER,
+    bytes       INTEGER,           -- leaks: bytes and blocks of the loss record, the blocks' own
+    blocks      INTEGER,           --   bytes (memcheck's leakedbytes minus indirect_bytes)
     fd          INTEGER,           -- fd errors: the descriptor and its path when known
     path        TEXT,
     what        TEXT,              -- memcheck's one-line description
@@ -235,7 +235,10 @@ CREATE TABLE IF NOT EXISTS memcheck_error (
     aux         TEXT,              -- auxiliary lines and stacks (where a block was allocated/freed)
     source      TEXT NOT NULL,     -- 'xml', or 'log': valgrind < 3.23 reports --track-fds in its
                                    --   text log only ("Open file descriptor N: ...")
-    inherited   INTEGER NOT NULL DEFAULT 0 -- log: an fd inherited from the parent (not the program's)
+    inherited   INTEGER NOT NULL DEFAULT 0, -- log: an fd inherited from the parent (not the program's)
+    indirect_bytes INTEGER         -- definitely lost: bytes lost only through these blocks
+                                   --   ("64 (32 direct, 32 indirect) bytes"), listed again in
+                                   --   their own Leak_IndirectlyLost records
 );
 CREATE INDEX IF NOT EXISTS memcheck_error_run ON memcheck_error(run_id);
 
@@ -284,7 +287,7 @@ CREATE VIEW IF NOT EXISTS findings AS
 -- leaks; leaks and fds still open are compared in memcheck_vs_faultstack instead.
 CREATE VIEW IF NOT EXISTS memcheck AS
     SELECT run_id, pid, kind, leak_kind, bytes, blocks, fd, path, what, func, module, file, line,
-           offset, stack, aux, source, inherited
+           offset, stack, aux, source, inherited, indirect_bytes
     FROM memcheck_error;
 
 -- memcheck_vs_faultstack: both verdicts side by side for every acquire site of

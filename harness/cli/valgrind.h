@@ -73,7 +73,10 @@ struct fs_vg_error {
     char kind[48];            /* memcheck's <kind>: Leak_DefinitelyLost, InvalidWrite, FdNotClosed... */
     char leak_kind[16];       /* definitely | indirectly | possibly | reachable | fd | "" */
     char what[512];
-    int64_t bytes, blocks;    /* leaks; -1 when not given */
+    int64_t bytes, blocks;    /* leaks: the record's own blocks (memcheck's <leakedbytes> counts the
+                                 blocks only they point to as well: see indirect); -1 when not given */
+    int64_t indirect;         /* leaks: bytes indirectly lost through these blocks, from the
+                                 "N (D direct, I indirect) bytes" of <text>; else 0 */
     int fd;                   /* fd errors; -1 otherwise */
     char path[512];           /* fd errors: the file, when known */
     char source[8];           /* "xml" | "log" */
