@@ -294,7 +294,9 @@ CREATE VIEW IF NOT EXISTS memcheck AS
 -- every run made with --valgrind, per process. kind is 'memory' (malloc family)
 -- or 'fd' (fd, FILE*, DIR*: memcheck sees the fd beneath). A site is matched by
 -- module + offset of its first frame in the program, else by file:line.
---   faultstack          'leak' or 'held' (resource.verdict), NULL when it reported nothing
+--   faultstack          'leak', 'held' or 'inherited' (resource.verdict: an fd or block a
+--                       forked child got from its parent is the parent's to judge), NULL
+--                       when it reported nothing
 --   memcheck            definitely | indirectly | possibly | reachable | fd, NULL when nothing
 --   *_blocks, *_bytes   how many blocks (fds) and bytes each side counts at the site
 --   agreement           'agree' when both call it lost or neither does; 'faultstack only'
@@ -309,10 +311,11 @@ CREATE VIEW IF NOT EXISTS memcheck_vs_faultstack AS
         SELECT run_id, pid, CASE WHEN kind = 'memory' THEN 'memory' ELSE 'fd' END AS k,
                module, offset, max(file) AS file, max(line) AS line, max(symbol) AS func,
                max(verdict = 'leak') AS lost,
-               CASE WHEN max(verdict = 'leak') THEN 'leak' ELSE 'held' END AS verdict,
+               CASE WHEN max(verdict = 'leak') THEN 'leak' WHEN max(verdict = 'held') THEN 'held'
+                    ELSE 'inherited' END AS verdict,
                count(*) AS blocks, sum(size) AS bytes
         FROM resource
-        WHERE kind IN ('memory', 'fd', 'file', 'dir') AND verdict IN ('leak', 'held')
+        WHERE kind IN ('memory', 'fd', 'file', 'dir') AND verdict IN ('leak', 'held', 'inherited')
           AND run_id IN (SELECT run_id FROM memcheck_run)
         GROUP BY run_id, pid, k, module, offset
     ), mc AS (

@@ -147,14 +147,45 @@ int fs_vg_find(struct fs_vg *vg, char *err, size_t errlen)
     return 0;
 }
 
+/* Memcheck's complaints about faultstack's own code: the preload's exit scan
+ * reads whole stacks and data segments for pointers (uninitialised words,
+ * other threads' stacks below their stack pointer). Only errors whose
+ * innermost frame is in the preload are suppressed: the program's errors
+ * through a wrapper (free of a bad pointer) start in valgrind's replacement. */
+static int fs_vg_write_supp(const char *path)
+{
+    static const char *const kinds[] = { "Cond", "Value1", "Value2", "Value4", "Value8", "Value16",
+                                         "Addr1", "Addr2", "Addr4", "Addr8", "Addr16", NULL };
+    FILE *f = fopen(path, "we");
+    if (!f)
+        return -1;
+    for (int i = 0; kinds[i]; i++)
+        fprintf(f, "{\n   faultstack-preload-%s\n   Memcheck:%s\n   obj:*/libfaultstack-preload.so\n}\n",
+                kinds[i], kinds[i]);
+    return fclose(f) == 0 ? 0 : -1;
+}
+
 char **fs_vg_argv(const struct fs_vg *vg, const char *run_dir, const char *program, char *const *argv)
 {
-    char xml[PATH_MAX + 64], log[PATH_MAX + 64];
-    snprintf(xml, sizeof xml, "--xml-file=%s/memcheck.%%p.xml", run_dir);
-    snprintf(log, sizeof log, "--log-file=%s/memcheck.%%p.log", run_dir);
+    char xml[PATH_MAX + 64], log[PATH_MAX + 64], supp_path[PATH_MAX + 32], supp[PATH_MAX + 64];
+    snprintf(supp_path, sizeof supp_path, "%s/faultstack.supp", run_dir);
+    if (fs_vg_write_supp(supp_path) != 0)
+        return NULL;
+    snprintf(supp, sizeof supp, "--suppressions=%s", supp_path);
+    /* One XML file per process: %p for the processes a fork makes, and the
+     * image, renamed by the preload at every exec (same pid), so that the new
+     * image does not truncate the old one's. The text log (for the fd report
+     * of valgrind < 3.23) is per image only: forked children append to their
+     * parent's, each line names its pid. A %p in the log's name would break
+     * the XML: on fork, valgrind 3.19 reopens the first of the two files whose
+     * expanded name changes, only that one (logging_atfork_child: a || that
+     * stops at the log), and the child's whole report lands in the parent's
+     * XML file, which is then no longer well-formed. */
+    snprintf(xml, sizeof xml, "--xml-file=%s/memcheck.%%p.%%q{FAULTSTACK_VG_IMAGE}.xml", run_dir);
+    snprintf(log, sizeof log, "--log-file=%s/memcheck.%%q{FAULTSTACK_VG_IMAGE}.log", run_dir);
     const char *opts[] = {
         "--tool=memcheck", "-q",
-        "--xml=yes", xml, log,                       /* one XML and one log per process (%p) */
+        "--xml=yes", xml, log,
         "--leak-check=full", "--show-leak-kinds=all", "--errors-for-leak-kinds=definite",
         "--track-fds=yes",                           /* 3.19: text log only; 3.23+: FdNotClosed in the XML */
         "--trace-children=yes", "--child-silent-after-fork=no",
@@ -163,6 +194,7 @@ char **fs_vg_argv(const struct fs_vg *vg, const char *run_dir, const char *progr
          * ever be a fault point */
         "--soname-synonyms=somalloc=nouserintercepts",
         "--vgdb=no",                                 /* no FIFOs in /tmp */
+        supp,
         NULL
     };
     size_t n = 0, bytes = strlen(vg->launcher) + strlen(program) + 2;
@@ -191,15 +223,16 @@ char **fs_vg_argv(const struct fs_vg *vg, const char *run_dir, const char *progr
 
 int fs_vg_env(const struct fs_vg *vg, char **out, int cap, char *buf, size_t buflen)
 {
-    const char *vals[3];
+    const char *vals[4];
     char inert[PATH_MAX + 32];
     snprintf(inert, sizeof inert, "FAULTSTACK_INERT_EXE=%s", vg->launcher);
     vals[0] = inert;
-    vals[1] = "GLIBCXX_FORCE_NEW=1";               /* what Debian's wrapper script sets */
-    vals[2] = "GLIBCPP_FORCE_NEW=1";
+    vals[1] = "FAULTSTACK_VG_IMAGE=0";             /* the first image; see fs_vg_argv */
+    vals[2] = "GLIBCXX_FORCE_NEW=1";               /* what Debian's wrapper script sets */
+    vals[3] = "GLIBCPP_FORCE_NEW=1";
     int k = 0;
     size_t used = 0;
-    for (int i = 0; i < 3 && k < cap - 1; i++) {
+    for (int i = 0; i < 4 && k < cap - 1; i++) {
         size_t l = strlen(vals[i]) + 1;
         if (used + l > buflen)
             break;

@@ -3,8 +3,9 @@
  *
  * Running: fs_vg_find locates valgrind's launcher and checks its version;
  * fs_vg_argv builds the command line that runs the target under memcheck with
- * one XML file and one text log per process in the run directory
- * (memcheck.PID.xml, memcheck.PID.log).
+ * one XML file per process in the run directory (memcheck.PID.IMAGE.xml, IMAGE
+ * renamed by the preload at every exec) and one text log per process image
+ * and the children it forks (memcheck.IMAGE.log, lines prefixed ==PID==).
  *
  * Reading: fs_vg_read_dir parses every memcheck.*.xml of a run directory with
  * expat (leaks, invalid reads/writes/frees, uninitialised values, and the
@@ -45,16 +46,20 @@ struct fs_vg {
  * (missing, not runnable, older than FS_VG_MIN_*). */
 int fs_vg_find(struct fs_vg *vg, char *err, size_t errlen);
 
-/* argv that runs PROGRAM ARGV[1..] under memcheck writing into RUN_DIR:
- * { launcher, options..., PROGRAM, ARGV[1], ..., NULL }. Returns a malloc'd
- * array whose strings live in the same block (one free()), or NULL when out
- * of memory. */
+/* argv that runs PROGRAM ARGV[1..] under memcheck writing into RUN_DIR
+ * (why the files are named so: see fs_vg_argv in valgrind.c):
+ * { launcher, options..., PROGRAM, ARGV[1], ..., NULL }. Also writes
+ * RUN_DIR/faultstack.supp (memcheck's complaints about the preload's own
+ * exit scan are suppressed). Returns a malloc'd array whose strings live in
+ * the same block (one free()), or NULL when out of memory or the file could
+ * not be written. */
 char **fs_vg_argv(const struct fs_vg *vg, const char *run_dir, const char *program, char *const *argv);
 
 /* Environment the launcher needs besides the preload's settings:
  * FAULTSTACK_INERT_EXE=<launcher> (the preload stays out of valgrind's own
- * launcher, which gets the target's environment on every traced exec) and
- * what Debian's wrapper script sets. Writes at most cap-1 entries into out
+ * launcher, which gets the target's environment on every traced exec),
+ * FAULTSTACK_VG_IMAGE=0 (the report files' image name; the preload sets a new
+ * one at every exec) and what Debian's wrapper script sets. Writes at most cap-1 entries into out
  * (pointing into buf, of size buflen) and a NULL; returns the count. */
 int fs_vg_env(const struct fs_vg *vg, char **out, int cap, char *buf, size_t buflen);
 

@@ -14,8 +14,15 @@
 #  4. demo_crash_null (only=malloc,nth=2): memcheck's invalid write on the error
 #     path is a finding of category memcheck, kind InvalidWrite, at the crash
 #     line, attributed to the malloc fault, with a --valgrind repro.
-#  5. no valgrind: exit 2, a message naming the Debian package; nothing recorded.
-#  6. a schema-2 database is upgraded in place to 3 and gets the new views.
+#  5. demo_fork_child_leak: parent and forked child each get their own complete
+#     XML report (valgrind 3.19 puts a forked child's report into its parent's
+#     XML file when the log's name changes with the pid too); the child's fd
+#     leak agrees; memcheck's complaints about the preload's own exit scan
+#     (uninitialised stack words) are suppressed, so no 'memcheck' finding.
+#  6. sh -c 'prog; exec prog2': every image (dash, its exec'd child, the
+#     exec'd replacement) its own report; the leak in the grandchild agrees.
+#  7. no valgrind: exit 2, a message naming the Debian package; nothing recorded.
+#  8. a schema-2 database is upgraded in place to 3 and gets the new views.
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 fs_init valgrind
@@ -91,7 +98,33 @@ assert_eq "crash_null: its repro runs under valgrind" 1 \
 assert_eq "crash_null: the crash finding too" "crash|SIGSEGV|$line" \
     "$(q "SELECT category, kind, line FROM findings WHERE category = 'crash'")"
 
-# 5. no valgrind: a clear error, exit 2, nothing recorded
+# 5. fork: one complete report per process, no complaint about the preload
+fs_new_db fork
+fs_run --valgrind -- "$DEMO_BIN/demo_fork_child_leak" /etc/hostname exit
+assert_status 1
+line=$(marker_line fork_child_leak.c '/* FS-EXPECT: leak fd */')
+assert_eq "fork: processes|memcheck reports|unfinished reports" "2|2|0" \
+    "$(q "SELECT (SELECT count(*) FROM process), xml_files, incomplete FROM memcheck_run")"
+assert_eq "fork: the child's fd leak (line|faultstack|memcheck|agreement)" "$line|leak|fd|agree" \
+    "$(q "SELECT line, faultstack, memcheck, agreement FROM memcheck_vs_faultstack WHERE faultstack = 'leak'")"
+assert_eq "fork: memcheck findings (the preload's own scan must not be one)" "" \
+    "$(q "SELECT kind || ' ' || ifnull(func,'?') || ':' || ifnull(line,'?') FROM findings WHERE category = 'memcheck'")"
+assert_eq "fork: memcheck errors whose stack is in the preload" 0 \
+    "$(q "SELECT count(*) FROM memcheck WHERE leak_kind IS NULL AND stack LIKE '%harness/preload/%'")"
+
+# 6. exec: every image its own report (same pid before and after an exec)
+fs_new_db exec
+fs_run --valgrind --fail only=malloc,module=demo_mem_leak,nth=2 -- /bin/sh -c \
+    "$DEMO_BIN/demo_mem_leak color=blue; exec $DEMO_BIN/demo_fd_leak_ok /etc/hostname $SCRATCH/out2.txt"
+assert_status 1
+line=$(marker_line mem_leak.c '/* FS-EXPECT: leak memory */')
+assert_eq "exec: memcheck reports (2 shells that exec'd, 2 demos)" 4 "$(q 'SELECT xml_files FROM memcheck_run')"
+assert_eq "exec: the leak (line|faultstack|memcheck|agreement|same_size)" "$line|leak|definitely|agree|1" \
+    "$(q "SELECT line, faultstack, memcheck, agreement, same_size FROM memcheck_vs_faultstack WHERE faultstack = 'leak'")"
+assert_eq "exec: the second demo's report was not overwritten (its process is in memcheck_error)" 1 \
+    "$(q "SELECT count(DISTINCT m.pid) FROM memcheck m JOIN process p ON p.pid = m.pid AND p.exe LIKE '%demo_fd_leak_ok'")"
+
+# 7. no valgrind: a clear error, exit 2, nothing recorded
 fs_new_db missing
 FAULTSTACK_VALGRIND=$SCRATCH/no-such-valgrind fs_run --valgrind -- "$DEMO_BIN/demo_mem_leak" a=b
 assert_status 2
@@ -103,7 +136,7 @@ PATH=$SCRATCH/bin fs_run --valgrind -- "$DEMO_BIN/demo_mem_leak" a=b
 assert_status 2
 assert_stderr_contains "valgrind not on PATH: the package to install" "apt-get install valgrind"
 
-# 6. schema 2 -> 3 in place: a version-2 database (the v3 objects removed) gets them back
+# 8. schema 2 -> 3 in place: a version-2 database (the v3 objects removed) gets them back
 fs_new_db upgrade
 fs_run -- "$DEMO_BIN/demo_mem_leak" a=b
 assert_status 0
