@@ -21,7 +21,10 @@
 #     (uninitialised stack words) are suppressed, so no 'memcheck' finding.
 #  6. sh -c 'prog; exec prog2': every image (dash, its exec'd child, the
 #     exec'd replacement) its own report; the leak in the grandchild agrees.
-#  7. no valgrind: exit 2, a message naming the Debian package; nothing recorded.
+#  7. sweep --valgrind of demo_crash_null: every run (baseline and fault runs,
+#     exec mode) under memcheck; exactly the crash and the memcheck finding;
+#     --valgrind with --mode fork is refused (exit 2).
+#  9. no valgrind: exit 2, a message naming the Debian package; nothing recorded.
 #  8. a schema-2 database is upgraded in place to 3 and gets the new views.
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
@@ -124,7 +127,20 @@ assert_eq "exec: the leak (line|faultstack|memcheck|agreement|same_size)" "$line
 assert_eq "exec: the second demo's report was not overwritten (its process is in memcheck_error)" 1 \
     "$(q "SELECT count(DISTINCT m.pid) FROM memcheck m JOIN process p ON p.pid = m.pid AND p.exe LIKE '%demo_fd_leak_ok'")"
 
-# 7. no valgrind: a clear error, exit 2, nothing recorded
+# 7. sweep --valgrind
+fs_new_db sweep
+fs_exec sweep --db "$DB" --valgrind -j 2 --timeout 60 -- "$DEMO_BIN/demo_crash_null" 3
+assert_status 1
+assert_eq "sweep: runs|runs under memcheck|runs not in exec mode" "3|3|0" \
+    "$(q "SELECT count(*), (SELECT count(*) FROM memcheck_run), sum(mode <> 'exec') FROM runs")"
+fs_expect_exact_findings "sweep --valgrind" "$(fs_row crash SIGSEGV - new_item crash_null.c '/* FS-EXPECT: crash */' malloc '/* FS-FAULT */')
+$(fs_row memcheck InvalidWrite - new_item crash_null.c '/* FS-EXPECT: crash */' malloc '/* FS-FAULT */')"
+fs_new_db sweep_fork
+fs_exec sweep --db "$DB" --valgrind --mode fork -- "$DEMO_BIN/demo_crash_null" 3
+assert_status 2
+assert_stderr_contains "sweep --valgrind --mode fork: says why" "exec mode"
+
+# 9. no valgrind: a clear error, exit 2, nothing recorded
 fs_new_db missing
 FAULTSTACK_VALGRIND=$SCRATCH/no-such-valgrind fs_run --valgrind -- "$DEMO_BIN/demo_mem_leak" a=b
 assert_status 2
