@@ -205,12 +205,18 @@ CREATE TABLE IF NOT EXISTS sweep (
 CREATE TABLE IF NOT EXISTS memcheck_run (
     run_id      INTEGER PRIMARY KEY REFERENCES run(id),
     valgrind    TEXT NOT NULL,     -- valgrind's version, e.g. '3.19.0'
-    xml_files   INTEGER NOT NULL,  -- memcheck.PID.xml files read (one per process image)
-    incomplete  INTEGER NOT NULL DEFAULT 0 -- of them, files memcheck did not finish (killed process)
+    xml_files   INTEGER NOT NULL,  -- memcheck.PID.IMAGE.xml reports read (one per process and exec'd image)
+    incomplete  INTEGER NOT NULL DEFAULT 0 -- of them, reports memcheck did not finish: an image that
+                                   --   exec'd (no leak check; its errors up to the exec are kept)
+                                   --   or a killed process
 );
 
 -- What memcheck reported, one row per error or loss record (memcheck groups the
--- blocks lost at the same stack into one record: blocks, bytes).
+-- blocks lost at the same stack into one record: blocks, bytes). Memcheck runs
+-- the program with faultstack's preload in it: stacks show valgrind's malloc,
+-- then the preload's (wrap_mem.c), then the program; errors whose innermost
+-- frame is in the preload (its exit scan reads uninitialised stack words) are
+-- suppressed.
 CREATE TABLE IF NOT EXISTS memcheck_error (
     run_id      INTEGER NOT NULL REFERENCES run(id),
     pid         INTEGER NOT NULL,
