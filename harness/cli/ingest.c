@@ -785,9 +785,12 @@ static int fs_insert_memcheck(struct fs_ctx *C)
 {
     struct fs_vg_report rep;
     int files = fs_vg_read_dir(C->info->run_dir, &rep, C->sym, C->err, C->errlen);
-    if (files < 0)
-        return -1;
     int rc = -1;
+    if (files < 0)
+        goto out;
+    if (rep.warning[0])
+        fprintf(stderr, "faultstack: warning: a memcheck report could not be read (%s); the rest is recorded\n",
+                rep.warning);
     sqlite3_stmt *st = fs_db_prepare(C->db, "INSERT INTO memcheck_run(run_id, valgrind, xml_files, incomplete)"
                                             " VALUES(?1,?2,?3,?4)", C->err, C->errlen);
     if (!st)

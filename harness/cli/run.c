@@ -412,7 +412,10 @@ static void fs_print_summary(const struct fs_run_result *r, const struct fs_outc
     if (r->incomplete)
         fprintf(stderr, "faultstack: warning: %d process record%s incomplete (killed, or disk full)\n",
                 r->incomplete, r->incomplete == 1 ? "" : "s");
-    if (r->memcheck_files >= 0)
+    if (r->memcheck_files == 0)
+        fprintf(stderr, "faultstack: warning: memcheck wrote no report: valgrind could not run the program "
+                        "(try: valgrind PROGRAM ARGS... by hand)\n");
+    else if (r->memcheck_files > 0)
         fprintf(stderr, "faultstack: memcheck: %d memory error%s in the program, %d loss record%s definitely/"
                 "indirectly lost, %d fd%s open at exit (%d report%s; compare: SELECT * FROM memcheck_vs_faultstack)\n",
                 r->memcheck_errors, r->memcheck_errors == 1 ? "" : "s", r->memcheck_lost,

@@ -833,21 +833,30 @@ int fs_vg_read_dir(const char *run_dir, struct fs_vg_report *rep, struct fs_symb
         return -1;
     }
     struct dirent *de;
-    int rc = 0;
-    while ((de = readdir(d)) && rc == 0) {
+    while ((de = readdir(d))) {
         size_t l = strlen(de->d_name);
         if (strncmp(de->d_name, "memcheck.", 9) != 0 || l < 13)
             continue;
-        char path[PATH_MAX];
+        char path[PATH_MAX], why[512] = "";
         snprintf(path, sizeof path, "%s/%s", run_dir, de->d_name);
-        if (strcmp(de->d_name + l - 4, ".xml") == 0)
-            rc = fs_vg_parse_xml(path, rep, err, errlen) < 0 ? -1 : 0;
-        else if (strcmp(de->d_name + l - 4, ".log") == 0)
-            rc = fs_vg_parse_log(path, rep, err, errlen) < 0 ? -1 : 0;
+        int bad = 0;
+        if (strcmp(de->d_name + l - 4, ".xml") == 0) {
+            if (fs_vg_parse_xml(path, rep, why, sizeof why) < 0) {
+                rep->incomplete++;
+                bad = 1;
+            }
+        } else if (strcmp(de->d_name + l - 4, ".log") == 0) {
+            bad = fs_vg_parse_log(path, rep, why, sizeof why) < 0;
+        }
+        if (bad && !rep->warning[0])
+            snprintf(rep->warning, sizeof rep->warning, "%s", why);
+        if (bad && strstr(why, "out of memory")) {
+            closedir(d);
+            snprintf(err, errlen, "%s", why);
+            return -1;
+        }
     }
     closedir(d);
-    if (rc < 0)
-        return -1;
     /* valgrind 3.19 with --xml=yes writes each "Open file descriptor" of the
      * log without its stack and the stack as a top-level <stack> of the XML,
      * in the same order: give each such fd of a pid the next stack of that pid */

@@ -103,6 +103,7 @@ struct fs_vg_report {
     int xml_files;            /* memcheck.*.xml files read */
     int incomplete;           /* of them, files without the final <status>FINISHED (killed?) */
     int protocol;             /* highest <protocolversion> seen */
+    char warning[512];        /* fs_vg_read_dir: the first report it could not read, or "" */
 };
 
 /* Parse one XML file (protocol 4 or 5) into rep; the pid comes from <pid>.
@@ -116,8 +117,11 @@ int fs_vg_parse_xml(const char *path, struct fs_vg_report *rep, char *err, size_
 int fs_vg_parse_log(const char *path, struct fs_vg_report *rep, char *err, size_t errlen);
 
 /* Read every memcheck.*.xml and memcheck.*.log of RUN_DIR into rep (zeroed
- * first), then resolve sites with fs_vg_resolve. Returns the number of XML
- * files read (0: memcheck wrote nothing), or -1 with a message. */
+ * first), then resolve sites with fs_vg_resolve. A report that cannot be read
+ * (not well-formed) does not stop the others: it counts as incomplete and the
+ * first such message is kept in rep->warning. Returns the number of XML files
+ * read (0: memcheck wrote nothing), or -1 with a message when the directory
+ * cannot be read or memory runs out; rep is the caller's to free either way. */
 int fs_vg_read_dir(const char *run_dir, struct fs_vg_report *rep, struct fs_symbolizer *sym,
                    char *err, size_t errlen);
 

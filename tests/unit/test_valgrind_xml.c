@@ -229,6 +229,16 @@ static void test_319(void)
     CHECK(fs_vg_parse_xml(p1, &rep, err, sizeof err) == -1 && strstr(err, "XML error"),
           "a broken finished report is refused with a message: '%s'", err);
     fs_vg_report_free(&rep);
+    /* ... and in a run directory it does not stop the good one beside it */
+    char p3[256];
+    snprintf(p3, sizeof p3, "%s/memcheck.2558.0.xml", dir);
+    copy_file(FS_FIXTURE_DIR "/leaky-3.19.xml", p3);
+    files = fs_vg_read_dir(dir, &rep, NULL, err, sizeof err);
+    CHECK(files == 2 && rep.incomplete == 1 && strstr(rep.warning, "XML error") && rep.n == nwant,
+          "read_dir with one broken report: %d files, %d incomplete, %zu errors, warning '%s'", files,
+          rep.incomplete, rep.n, rep.warning);
+    fs_vg_report_free(&rep);
+    unlink(p3);
     unlink(p1);
     rmdir(dir);
 }
