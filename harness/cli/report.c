@@ -479,6 +479,10 @@ static void fs_rule_text(const struct fs_frow *r, char *shortd, size_t slen, cha
     } else if (!strcmp(cat, "timeout")) {
         snprintf(shortd, slen, "timeout");
         snprintf(full, flen, "The program did not finish within the run's --timeout (a hang or deadlock).");
+    } else if (!strcmp(cat, "memcheck")) {
+        snprintf(shortd, slen, "memcheck %s", kind);
+        snprintf(full, flen, "Valgrind's memcheck reported %s here (faultstack run --valgrind): a memory error, "
+                 "typically on an error path.", kind);
     } else {
         snprintf(shortd, slen, "%s", cat);
         snprintf(full, flen, "faultstack finding of category %s.", cat);
