@@ -312,6 +312,8 @@ CREATE VIEW IF NOT EXISTS memcheck AS
 --                       exit' is not a finding, so an fd held open at exit() shows as
 --                       'memcheck only').
 --   same_size           1 when both count the same bytes (memory) and blocks
+--   faultstack_kind     faultstack's kind(s) at the site: memory, or fd, file, dir (a FILE* or
+--                       DIR* is an fd to memcheck; its own memory is a separate 'memory' row)
 CREATE VIEW IF NOT EXISTS memcheck_vs_faultstack AS
     WITH fs AS (
         SELECT run_id, pid, CASE WHEN kind = 'memory' THEN 'memory' ELSE 'fd' END AS k,
@@ -319,7 +321,7 @@ CREATE VIEW IF NOT EXISTS memcheck_vs_faultstack AS
                max(verdict = 'leak') AS lost,
                CASE WHEN max(verdict = 'leak') THEN 'leak' WHEN max(verdict = 'held') THEN 'held'
                     ELSE 'inherited' END AS verdict,
-               count(*) AS blocks, sum(size) AS bytes
+               count(*) AS blocks, sum(size) AS bytes, group_concat(DISTINCT kind) AS fk
         FROM resource
         WHERE kind IN ('memory', 'fd', 'file', 'dir') AND verdict IN ('leak', 'held', 'inherited')
           AND run_id IN (SELECT run_id FROM memcheck_run)
@@ -340,14 +342,14 @@ CREATE VIEW IF NOT EXISTS memcheck_vs_faultstack AS
     ), pairs AS (
         SELECT f.run_id, f.pid, f.k, f.module, f.offset, f.file, f.line, f.func,
                f.verdict AS fv, f.blocks AS fb, f.bytes AS fy, f.lost AS fl,
-               m.verdict AS mv, m.blocks AS mb, m.bytes AS my, m.lost AS ml
+               m.verdict AS mv, m.blocks AS mb, m.bytes AS my, m.lost AS ml, f.fk
         FROM fs f LEFT JOIN mc m
           ON m.run_id = f.run_id AND m.pid = f.pid AND m.k = f.k
          AND ((m.offset = f.offset AND m.module = f.module) OR
               (m.offset IS NULL AND m.line = f.line AND (m.file = f.file OR f.file LIKE '%/' || m.file)))
         UNION ALL
         SELECT m.run_id, m.pid, m.k, m.module, m.offset, m.file, m.line, m.func,
-               NULL, NULL, NULL, 0, m.verdict, m.blocks, m.bytes, m.lost
+               NULL, NULL, NULL, 0, m.verdict, m.blocks, m.bytes, m.lost, NULL
         FROM mc m
         WHERE NOT EXISTS (
             SELECT 1 FROM fs f
@@ -360,5 +362,5 @@ CREATE VIEW IF NOT EXISTS memcheck_vs_faultstack AS
            mv AS memcheck, mb AS memcheck_blocks, my AS memcheck_bytes,
            CASE WHEN ifnull(fl, 0) = ifnull(ml, 0) THEN 'agree'
                 WHEN ifnull(fl, 0) THEN 'faultstack only' ELSE 'memcheck only' END AS agreement,
-           (fb IS mb AND fy IS my) AS same_size
+           (fb IS mb AND fy IS my) AS same_size, fk AS faultstack_kind
     FROM pairs;

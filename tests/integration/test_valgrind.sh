@@ -11,6 +11,9 @@
 #  3. demo_fd_leak (only=open,nth=2): memcheck's fd open at exit (3.19: text
 #     log + stack in the XML) is faultstack's fd leak: 'agree' at the FS-EXPECT
 #     line; demo_fd_leak_ok: no fd of the program open at exit, no finding.
+#  3b. demo_file_leak / demo_dir_leak (only=malloc,nth=1): fopen and opendir
+#     get their fd without the program calling open; memcheck's fd stack still
+#     names the fopen/opendir line, and agrees with faultstack's file/dir leak.
 #  4. demo_crash_null (only=malloc,nth=2): memcheck's invalid write on the error
 #     path is a finding of category memcheck, kind InvalidWrite, at the crash
 #     line, attributed to the malloc fault, with a --valgrind repro.
@@ -86,6 +89,18 @@ assert_eq "fd_leak_ok: findings" 0 "$(q 'SELECT count(*) FROM findings')"
 assert_eq "fd_leak_ok: fds of the program open at exit (memcheck)" 0 \
     "$(q "SELECT count(*) FROM memcheck WHERE leak_kind = 'fd' AND inherited = 0")"
 assert_eq "fd_leak_ok: rows of memcheck_vs_faultstack" 0 "$(q "SELECT count(*) FROM memcheck_vs_faultstack WHERE kind = 'fd'")"
+
+# 3b. FILE* and DIR*: the fd beneath, at the fopen/opendir line
+for demo in file dir; do
+    fs_new_db "${demo}_leak"
+    case $demo in file) arg=/etc/hostname ;; dir) arg=/etc ;; esac
+    fs_run --valgrind --fail 'only=malloc,nth=1' -- "$DEMO_BIN/demo_${demo}_leak" "$arg"
+    assert_status 1
+    line=$(marker_line "${demo}_leak.c" "/* FS-EXPECT: leak $demo */")
+    assert_eq "${demo}_leak: memcheck_vs_faultstack fd rows (line|faultstack|faultstack_kind|memcheck|agreement)" \
+        "$line|leak|$demo|fd|agree" \
+        "$(q "SELECT line, faultstack, faultstack_kind, memcheck, agreement FROM memcheck_vs_faultstack WHERE kind = 'fd'")"
+done
 
 # 4. a memory error on the error path is a finding
 fs_new_db crash
