@@ -77,7 +77,10 @@ int fs_run_once(sqlite3 *db, const char *db_path, const char *kind, int64_t sess
 
 /* The same, under memcheck when vg is not NULL (fs_vg_find found it; see
  * valgrind.h): memcheck's report is stored with the run and its memory errors
- * become findings. The confirmation run (leak stacks) runs without valgrind. */
+ * become findings. The confirmation run (leak stacks) runs without valgrind.
+ * vg is only read (the caller's). Same exit statuses as fs_run_once; on a
+ * tool error (2) nothing of this run is in the database and the message is on
+ * stderr. */
 struct fs_vg;
 int fs_run_once_vg(sqlite3 *db, const char *db_path, const char *kind, int64_t session_id,
                    const struct fs_plan *plan, const char *prog, char **argv,
