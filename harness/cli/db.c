@@ -85,12 +85,15 @@ static void fs_db_fast(sqlite3 *db)
     }
 }
 
-/* Upgrade an older schema in place, in one transaction (all or nothing). The
- * steps add columns; the schema script then creates what is new (its CREATE
- * ... IF NOT EXISTS keep the rest; views that gained columns are dropped first).
+/* Upgrade an older schema in place, in one transaction (all or nothing): the
+ * steps from VERSION up add columns, then the schema script, whose CREATE ...
+ * IF NOT EXISTS add the new tables and views and keep the rest (a view whose
+ * columns change is dropped in its step and recreated by the script).
  * 1 -> 2: columns run.sweep_key, run.confirms, point.ctx; the sweep table; the
  *         runs and fault_points views gain those columns.
- * 2 -> 3: column resource.reason; the held view. */
+ * 2 -> 3: column resource.reason and the held view (verdict reasons); tables
+ *         memcheck_run, memcheck_error and views memcheck,
+ *         memcheck_vs_faultstack (--valgrind), created by the script. */
 static int fs_db_upgrade(sqlite3 *db, int64_t version, char *why, size_t whylen)
 {
     if (fs_db_exec(db, "BEGIN IMMEDIATE", why, whylen) != 0)
@@ -104,12 +107,15 @@ static int fs_db_upgrade(sqlite3 *db, int64_t version, char *why, size_t whylen)
          fs_db_exec(db, "ALTER TABLE resource ADD COLUMN reason TEXT;", why, whylen) != 0) ||
         fs_db_exec(db, fs_schema_sql, why, whylen) != 0 ||
         fs_db_exec(db, "INSERT OR REPLACE INTO meta VALUES('schema_version','" FS_SCHEMA_VERSION_STR "')",
-                   why, whylen) != 0) {
+                   why, whylen) != 0)
+        goto fail;
+    return fs_db_exec(db, "COMMIT", why, whylen);
+fail:
+    {
         char ignore[64];
         fs_db_exec(db, "ROLLBACK", ignore, sizeof ignore);
-        return -1;
     }
-    return fs_db_exec(db, "COMMIT", why, whylen);
+    return -1;
 }
 
 sqlite3 *fs_db_open(const char *path, char *err, size_t errlen)

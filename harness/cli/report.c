@@ -327,7 +327,7 @@ static const char *fs_plural(int64_t n, const char *one, const char *many)
 static void fs_report_text(const struct fs_report *R, FILE *f)
 {
     char what[128], site[PATH_MAX + 256], fault[PATH_MAX + 128];
-    int64_t by_cat[5] = { 0 };
+    int64_t by_cat[6] = { 0 };
     for (int k = 0; k < R->n; k++) {
         const struct fs_frow *r = &R->rows[k];
         if (k == 0 || r->site != R->rows[k - 1].site) {
@@ -344,9 +344,9 @@ static void fs_report_text(const struct fs_report *R, FILE *f)
                 R->session >= 0 ? " of this session" : "", (long long)fs_i(r, F_FIRST_RUN));
         fprintf(f, "      repro: %s\n", fs_s(r, F_REPRO) ? fs_s(r, F_REPRO) : "(none)");
         const char *cat = fs_s(r, F_CATEGORY);
-        static const char *const cats[] = { "leak", "anomaly", "crash", "timeout" };
-        int ci = 4;
-        for (int c = 0; c < 4; c++)
+        static const char *const cats[] = { "leak", "anomaly", "crash", "timeout", "memcheck" };
+        int ci = 5;
+        for (int c = 0; c < 5; c++)
             if (cat && !strcmp(cat, cats[c])) ci = c;
         by_cat[ci]++;
     }
@@ -358,11 +358,14 @@ static void fs_report_text(const struct fs_report *R, FILE *f)
         fprintf(f, "no findings in %lld run%s\n", (long long)R->runs, fs_plural(R->runs, "", "s"));
         return;
     }
-    fprintf(f, "%d finding%s at %d site%s (%lld leak%s, %lld anomal%s, %lld crash%s, %lld timeout%s)"
+    char mc[64] = "";                         /* --valgrind runs only */
+    if (by_cat[4])
+        snprintf(mc, sizeof mc, ", %lld memcheck error%s", (long long)by_cat[4], fs_plural(by_cat[4], "", "s"));
+    fprintf(f, "%d finding%s at %d site%s (%lld leak%s, %lld anomal%s, %lld crash%s, %lld timeout%s%s)"
                " in %lld run%s\n", R->n, fs_plural(R->n, "", "s"), R->nsites, fs_plural(R->nsites, "", "s"),
             (long long)by_cat[0], fs_plural(by_cat[0], "", "s"), (long long)by_cat[1],
             fs_plural(by_cat[1], "y", "ies"), (long long)by_cat[2], fs_plural(by_cat[2], "", "es"),
-            (long long)by_cat[3], fs_plural(by_cat[3], "", "s"), (long long)R->runs, fs_plural(R->runs, "", "s"));
+            (long long)by_cat[3], fs_plural(by_cat[3], "", "s"), mc, (long long)R->runs, fs_plural(R->runs, "", "s"));
     fprintf(f, "replay one and check it: faultstack repro --db ");
     char q[PATH_MAX * 2] = "";
     fs_shell_quote(q, sizeof q, R->db_path);
@@ -518,6 +521,10 @@ static void fs_rule_text(const struct fs_frow *r, char *shortd, size_t slen, cha
     } else if (!strcmp(cat, "timeout")) {
         snprintf(shortd, slen, "timeout");
         snprintf(full, flen, "The program did not finish within the run's --timeout (a hang or deadlock).");
+    } else if (!strcmp(cat, "memcheck")) {
+        snprintf(shortd, slen, "memcheck %s", kind);
+        snprintf(full, flen, "Valgrind's memcheck reported %s here (faultstack run --valgrind): a memory error, "
+                 "typically on an error path.", kind);
     } else {
         snprintf(shortd, slen, "%s", cat);
         snprintf(full, flen, "faultstack finding of category %s.", cat);

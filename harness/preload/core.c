@@ -579,6 +579,18 @@ static void fs_init(void)
         errno = saved;
         return;                          /* loaded without a supervisor: stay inert */
     }
+    const char *inert = getenv("FAULTSTACK_INERT_EXE");
+    if (inert && inert[0]) {
+        /* `faultstack run --valgrind`: valgrind's launcher (and its re-runs on
+         * every exec of a traced child) gets the target's environment; the
+         * preload belongs in the program memcheck runs, not in the launcher */
+        char exe[512];
+        fs_readlink_exe(exe, sizeof exe);
+        if (strcmp(exe, inert) == 0) {
+            errno = saved;
+            return;
+        }
+    }
     strcpy(fs_run_dir, dir);
     fs_guard++;
     if (fs_plan_parse(getenv("FAULTSTACK_PLAN"), &fs_the_plan, NULL, 0) != 0)
