@@ -6,7 +6,8 @@
 -- schema versions; faultstack refuses a database whose PRAGMA user_version is
 -- newer than the one it knows, and upgrades older ones in place when it opens
 -- them (version 1 -> 2: run.sweep_key, run.confirms, point.ctx, the sweep table;
--- 2 -> 3: resource.reason and the held view; the memcheck_run and
+-- 2 -> 3: resource.reason and the held view; run.observed and run.note (the
+-- runs view gains them); the memcheck_run and
 -- memcheck_error tables and the memcheck and memcheck_vs_faultstack views of
 -- `faultstack run --valgrind`).
 --
@@ -54,7 +55,12 @@ CREATE TABLE IF NOT EXISTS run (
                                    --   machines: 'nth=17', 'site=open@prog+0x1a2b#1',
                                    --   'site=malloc@prog+0x40#1,ctx=0x9f..', '<key>,then=3' for a
                                    --   point reached only on the error path of <key>)
-    confirms      INTEGER REFERENCES run(id) -- exec replay confirming a fork-mode run's findings
+    confirms      INTEGER REFERENCES run(id), -- exec replay confirming a fork-mode run's findings
+    observed      INTEGER NOT NULL DEFAULT 1, -- 1: every process image wrote its record; 0: none did
+                                   --   (the preload could not enter the program: static, set-user-ID,
+                                   --   another architecture; nothing was tested); 2: partly (a program
+                                   --   some process exec'd could not be entered). Never clean unless 1.
+    note          TEXT             -- observed != 1: which process could not be observed and why
 );
 CREATE INDEX IF NOT EXISTS run_session ON run(session_id, sweep_key);
 
@@ -64,7 +70,8 @@ CREATE TABLE IF NOT EXISTS process (
     pid        INTEGER NOT NULL,
     ppid       INTEGER,
     exe        TEXT,
-    end_how    TEXT,               -- 'main' (returned from main), 'exit' (exit(), quick_exit(), or libc's
+    end_how    TEXT,               -- 'not-interposed': the preload could not enter it (no record);
+                                   -- 'main' (returned from main), 'exit' (exit(), quick_exit(), or libc's
                                    -- own exit inside error()/errx()/verr()...: the program's frames
                                    -- were live), '_exit', 'signal', 'exec', 'unknown'
     exit_code  INTEGER,
@@ -258,7 +265,8 @@ CREATE INDEX IF NOT EXISTS memcheck_error_run ON memcheck_error(run_id);
 -- runs: one row per execution of the target.
 CREATE VIEW IF NOT EXISTS runs AS
     SELECT id, session_id, command, fault_spec, mode, exit_code, signal, timed_out,
-           duration_ms, points_total, injected, swallowed, started_at, sweep_key, confirms
+           duration_ms, points_total, injected, swallowed, started_at, sweep_key, confirms,
+           observed, note
     FROM run;
 
 -- fault_points: the calls that could fail, in order; injected = 1 for the one that did.

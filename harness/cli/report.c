@@ -204,8 +204,8 @@ out:
 }
 
 /* Runs in scope that tested nothing or ran on an unusual baseline (the runs
- * view): runs not observed (points_total IS NULL: the preload could not
- * enter the program) and baseline runs (no fault, not a sweep's fault run)
+ * view): runs not (or only partly) observed (runs.observed != 1: the preload
+ * could not enter the program, runs.note says why) and baseline runs (no fault, not a sweep's fault run)
  * that did not exit 0. Printed to f; returns the number of runs not
  * observed. */
 static int64_t fs_report_untested(const struct fs_report *R, FILE *f)
@@ -213,8 +213,8 @@ static int64_t fs_report_untested(const struct fs_report *R, FILE *f)
     int64_t unobserved = 0;
     sqlite3_stmt *st = NULL;
     if (sqlite3_prepare_v2(R->db,
-            "SELECT id, command, points_total IS NULL, exit_code, signal, timed_out FROM runs"
-            " WHERE (?1 IS NULL OR session_id = ?1) AND (points_total IS NULL OR (fault_spec IS NULL"
+            "SELECT id, command, observed != 1, exit_code, signal, timed_out, observed, note FROM runs"
+            " WHERE (?1 IS NULL OR session_id = ?1) AND (observed != 1 OR (fault_spec IS NULL"
             " AND sweep_key IS NULL AND confirms IS NULL AND (exit_code IS NOT 0 OR timed_out = 1)))"
             " ORDER BY id", -1, &st, NULL) != SQLITE_OK)
         return 0;
@@ -227,9 +227,10 @@ static int64_t fs_report_untested(const struct fs_report *R, FILE *f)
         unobserved += no;
         if (shown++ >= 10)
             continue;
+        const char *note = (const char *)sqlite3_column_text(st, 7);
         if (no)
-            fprintf(f, "NOT OBSERVED: run %lld (%.200s): the preload could not enter the program, nothing was "
-                       "tested (faultstack run says why)\n", id, cmd ? cmd : "?");
+            fprintf(f, "%s: run %lld (%.200s): %s\n", sqlite3_column_int(st, 6) == 2 ? "PARTLY OBSERVED" : "NOT OBSERVED",
+                    id, cmd ? cmd : "?", note && *note ? note : "the preload could not enter the program, nothing was tested");
         else if (sqlite3_column_int(st, 5))
             fprintf(f, "note: baseline run %lld (%.200s) timed out\n", id, cmd ? cmd : "?");
         else if (sqlite3_column_type(st, 4) != SQLITE_NULL)
