@@ -1673,6 +1673,16 @@ int fs_cmd_sweep(int argc, char **argv)
         return 2;
     }
     W.argv = argv + argi;
+    if (W.filters.internal) {
+        /* a point inside libc is reached with libc's own locks held (NSS,
+         * stdio, malloc arenas): a child forked there can deadlock on them */
+        if (W.mode_given && W.fork_mode) {
+            fprintf(stderr, "faultstack sweep: --fail internal fails calls inside libc, where a forked run "
+                            "could deadlock on libc's own locks: it sweeps in exec mode; drop --mode fork\n");
+            return 2;
+        }
+        W.fork_mode = 0;
+    }
     if (W.valgrind) {
         /* fork mode's runs are forked inside one process: under memcheck they
          * would share its start-up and its report files; each run its own exec */

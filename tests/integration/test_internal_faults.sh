@@ -9,9 +9,9 @@
 # - a run with --fail internal lists malloc fault points at the fopen line
 #   (inside fopen) and at the getline line (inside getline);
 # - a default sweep (no internal) has no malloc point there and finds nothing;
-# - `sweep --strategy nth --fail internal`, fork and exec mode, finds exactly
-#   the FILE leak at the FS-EXPECT line caused by malloc at the getline line,
-#   and its repro replays it.
+# - `sweep --strategy nth --fail internal` (exec mode: `--mode fork` is
+#   refused) finds exactly the FILE leak at the FS-EXPECT line caused by malloc
+#   at the getline line, and its repro replays it.
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 fs_init internal_faults
@@ -32,14 +32,18 @@ fs_sweep_check default exec "" demo_internal_alloc "$INPUT"
 assert_eq "default sweep: no malloc point inside getline" 0 \
     "$(q "SELECT count(*) FROM fault_points WHERE func = 'malloc' AND line = $getline_line")"
 
-for mode in fork exec; do
-    fs_new_db "internal-$mode"
-    fs_exec sweep --db "$DB" --mode "$mode" --strategy nth --fail internal -j 2 --timeout 30 -- \
-        "$DEMO_BIN/demo_internal_alloc" "$INPUT"
-    assert_status 1
-    fs_expect_exact_findings "internal/$mode" \
-        "leak|file|-|fopen|internal_alloc.c|$fopen_line|malloc|$getline_line"
-done
+# fork mode would fork inside libc, with libc's locks held: refused when asked
+# for, and the default mode is exec
+fs_new_db internal-fork
+fs_exec sweep --db "$DB" --mode fork --strategy nth --fail internal -- "$DEMO_BIN/demo_internal_alloc" "$INPUT"
+assert_status 2
+assert_stderr_contains "internal + --mode fork: refused, with the reason" "could deadlock on libc's own locks"
+fs_new_db internal
+fs_exec sweep --db "$DB" --strategy nth --fail internal -j 2 --timeout 30 -- \
+    "$DEMO_BIN/demo_internal_alloc" "$INPUT"
+assert_status 1
+assert_eq "internal: every run in exec mode" 0 "$(q "SELECT count(*) FROM runs WHERE mode = 'fork'")"
+fs_expect_exact_findings "internal" "leak|file|-|fopen|internal_alloc.c|$fopen_line|malloc|$getline_line"
 id=$(q "SELECT id FROM findings")
 fs_exec repro --db "$DB" "$id"
 assert_status 0
