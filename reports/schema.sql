@@ -334,7 +334,10 @@ CREATE VIEW IF NOT EXISTS memcheck AS
 --   agreement           'agree' when both call it lost or neither does; 'faultstack only'
 --                       or 'memcheck only' otherwise. memcheck's "lost" is definitely or
 --                       indirectly lost, or an fd open at exit (not inherited); possibly lost
---                       and still reachable are not. faultstack's is verdict 'leak' ('held at
+--                       and still reachable are not. Nor is what a forked child got from its
+--                       parent (faultstack 'inherited'): memcheck marks only the fds open
+--                       when valgrind started as inherited, and reports the child's copy of
+--                       its parent's fd (or block) as the child's. faultstack's is verdict 'leak' ('held at
 --                       exit' is not a finding, so an fd held open at exit() shows as
 --                       'memcheck only').
 --   same_size           1 when both count the same bytes (memory) and blocks
@@ -379,7 +382,8 @@ CREATE VIEW IF NOT EXISTS memcheck_vs_faultstack AS
     ), pairs AS (
         SELECT f.run_id, f.pid, f.k, f.module, f.offset, f.file, f.line, f.func,
                f.verdict AS fv, f.blocks AS fb, f.bytes AS fy, f.lost AS fl,
-               m.verdict AS mv, m.blocks AS mb, m.bytes AS my, m.lost AS ml, f.fk
+               m.verdict AS mv, m.blocks AS mb, m.bytes AS my,
+               CASE WHEN f.verdict = 'inherited' THEN 0 ELSE m.lost END AS ml, f.fk
         FROM fs f LEFT JOIN mc m
           ON m.run_id = f.run_id AND m.pid = f.pid AND m.k = f.k
          AND ((m.offset = f.offset AND m.module = f.module) OR
