@@ -7,6 +7,7 @@
  * upsert the deduplicated findings with a repro command. */
 #define _GNU_SOURCE
 #include "ingest.h"
+#include "sysmods.h"
 
 #include <ctype.h>
 #include <dirent.h>
@@ -134,8 +135,7 @@ static void fs_site_set(struct fs_site_ref *s, const struct fs_modtab *mt, long 
 
 static int fs_is_system_module(const char *base)
 {
-    static const char *const sys[] = { "libc.so", "ld-linux", "libpthread.so", "libdl.so",
-                                       "libgcc_s.so", "libfaultstack-preload", NULL };
+    static const char *const sys[] = { FS_SYSTEM_MODULE_PREFIXES, NULL };
     for (int i = 0; sys[i]; i++)
         if (strncmp(base, sys[i], strlen(sys[i])) == 0)
             return 1;

@@ -8,6 +8,7 @@
  * N: PATH" and its stack) there and not in the XML. */
 #define _GNU_SOURCE
 #include "valgrind.h"
+#include "sysmods.h"
 
 /* memcheck's strings are cut to the fixed fields of struct fs_vg_error on purpose */
 #pragma GCC diagnostic ignored "-Wformat-truncation"
@@ -684,20 +685,17 @@ int fs_vg_parse_log(const char *path, struct fs_vg_report *rep, char *err, size_
 struct fs_vg_mod { int pid; uint64_t bias; char path[512]; char real[PATH_MAX]; };
 
 /* Objects that are not the program's own code: valgrind's, and the modules
- * the preload calls "system" (fs_system_prefixes in harness/preload/core.c:
+ * the preload calls "system" (harness/common/sysmods.h:
  * their calls are not fault points, and what they acquire is the site of the
  * program's call into them). The two lists must agree, or memcheck names a
  * block by a frame inside a library faultstack skips (a malloc in liblzma
  * under libxml2's xzread: faultstack's site is libxml2's call) and the two
- * verdicts for the same block never meet in memcheck_vs_faultstack. */
+ * verdicts for the same block never meet in memcheck_vs_faultstack; hence one
+ * list, sysmods.h). */
 static int fs_vg_system_obj(const char *path)
 {
     const char *base = strrchr(path, '/') ? strrchr(path, '/') + 1 : path;
-    static const char *const sys[] = { "vgpreload_", "memcheck-",
-                                       /* = fs_system_prefixes of harness/preload/core.c */
-                                       "libc.so", "ld-linux", "ld64.so", "libpthread.so", "libdl.so", "librt.so",
-                                       "libfaultstack-preload", "libunwind", "liblzma.so", "libgcc_s.so",
-                                       "linux-vdso", "linux-gate", NULL };
+    static const char *const sys[] = { "vgpreload_", "memcheck-", FS_SYSTEM_MODULE_PREFIXES, NULL };
     for (int i = 0; sys[i]; i++)
         if (strncmp(base, sys[i], strlen(sys[i])) == 0)
             return 1;

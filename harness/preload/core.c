@@ -9,6 +9,7 @@
  * failure of the wrapped call the program made. */
 #define _GNU_SOURCE
 #include "preload.h"
+#include "sysmods.h"
 
 #include <dlfcn.h>
 #include <errno.h>
@@ -71,11 +72,7 @@ static fs_lock_t fs_mod_lock;
 static void fs_modules_refresh(void);
 static uintptr_t fs_self_anchor = (uintptr_t)&fs_modules_refresh;   /* code: inside our PF_X range */
 
-static const char *const fs_system_prefixes[] = {
-    "libc.so", "ld-linux", "ld64.so", "libpthread.so", "libdl.so", "librt.so",
-    "libfaultstack-preload", "libunwind", "liblzma.so", "libgcc_s.so", "linux-vdso",
-    "linux-gate", NULL
-};
+static const char *const fs_system_prefixes[] = { FS_SYSTEM_MODULE_PREFIXES, NULL };
 
 static int fs_is_system(const char *base)
 {
