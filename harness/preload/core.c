@@ -485,6 +485,8 @@ int fs_begin(struct fs_call *c, int id, void *ra, void *frame)
     if (fs_guard || !fs_active)
         return 0;
     fs_guard++;
+    if (__builtin_expect(fs_fd_npending != 0, 0))
+        fs_fdslot_settle();                 /* where did the program store the fds it just got? */
     c->id = id;
     c->inject = 0;
     c->err = 0;

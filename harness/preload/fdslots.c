@@ -6,37 +6,51 @@
  * Small integers are everywhere, so the evidence is narrow: an aligned int
  * slot in the writable, non-RELRO data of the program's own modules (never
  * libc's or another system library's, never a stack, never the heap) that
- * holds the fd's number when the process ends AND did not hold it when the fd
- * was acquired. When an fd is acquired (fs_fdslot_snapshot) the slots that
- * already hold its number are remembered (up to FS_SNAP_SLOTS; beyond that
- * only their count, and then a slot is evidence only if the count grew). */
+ *   - did not hold the fd's number when the fd was acquired (a snapshot of the
+ *     slots that did, up to FS_SNAP_SLOTS; beyond that no evidence at all),
+ *   - was written with it right after: by the acquiring call itself (pipe()
+ *     writes into the program's int[2]) or before the acquiring thread's next
+ *     FS_SETTLE_CALLS wrapped calls (the store `g_fd = open(...)`, checked at
+ *     the start of each of them: fs_fdslot_settle), and
+ *   - still holds it when the process ends.
+ * A global that comes to equal the number later (a verbosity level set to 3
+ * long after fd 3 was opened and lost) is not evidence. */
 #define _GNU_SOURCE
 #include "preload.h"
 
 #include <link.h>
 #include <string.h>
 
-#define FS_SNAP_FDS 4096               /* fds above this get no snapshot: no evidence */
-#define FS_SNAP_SLOTS 6
-struct fs_fdsnap { uint32_t n; uint32_t valid; uintptr_t at[FS_SNAP_SLOTS]; };
+#define FS_SNAP_FDS 1024               /* fds above this get no snapshot: no evidence */
+#define FS_SNAP_SLOTS 32
+#define FS_SETTLE_CALLS 4              /* wrapped calls after the acquisition that look for the store */
+#define FS_PENDING 4                   /* fds of one thread waiting for their store */
+struct fs_fdsnap {
+    uint32_t n;                        /* slots that held the number at acquisition */
+    uint32_t valid;
+    uintptr_t at[FS_SNAP_SLOTS];
+    uint32_t nc;                       /* slots written with it right after */
+    uintptr_t cand[FS_SNAP_SLOTS];
+};
 static struct fs_fdsnap *fs_snaps;
 static fs_lock_t fs_snap_lock;
+FS_TLS int fs_fd_npending;
+static FS_TLS int fs_fd_pending[FS_PENDING], fs_fd_left[FS_PENDING];
 
+enum { FS_WALK_SNAP, FS_WALK_SETTLE, FS_WALK_JUDGE };
 struct fs_own_walk {
     int32_t fd;
-    uintptr_t out;                      /* the int[2] pipe() & co. wrote the fd into: not "before" */
-    int judge;                          /* 0: snapshot into snap; 1: look for new slots */
+    int mode;
+    uintptr_t out;                      /* SNAP: the int[2] pipe() & co. just wrote it into */
     struct fs_fdsnap *snap;
-    uint32_t count;                     /* slots holding fd now */
-    uintptr_t found;                    /* judge: a slot that did not hold it before */
+    uintptr_t found;                    /* JUDGE: a candidate that still holds it */
     struct fs_module *found_mod;
 };
 
-static int fs_snapped(const struct fs_fdsnap *s, uintptr_t a)
+static int fs_in(const uintptr_t *a, uint32_t n, uintptr_t x)
 {
-    uint32_t n = s->n < FS_SNAP_SLOTS ? s->n : FS_SNAP_SLOTS;
-    for (uint32_t i = 0; i < n; i++)
-        if (s->at[i] == a)
+    for (uint32_t i = 0; i < n && i < FS_SNAP_SLOTS; i++)
+        if (a[i] == x)
             return 1;
     return 0;
 }
@@ -68,14 +82,19 @@ static int fs_own_cb(struct dl_phdr_info *info, size_t size, void *arg)
                 p = ((rhi + 3) & ~(uintptr_t)3) - 4;
                 continue;
             }
-            if (*(const volatile int32_t *)p != w->fd || (!w->judge && p >= w->out && p < w->out + 8))
+            if (*(const volatile int32_t *)p != w->fd)
                 continue;
-            w->count++;
-            if (!w->judge) {
-                if (w->snap->n < FS_SNAP_SLOTS)
-                    w->snap->at[w->snap->n] = p;
-                w->snap->n++;
-            } else if (!w->found && !fs_snapped(w->snap, p)) {
+            struct fs_fdsnap *sn = w->snap;
+            if (w->mode == FS_WALK_SNAP) {
+                if (p >= w->out && p < w->out + 2 * sizeof(int))
+                    continue;                   /* the acquiring call's own store: not "before" */
+                if (sn->n < FS_SNAP_SLOTS)
+                    sn->at[sn->n] = p;
+                sn->n++;
+            } else if (w->mode == FS_WALK_SETTLE) {
+                if (!fs_in(sn->at, sn->n, p) && !fs_in(sn->cand, sn->nc, p) && sn->nc < FS_SNAP_SLOTS)
+                    sn->cand[sn->nc++] = p;
+            } else if (!w->found && fs_in(sn->cand, sn->nc, p)) {
                 w->found = p;
                 w->found_mod = m;
             }
@@ -96,24 +115,69 @@ void fs_fdslot_snapshot(int fd, const int *out)
         if (!fs_snaps)
             return;
     }
-    struct fs_fdsnap snap = { 0, 1, { 0 } };
-    struct fs_own_walk w = { fd, (uintptr_t)out, 0, &snap, 0, 0, NULL };
+    struct fs_fdsnap snap;
+    memset(&snap, 0, sizeof snap);
+    snap.valid = 1;
+    struct fs_own_walk w = { fd, FS_WALK_SNAP, (uintptr_t)out, &snap, 0, NULL };
     dl_iterate_phdr(fs_own_cb, &w);
+    if (out)                            /* pipe() & co. wrote it into the program's int[2] */
+        for (int i = 0; i < 2; i++)
+            if (out[i] == fd && !fs_in(snap.at, snap.n, (uintptr_t)&out[i]) && snap.nc < FS_SNAP_SLOTS)
+                snap.cand[snap.nc++] = (uintptr_t)&out[i];
+    if (snap.n > FS_SNAP_SLOTS)
+        snap.valid = 0;                 /* too many slots held it already: no evidence possible */
     fs_lock(&fs_snap_lock);
     fs_snaps[fd] = snap;
     fs_unlock(&fs_snap_lock);
+    if (!snap.valid)
+        return;
+    int i = 0;
+    while (i < fs_fd_npending && fs_fd_pending[i] != fd)
+        i++;
+    if (i == FS_PENDING) {              /* full: the oldest has had its chances */
+        memmove(fs_fd_pending, fs_fd_pending + 1, (FS_PENDING - 1) * sizeof *fs_fd_pending);
+        memmove(fs_fd_left, fs_fd_left + 1, (FS_PENDING - 1) * sizeof *fs_fd_left);
+        i = FS_PENDING - 1;
+        fs_fd_npending--;
+    }
+    if (i == fs_fd_npending)
+        fs_fd_npending++;
+    fs_fd_pending[i] = fd;
+    fs_fd_left[i] = FS_SETTLE_CALLS;
+}
+
+void fs_fdslot_settle(void)
+{
+    int k = 0;
+    for (int i = 0; i < fs_fd_npending; i++) {
+        int fd = fs_fd_pending[i];
+        struct fs_fdsnap snap;
+        fs_lock(&fs_snap_lock);
+        snap = fs_snaps[fd];
+        fs_unlock(&fs_snap_lock);
+        if (!snap.valid)
+            continue;
+        struct fs_own_walk w = { fd, FS_WALK_SETTLE, 0, &snap, 0, NULL };
+        dl_iterate_phdr(fs_own_cb, &w);
+        fs_lock(&fs_snap_lock);
+        fs_snaps[fd].nc = snap.nc;
+        memcpy(fs_snaps[fd].cand, snap.cand, sizeof snap.cand);
+        fs_unlock(&fs_snap_lock);
+        if (--fs_fd_left[i] > 0) {
+            fs_fd_pending[k] = fd;
+            fs_fd_left[k++] = fs_fd_left[i];
+        }
+    }
+    fs_fd_npending = k;
 }
 
 size_t fs_fdslot_held(int fd, char *why)
 {
-    if (fd < 0 || fd >= FS_SNAP_FDS || !fs_snaps || !fs_snaps[fd].valid)
+    if (fd < 0 || fd >= FS_SNAP_FDS || !fs_snaps || !fs_snaps[fd].valid || !fs_snaps[fd].nc)
         return 0;
-    struct fs_own_walk w = { fd, 0, 1, &fs_snaps[fd], 0, 0, NULL };
+    struct fs_own_walk w = { fd, FS_WALK_JUDGE, 0, &fs_snaps[fd], 0, NULL };
     dl_iterate_phdr(fs_own_cb, &w);
     if (!w.found)
-        return 0;
-    /* more slots than remembered at acquire time: only a grown count is evidence */
-    if (fs_snaps[fd].n > FS_SNAP_SLOTS && w.count <= fs_snaps[fd].n)
         return 0;
     size_t n = 0;
     memcpy(why, "global@", 7); n = 7;

@@ -150,6 +150,10 @@ void fs_ledger_each(void (*fn)(struct fs_res *r, void *arg), void *arg);
  * data hold its number already; out (or NULL): the int[2] that pipe(),
  * socketpair() wrote it into, which the program's store, not "before". */
 void fs_fdslot_snapshot(int fd, const int *out);
+/* The acquiring thread's next wrapped calls: look for the slots the program
+ * stored the pending fds in (fs_begin calls it while fs_fd_npending). */
+extern FS_TLS int fs_fd_npending;
+void fs_fdslot_settle(void);
 /* A raw fd the program acquired: snapshot, then fs_acquire. */
 struct fs_res *fs_acquire_fd(const struct fs_call *c, int fd, const int *out);
 /* At process end: a slot of the program's own data that holds fd now and did
