@@ -1,4 +1,4 @@
--- faultstack report database, schema version 3.
+-- faultstack report database, schema version 4.
 --
 -- The database is a user interface: query it with SQL (sqlite3 faultstack.db).
 -- The VIEWS below are the public, stable contract: columns are added, never
@@ -6,7 +6,9 @@
 -- schema versions; faultstack refuses a database whose PRAGMA user_version is
 -- newer than the one it knows, and upgrades older ones in place when it opens
 -- them (version 1 -> 2: run.sweep_key, run.confirms, point.ctx, the sweep table;
--- 2 -> 3: resource.reason and the held view).
+-- 2 -> 3: resource.reason and the held view; 3 -> 4, step 'sanitizer': the
+-- sanitizer_report table and the sanitizer_reports view, new objects only, so
+-- the step alters nothing: the CREATE ... IF NOT EXISTS below make them).
 --
 -- Words used below:
 --   fault point  one call to a wrapped function that the fault plan may fail
@@ -16,7 +18,7 @@
 --   acquire site the site of the call that acquired a resource
 --   fault        the injected fault point of a run (NULL when none was injected)
 
-PRAGMA user_version = 3;
+PRAGMA user_version = 4;
 
 CREATE TABLE IF NOT EXISTS meta (
     key   TEXT PRIMARY KEY,        -- 'schema_version', 'created_by'
@@ -64,7 +66,9 @@ CREATE TABLE IF NOT EXISTS process (
     exe        TEXT,
     end_how    TEXT,               -- 'main' (returned from main), 'exit' (exit(), quick_exit(), or libc's
                                    -- own exit inside error()/errx()/verr()...: the program's frames
-                                   -- were live), '_exit', 'signal', 'exec', 'unknown'
+                                   -- were live), '_exit', 'signal', 'exec', 'unknown',
+                                   -- 'sanitizer' (a sanitizer runtime ended it after its report,
+                                   -- see sanitizer_report; its resources are held)
     exit_code  INTEGER,
     signal     INTEGER,
     reachable_blocks INTEGER,      -- memory still reachable at exit (not a finding)
@@ -154,12 +158,34 @@ CREATE TABLE IF NOT EXISTS crash (
     stack       TEXT
 );
 
+-- A sanitizer's report (schema step 'sanitizer', version 4): a program built
+-- with -fsanitize=address (or undefined, thread) writes its reports into the
+-- run directory (log_path); each is stored here whole and, except
+-- LeakSanitizer's (a second opinion on faultstack's own leak verdict), makes a
+-- crash finding of the same kind at the same site.
+CREATE TABLE IF NOT EXISTS sanitizer_report (
+    run_id      INTEGER NOT NULL REFERENCES run(id),
+    pid         INTEGER NOT NULL,
+    tool        TEXT NOT NULL,     -- asan | lsan | ubsan | tsan | msan | hwasan
+    kind        TEXT NOT NULL,     -- 'asan:heap-use-after-free', 'ubsan:signed-integer-overflow'
+                                   -- (the report's SUMMARY bug type, else its first line's)
+    headline    TEXT,              -- the report's first line ('ERROR: AddressSanitizer: ...')
+    module      TEXT,              -- the first frame of its stack in the program's own code
+    module_path TEXT,              -- (not the sanitizer runtime, libc, the loader, the preload)
+    offset      INTEGER,
+    file        TEXT,
+    line        INTEGER,
+    symbol      TEXT,
+    report      TEXT NOT NULL      -- the full report text
+);
+CREATE INDEX IF NOT EXISTS sanitizer_report_run ON sanitizer_report(run_id);
+
 -- Deduplicated findings: one row per (category, kind, anomaly, site, fault site).
 CREATE TABLE IF NOT EXISTS finding (
     id          INTEGER PRIMARY KEY,
     key         TEXT NOT NULL UNIQUE,
     category    TEXT NOT NULL,     -- leak | anomaly | crash | timeout
-    kind        TEXT,
+    kind        TEXT,              -- crash: 'SIGSEGV'..., or a sanitizer report's 'asan:heap-use-after-free'...
     anomaly     TEXT,
     func        TEXT,
     module      TEXT,
@@ -253,3 +279,10 @@ CREATE VIEW IF NOT EXISTS findings AS
            (SELECT count(*) FROM finding_run fr WHERE fr.finding_id = f.id) AS runs,
            f.first_run, f.repro, f.offset, f.fault_module, f.fault_offset
     FROM finding f;
+
+-- sanitizer_reports: reports of sanitizer runtimes (AddressSanitizer...), with
+-- their full text; the crash findings of kind 'asan:...' point at them by run
+-- and site: SELECT report FROM sanitizer_reports WHERE run_id = <first_run>.
+CREATE VIEW IF NOT EXISTS sanitizer_reports AS
+    SELECT run_id, pid, tool, kind, headline, module, file, line, symbol, report, offset
+    FROM sanitizer_report;

@@ -90,7 +90,11 @@ static void fs_db_fast(sqlite3 *db)
  * ... IF NOT EXISTS keep the rest; views that gained columns are dropped first).
  * 1 -> 2: columns run.sweep_key, run.confirms, point.ctx; the sweep table; the
  *         runs and fault_points views gain those columns.
- * 2 -> 3: column resource.reason; the held view. */
+ * 2 -> 3: column resource.reason; the held view.
+ * 3 -> 4, step 'sanitizer': the sanitizer_report table and sanitizer_reports
+ *         view; new objects only (nothing to ALTER): the schema script makes
+ *         them. When merging another 3 -> 4 step, give one of them 5; each
+ *         step stands alone (no step depends on the other). */
 static int fs_db_upgrade(sqlite3 *db, int64_t version, char *why, size_t whylen)
 {
     if (fs_db_exec(db, "BEGIN IMMEDIATE", why, whylen) != 0)

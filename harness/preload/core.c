@@ -74,7 +74,9 @@ static uintptr_t fs_self_anchor = (uintptr_t)&fs_modules_refresh;   /* code: ins
 static const char *const fs_system_prefixes[] = {
     "libc.so", "ld-linux", "ld64.so", "libpthread.so", "libdl.so", "librt.so",
     "libfaultstack-preload", "libunwind", "liblzma.so", "libgcc_s.so", "linux-vdso",
-    "linux-gate", NULL
+    "linux-gate",
+    /* sanitizer runtimes (their interceptors call on into libc) */
+    "libasan.so", "libubsan.so", "libtsan.so", "liblsan.so", "libhwasan.so", "libclang_rt.", NULL
 };
 
 static int fs_is_system(const char *base)
