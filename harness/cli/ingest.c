@@ -894,7 +894,9 @@ static int fs_insert_sanitizer_reports(struct fs_ctx *C, struct fs_parsed *P)
         fs_bind_text(st, 9, w.file);
         fs_bind_int_or_null(st, 10, w.line, !w.line);
         fs_bind_text(st, 11, w.symbol);
-        fs_bind_text(st, 12, r->text ? r->text : r->headline);
+        char *text = r->text ? fs_sanitizer_symbolize(r->text, C->sym) : NULL;
+        fs_bind_text(st, 12, text ? text : r->text ? r->text : r->headline);
+        free(text);
         int with = !(C->fault.have && fs_baseline_sanitizer(C, r->kind, &at));
         if (fs_step_done(C, st)) {
             sqlite3_finalize(st);

@@ -15,14 +15,18 @@
  * RUN_DIR/san.PID; stack_trace_format adds (module+offset) to every frame, so
  * the site of a report is found (and symbolized) like every other site: the
  * first frame outside the sanitizer runtime, libc, the loader and the
- * preload. The settings faultstack needs come after the user's options (they
- * win), its defaults before (the user's win).
+ * preload. symbolize=0: the runtime does not symbolize (clang's runs
+ * llvm-symbolizer as a child process, which the preload would enter and a
+ * sweep would fail call by call); the supervisor symbolizes the frames of the
+ * stored report (fs_sanitizer_symbolize). The settings faultstack needs come
+ * after the user's options (they win), its defaults before (the user's win).
  *
  * Not possible: a program with the ASan runtime linked in statically (clang's
  * default) defines malloc & co. itself and calls them directly, so no preload
  * sees its allocations; fs_sanitizer_warn says so (use -shared-libasan). */
 #define _GNU_SOURCE
 #include "sanitizer.h"
+#include "symbolize.h"
 
 #include <ctype.h>
 #include <dirent.h>
@@ -143,8 +147,8 @@ void fs_sanitizer_warn(const char *prog)
 
 struct fs_san_var { const char *name, *before, *after; };
 static const struct fs_san_var fs_san_vars[] = {
-    { "ASAN_OPTIONS", "detect_leaks=0:" FS_SAN_FORMAT, "verify_asan_link_order=0" },
-    { "UBSAN_OPTIONS", "print_stacktrace=1:report_error_type=1:" FS_SAN_FORMAT, NULL },
+    { "ASAN_OPTIONS", "detect_leaks=0:symbolize=0:" FS_SAN_FORMAT, "verify_asan_link_order=0" },
+    { "UBSAN_OPTIONS", "print_stacktrace=1:report_error_type=1:symbolize=0:" FS_SAN_FORMAT, NULL },
     { "TSAN_OPTIONS", NULL, NULL },
     { NULL, NULL, NULL }
 };
@@ -446,4 +450,58 @@ void fs_sanitizer_free(struct fs_san_report *r, int n)
     for (int i = 0; i < n; i++)
         free(r[i].text);
     free(r);
+}
+
+/* '    #0 0x55d1 (/p/prog+0x11d6) (/p/prog+0x11d6)' (symbolize=0) ->
+ * '    #0 0x55d1 in main /src/x.c:12 (/p/prog+0x11d6)'. Lines the runtime
+ * symbolized already (' in ') and other lines are kept. */
+char *fs_sanitizer_symbolize(const char *text, struct fs_symbolizer *sym)
+{
+    size_t cap = strlen(text) * 2 + 4096, n = 0;
+    char *out = malloc(cap);
+    if (!out)
+        return NULL;
+    const char *p = text;
+    while (*p) {
+        const char *e = strchr(p, '\n');
+        size_t len = e ? (size_t)(e - p) : strlen(p);
+        char line[2048];
+        snprintf(line, sizeof line, "%.*s", (int)(len < sizeof line ? len : sizeof line - 1), p);
+        const char *q = line;
+        while (*q == ' ' || *q == '\t') q++;
+        char *open = strrchr(line, '(');
+        char *plus = open ? strstr(open, "+0x") : NULL;
+        char *pc = strstr(line, " 0x");
+        char piece[4096];
+        const char *emit = line;
+        if (sym && *q == '#' && open && plus && pc && pc < open && !strstr(line, " in ") &&
+            (size_t)(plus - open - 1) < 1024) {
+            char mod[1024];
+            snprintf(mod, sizeof mod, "%.*s", (int)(plus - open - 1), open + 1);
+            struct fs_sym_result r;
+            memset(&r, 0, sizeof r);
+            if (fs_sym_lookup(sym, mod, strtoull(plus + 1, NULL, 16), &r) == 0 && r.func[0]) {
+                const char *pcend = pc + 1;
+                while (*pcend && *pcend != ' ') pcend++;
+                char loc[1100] = "";
+                if (r.file[0])
+                    snprintf(loc, sizeof loc, " %s:%d", r.file, r.line);
+                snprintf(piece, sizeof piece, "%.*s in %s%s %s", (int)(pcend - line), line, r.func, loc, open);
+                emit = piece;
+            }
+        }
+        size_t el = strlen(emit);
+        if (n + el + 2 >= cap) {
+            cap = (n + el + 2) * 2;
+            char *no = realloc(out, cap);
+            if (!no) { free(out); return NULL; }
+            out = no;
+        }
+        memcpy(out + n, emit, el);
+        n += el;
+        if (e) out[n++] = '\n';
+        p = e ? e + 1 : p + len;
+    }
+    out[n] = '\0';
+    return out;
 }

@@ -53,4 +53,9 @@ struct fs_san_report {
 int fs_sanitizer_reports(const char *run_dir, const int *pids, size_t npids, struct fs_san_report **out);
 void fs_sanitizer_free(struct fs_san_report *r, int n);
 
+/* The report text with its unsymbolized frames ('#0 0x.. (MODULE+0xOFF)')
+ * named: 'in FUNC FILE:LINE'. Returns a malloc'ed copy, or NULL (no memory). */
+struct fs_symbolizer;
+char *fs_sanitizer_symbolize(const char *text, struct fs_symbolizer *sym);
+
 #endif

@@ -51,6 +51,7 @@
 #include "db.h"
 #include "ingest.h"
 #include "plan.h"
+#include "sanitizer.h"
 #include "symbolize.h"
 
 enum { FS_S_NTH, FS_S_SITE, FS_S_STACK };
@@ -648,6 +649,7 @@ static int fs_baseline_exec(struct fs_sweep *W)
     if (can == 0)
         fprintf(stderr, "faultstack sweep: warning: the preload cannot enter %s; its baseline runs unobserved, to "
                         "record its exit status (why: below, when it ends)\n", W->prog);
+    fs_sanitizer_warn(W->prog);
     char *env[] = { W->strategy == FS_S_STACK ? "FAULTSTACK_CTX=1" : NULL, NULL };
     struct fs_spawn sp = { W->prog, W->argv, W->preload, dir, text, W->timeout_ms, NULL, 2, env, 0, NULL };
     sp.stdin_path = W->stdin_path;
