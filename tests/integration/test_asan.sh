@@ -16,7 +16,9 @@
 #   'sanitizer' with ASan's exit status 1. ASan detects it only if its own
 #   allocator served the block: the preload forwards malloc to libasan;
 # - a sweep (fork mode, and exec mode) finds exactly these two findings;
-# - the user's ASAN_OPTIONS are kept (exitcode=7 is the process's exit status);
+# - the user's ASAN_OPTIONS are kept (exitcode=7 is the process's exit status;
+#   detect_leaks=1: LeakSanitizer's report is stored, kind lsan:..., and is not
+#   a finding: faultstack's leak finding is the one);
 # - clang -shared-libasan: the same sweep, the same two findings; clang's
 #   default (runtime linked into the program): faultstack says that its malloc
 #   family cannot be interposed, and the run is still recorded.
@@ -82,6 +84,15 @@ ASAN_OPTIONS=exitcode=7 fs_run --fail nth=4 -- "$PROG" a
 assert_status 1
 assert_eq "ASAN_OPTIONS=exitcode=7: runs.exit_code, process (end_how|exit_code)" "7 sanitizer|7" \
     "$(q 'SELECT exit_code FROM runs') $(q 'SELECT end_how, exit_code FROM process')"
+
+# --- LeakSanitizer turned on by the user: its report is a second opinion, not a finding
+fs_new_db lsan
+ASAN_OPTIONS=detect_leaks=1 fs_run --fail nth=2 -- "$PROG" a
+assert_status 1
+assert_eq "detect_leaks=1: findings (category|kind|line)" "leak|memory|$LEAK" \
+    "$(q 'SELECT category, kind, line FROM findings')"
+assert_eq "detect_leaks=1: sanitizer_reports (tool|kind)" "lsan|lsan:detected-memory-leaks" \
+    "$(q 'SELECT tool, kind FROM sanitizer_reports')"
 
 # --- sweeps: exactly the two planted bugs
 EXPECTED="$(fs_row leak memory - malloc $SRC '/* FS-EXPECT: leak */' strdup '/* FS-FAULT: leak */')
