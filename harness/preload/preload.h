@@ -53,6 +53,7 @@ struct fs_module {
     int self;                  /* the preload itself */
     int counts;                /* the plan's module= filter accepts it */
     int emitted;               /* its 'm' line is in this process's record */
+    int sanrt;                 /* a sanitizer runtime (libasan...): its own calls are not the program's */
     const char *base;          /* basename inside path */
     char path[400];
 };

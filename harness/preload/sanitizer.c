@@ -17,7 +17,6 @@
 #define _GNU_SOURCE
 #include "preload.h"
 
-#include <dlfcn.h>
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -49,22 +48,21 @@ static void fs_on_sanitizer_death(void)
     errno = saved;
 }
 
+/* Weak references, bound by the loader when the program carries a runtime
+ * (libasan.so, or the runtime linked into the program): no dlsym, whose
+ * failure in every other program would allocate its error message. */
+extern void __sanitizer_set_death_callback(void (*)(void)) __attribute__((weak));
+extern void __asan_init(void) __attribute__((weak));
+
 __attribute__((constructor(102)))
 static void fs_sanitizer_init(void)
 {
-    if (!fs_active)
+    if (!fs_active || !__sanitizer_set_death_callback)
         return;
     int saved = errno;
-    fs_guard++;
-    void (*set_cb)(void (*)(void)) =
-        (void (*)(void (*)(void)))dlsym(RTLD_DEFAULT, "__sanitizer_set_death_callback");
-    int asan = dlsym(RTLD_DEFAULT, "__asan_init") != NULL;
-    fs_guard--;
-    if (set_cb) {
-        int c = fs_san_parse_exitcode(getenv(asan ? "ASAN_OPTIONS" : "UBSAN_OPTIONS"));
-        if (c >= 0)
-            fs_san_exitcode = c & 0xff;
-        set_cb(fs_on_sanitizer_death);
-    }
+    int c = fs_san_parse_exitcode(getenv(__asan_init ? "ASAN_OPTIONS" : "UBSAN_OPTIONS"));
+    if (c >= 0)
+        fs_san_exitcode = c & 0xff;
+    __sanitizer_set_death_callback(fs_on_sanitizer_death);
     errno = saved;
 }
