@@ -21,9 +21,11 @@
  * stored report (fs_sanitizer_symbolize). The settings faultstack needs come
  * after the user's options (they win), its defaults before (the user's win).
  *
- * Not possible: a program with the ASan runtime linked in statically (clang's
- * default) defines malloc & co. itself and calls them directly, so no preload
- * sees its allocations; fs_sanitizer_warn says so (use -shared-libasan). */
+ * A program with the ASan runtime linked in (clang's default) defines malloc &
+ * co. itself and calls them directly, so LD_PRELOAD alone does not put the
+ * preload in front of them: the preload redirects them at start-up
+ * (harness/preload/sanpatch.c); fs_sanitizer_warn says when the program lacks
+ * what that needs. */
 #define _GNU_SOURCE
 #include "sanitizer.h"
 #include "symbolize.h"
@@ -65,6 +67,9 @@ unsigned fs_sanitizer_detect(const char *path)
         return 0;
     }
     size_t size = (size_t)sb.st_size;
+    static const char *const entries[] = { "malloc", "calloc", "realloc", "free", "memalign", "cfree",
+                                           "reallocarray", NULL };
+    unsigned have = 0;
     const unsigned char *m = mmap(NULL, size, PROT_READ, MAP_PRIVATE, fd, 0);
     close(fd);
     if (m == MAP_FAILED)
@@ -103,6 +108,10 @@ unsigned fs_sanitizer_detect(const char *path)
                 if (sym[k].st_shndx == SHN_UNDEF || sym[k].st_name >= strsz)
                     continue;
                 const char *n = str + sym[k].st_name;
+                if (s->sh_type == SHT_DYNSYM)
+                    for (int e = 0; entries[e]; e++)
+                        if (!strcmp(n, entries[e]))
+                            have |= 1u << e;
                 if (n[0] != '_' || n[1] != '_')
                     continue;
                 if (!strcmp(n, "__asan_init"))
@@ -114,6 +123,8 @@ unsigned fs_sanitizer_detect(const char *path)
             }
         }
     }
+    if (have == (1u << 7) - 1)
+        flags |= FS_SAN_ASAN_ENTRIES;
 out:
     munmap((void *)m, size);
     return flags;
@@ -124,7 +135,7 @@ void fs_sanitizer_warn(const char *prog)
     static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
     static char warned[PATH_MAX];
     unsigned f = fs_sanitizer_detect(prog);
-    if (!(f & FS_SAN_ASAN_STATIC) || (f & FS_SAN_ASAN_DSO))
+    if (!(f & FS_SAN_ASAN_STATIC) || (f & FS_SAN_ASAN_DSO) || (f & FS_SAN_ASAN_ENTRIES))
         return;
     pthread_mutex_lock(&lock);
     int again = strcmp(warned, prog) == 0;
@@ -133,11 +144,10 @@ void fs_sanitizer_warn(const char *prog)
     if (again)
         return;
     fprintf(stderr,
-            "faultstack: warning: %s has the AddressSanitizer runtime linked in (clang's default): its malloc,\n"
-            "faultstack:   calloc, realloc and free are the program's own and called directly, so no preload sees\n"
-            "faultstack:   them: allocations are neither failed nor checked for leaks (the other calls are, and\n"
-            "faultstack:   ASan's reports are recorded). Build with clang -fsanitize=address -shared-libasan\n"
-            "faultstack:   (and -Wl,-rpath,$(dirname $(clang -print-file-name=libclang_rt.asan-x86_64.so)))\n"
+            "faultstack: warning: %s has the AddressSanitizer runtime linked in, and it lacks the entry\n"
+            "faultstack:   points (memalign, cfree, reallocarray) through which faultstack redirects its malloc\n"
+            "faultstack:   family: allocations may be neither failed nor checked for leaks (ASan's reports are\n"
+            "faultstack:   recorded). Build with -shared-libasan (and -Wl,-rpath to the runtime's directory)\n"
             "faultstack:   for full coverage, as gcc does by default.\n", prog);
 }
 

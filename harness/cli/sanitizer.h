@@ -12,14 +12,18 @@
 #define FS_SAN_ASAN_STATIC  0x02   /* __asan_init defined in the program itself (clang's default) */
 #define FS_SAN_UBSAN        0x04   /* libubsan / UBSan runtime linked in */
 #define FS_SAN_TSAN         0x08   /* libtsan / TSan runtime linked in */
+#define FS_SAN_ASAN_ENTRIES 0x10   /* the program defines malloc, calloc, realloc, free, memalign,
+                                      cfree and reallocarray: with FS_SAN_ASAN_STATIC, the preload
+                                      can redirect them (harness/preload/sanpatch.c) */
 
 /* The FS_SAN_* flags of the ELF file at path; 0 for none, or for a file that
  * is not a readable ELF (scripts, ...). */
 unsigned fs_sanitizer_detect(const char *path);
 
-/* Warn on stderr (once per program path and process) about what a sanitizer
- * build means for the run: an ASan runtime linked into the program (clang's
- * default) has its own malloc family, which no preload can interpose. */
+/* Warn on stderr (once per program path and process) when a sanitizer build
+ * cannot be fully observed: an ASan runtime linked into the program (clang's
+ * default) whose malloc family the preload cannot redirect (sanpatch.c needs
+ * the entry points of FS_SAN_ASAN_ENTRIES). */
 void fs_sanitizer_warn(const char *prog);
 
 /* The sanitizer settings of a target's environment, every target (a script

@@ -57,9 +57,14 @@ extern void __asan_init(void) __attribute__((weak));
 __attribute__((constructor(102)))
 static void fs_sanitizer_init(void)
 {
-    if (!fs_active || !__sanitizer_set_death_callback)
+    if (!fs_active)
         return;
     int saved = errno;
+    fs_sanpatch();                       /* the runtime linked into the program (sanpatch.c) */
+    if (!__sanitizer_set_death_callback) {
+        errno = saved;
+        return;
+    }
     int c = fs_san_parse_exitcode(getenv(__asan_init ? "ASAN_OPTIONS" : "UBSAN_OPTIONS"));
     if (c >= 0)
         fs_san_exitcode = c & 0xff;

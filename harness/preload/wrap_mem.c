@@ -111,6 +111,45 @@ static int fs_next_ready(void)
     return 1;
 }
 
+/* The program carries the ASan runtime itself (clang's default) and
+ * sanpatch.c pointed its malloc family at these wrappers: reach ASan's
+ * allocator through the entry points left alone (memalign, cfree,
+ * reallocarray; sanpatch.c). */
+static void *(*fs_rt_memalign)(size_t, size_t);
+static void (*fs_rt_cfree)(void *);
+static void *(*fs_rt_reallocarray)(void *, size_t, size_t);
+
+static void *fs_rt_malloc(size_t n) { return fs_rt_memalign(16, n); }
+static void *fs_rt_valloc(size_t n) { return fs_rt_memalign(4096, n); }
+static void *fs_rt_realloc(void *p, size_t n) { return fs_rt_reallocarray(p, 1, n); }
+static void *fs_rt_calloc(size_t k, size_t n)
+{
+    size_t total;
+    if (__builtin_mul_overflow(k, n, &total)) {
+        errno = ENOMEM;
+        return NULL;
+    }
+    void *p = fs_rt_memalign(16, total);
+    if (p)
+        memset(p, 0, total);
+    return p;
+}
+
+void fs_next_use_runtime(void *memalign_fn, void *cfree_fn, void *reallocarray_fn)
+{
+    fs_rt_memalign = (void *(*)(size_t, size_t))memalign_fn;
+    fs_rt_cfree = (void (*)(void *))cfree_fn;
+    fs_rt_reallocarray = (void *(*)(void *, size_t, size_t))reallocarray_fn;
+    fs_next.malloc = fs_rt_malloc;
+    fs_next.calloc = fs_rt_calloc;
+    fs_next.realloc = fs_rt_realloc;
+    fs_next.free = fs_rt_cfree;
+    fs_next.memalign = fs_rt_memalign;
+    fs_next.valloc = fs_rt_valloc;
+    fs_next_is_libc = 0;
+    __atomic_store_n(&fs_next_state, 2, __ATOMIC_RELEASE);
+}
+
 static void *fs_real_malloc(size_t n)
 {
     return fs_next_ready() ? fs_next.malloc(n) : fs_boot_alloc(n, 16);
