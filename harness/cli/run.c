@@ -622,6 +622,7 @@ int fs_run_once(sqlite3 *db, const char *db_path, const char *kind, int64_t sess
                                        can == 0 || oc.timed_out || (oc.exit_code == 127 && !oc.signal) ? why : NULL,
                                        msg, sizeof msg);
     fs_print_summary(&res, &oc, db_path);
+    fs_sanitizer_summary(db, res.run_id, db_path);
     if (unobserved == 2)
         fprintf(stderr, "faultstack: run %lld NOT OBSERVED, nothing was tested: %s\n", (long long)res.run_id, msg);
     else if (unobserved == 1)

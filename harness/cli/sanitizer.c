@@ -36,6 +36,7 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <pthread.h>
+#include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -514,4 +515,28 @@ char *fs_sanitizer_symbolize(const char *text, struct fs_symbolizer *sym)
     }
     out[n] = '\0';
     return out;
+}
+
+void fs_sanitizer_summary(sqlite3 *db, int64_t run_id, const char *db_path)
+{
+    sqlite3_stmt *st = NULL;
+    if (sqlite3_prepare_v2(db, "SELECT kind, pid, symbol, file, line FROM sanitizer_report WHERE run_id = ?1"
+                           " ORDER BY rowid", -1, &st, NULL) != SQLITE_OK)
+        return;
+    sqlite3_bind_int64(st, 1, run_id);
+    int n = 0;
+    while (sqlite3_step(st) == SQLITE_ROW) {
+        const char *sym = (const char *)sqlite3_column_text(st, 2);
+        const char *file = (const char *)sqlite3_column_text(st, 3);
+        char at[1100] = "";
+        if (file)
+            snprintf(at, sizeof at, " at %s:%d", file, sqlite3_column_int(st, 4));
+        fprintf(stderr, "faultstack: %s (pid %d)%s%s%s\n", (const char *)sqlite3_column_text(st, 0),
+                sqlite3_column_int(st, 1), sym ? " in " : "", sym ? sym : "", at);
+        n++;
+    }
+    sqlite3_finalize(st);
+    if (n)
+        fprintf(stderr, "faultstack: the report%s: sqlite3 %s \"SELECT report FROM sanitizer_reports WHERE run_id = %lld\"\n",
+                n == 1 ? "" : "s", db_path, (long long)run_id);
 }

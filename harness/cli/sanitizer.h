@@ -38,6 +38,12 @@ size_t fs_sanitizer_env_size(const char *run_dir);
 int fs_sanitizer_env(const char *run_dir, char *buf, size_t cap, char **env, size_t *k);
 int fs_sanitizer_env_name(const char *entry);
 
+/* After a run: one line per sanitizer report on stderr (the runtime wrote it
+ * into the run directory, not on the program's stderr): its kind, where, and
+ * the query that prints it. */
+struct sqlite3;
+void fs_sanitizer_summary(struct sqlite3 *db, int64_t run_id, const char *db_path);
+
 /* One sanitizer report, read from the run directory (log_path). */
 struct fs_san_report {
     int pid;

@@ -78,6 +78,8 @@ report=$(q 'SELECT report FROM sanitizer_reports')
    $report == *"SUMMARY: AddressSanitizer: heap-use-after-free"* ]] ||
     fs_fail "uaf run: the stored report is whole and symbolized" "frames 'in print_all .../$SRC:$UAF', 'freed by', SUMMARY" "$report"
 assert_eq "uaf run: process (end_how|exit_code)" "sanitizer|1" "$(q 'SELECT end_how, exit_code FROM process')"
+assert_stderr_contains "uaf run: the summary names the report" "faultstack: asan:heap-use-after-free (pid"
+assert_stderr_contains "uaf run: the summary says how to print it" "SELECT report FROM sanitizer_reports WHERE run_id = 1"
 assert_eq "uaf run: runs (exit_code|signal IS NULL)" "1|1" "$(q 'SELECT exit_code, signal IS NULL FROM runs')"
 
 # --- the user's ASAN_OPTIONS are kept (theirs win over faultstack's defaults)
