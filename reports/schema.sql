@@ -6,9 +6,12 @@
 -- schema versions; faultstack refuses a database whose PRAGMA user_version is
 -- newer than the one it knows, and upgrades older ones in place when it opens
 -- them (version 1 -> 2: run.sweep_key, run.confirms, point.ctx, the sweep table;
--- 2 -> 3: resource.reason and the held view; 3 -> 4, step 'sanitizer': the
--- sanitizer_report table and the sanitizer_reports view, new objects only, so
--- the step alters nothing: the CREATE ... IF NOT EXISTS below make them).
+-- 2 -> 3: resource.reason and the held view; run.observed and run.note (the
+-- runs view gains them); the memcheck_run and
+-- memcheck_error tables and the memcheck and memcheck_vs_faultstack views of
+-- `faultstack run --valgrind`; 3 -> 4, step 'sanitizer': the sanitizer_report
+-- table and the sanitizer_reports view, new objects only, so the step alters
+-- nothing: the CREATE ... IF NOT EXISTS below make them).
 --
 -- Words used below:
 --   fault point  one call to a wrapped function that the fault plan may fail
@@ -54,7 +57,12 @@ CREATE TABLE IF NOT EXISTS run (
                                    --   machines: 'nth=17', 'site=open@prog+0x1a2b#1',
                                    --   'site=malloc@prog+0x40#1,ctx=0x9f..', '<key>,then=3' for a
                                    --   point reached only on the error path of <key>)
-    confirms      INTEGER REFERENCES run(id) -- exec replay confirming a fork-mode run's findings
+    confirms      INTEGER REFERENCES run(id), -- exec replay confirming a fork-mode run's findings
+    observed      INTEGER NOT NULL DEFAULT 1, -- 1: every process image wrote its record; 0: none did
+                                   --   (the preload could not enter the program: static, set-user-ID,
+                                   --   another architecture; nothing was tested); 2: partly (a program
+                                   --   some process exec'd could not be entered). Never clean unless 1.
+    note          TEXT             -- observed != 1: which process could not be observed and why
 );
 CREATE INDEX IF NOT EXISTS run_session ON run(session_id, sweep_key);
 
@@ -64,7 +72,8 @@ CREATE TABLE IF NOT EXISTS process (
     pid        INTEGER NOT NULL,
     ppid       INTEGER,
     exe        TEXT,
-    end_how    TEXT,               -- 'main' (returned from main), 'exit' (exit(), quick_exit(), or libc's
+    end_how    TEXT,               -- 'not-interposed': the preload could not enter it (no record);
+                                   -- 'main' (returned from main), 'exit' (exit(), quick_exit(), or libc's
                                    -- own exit inside error()/errx()/verr()...: the program's frames
                                    -- were live), '_exit', 'signal', 'exec', 'unknown',
                                    -- 'sanitizer' (a sanitizer runtime ended it after its report,
@@ -184,7 +193,9 @@ CREATE INDEX IF NOT EXISTS sanitizer_report_run ON sanitizer_report(run_id);
 CREATE TABLE IF NOT EXISTS finding (
     id          INTEGER PRIMARY KEY,
     key         TEXT NOT NULL UNIQUE,
-    category    TEXT NOT NULL,     -- leak | anomaly | crash | timeout
+    category    TEXT NOT NULL,     -- leak | anomaly | crash | timeout | memcheck (a memory
+                                   --   error memcheck reported with --valgrind; kind is memcheck's
+                                   --   kind, e.g. InvalidWrite, site its first frame in the program)
     kind        TEXT,              -- crash: 'SIGSEGV'..., or a sanitizer report's 'asan:heap-use-after-free'...
     anomaly     TEXT,
     func        TEXT,
@@ -225,12 +236,63 @@ CREATE TABLE IF NOT EXISTS sweep (
     finished_at  TEXT
 );
 
+-- ============ memcheck as an oracle (--valgrind) ============
+-- (`faultstack run --valgrind`; merged later with main's own version-3 additions)
+
+-- One row per run made under memcheck, even when memcheck reported nothing.
+CREATE TABLE IF NOT EXISTS memcheck_run (
+    run_id      INTEGER PRIMARY KEY REFERENCES run(id),
+    valgrind    TEXT NOT NULL,     -- valgrind's version, e.g. '3.19.0'
+    xml_files   INTEGER NOT NULL,  -- memcheck.PID.IMAGE.xml reports read (one per process and exec'd image)
+    incomplete  INTEGER NOT NULL DEFAULT 0 -- of them, reports memcheck did not finish: an image that
+                                   --   exec'd (no leak check; its errors up to the exec are kept)
+                                   --   or a killed process
+);
+
+-- What memcheck reported, one row per error or loss record (memcheck groups the
+-- blocks lost at the same stack into one record: blocks, bytes). Memcheck runs
+-- the program with faultstack's preload in it: stacks show valgrind's malloc,
+-- then the preload's (wrap_mem.c), then the program; errors whose innermost
+-- frame is in the preload (its exit scan reads uninitialised stack words) are
+-- suppressed.
+CREATE TABLE IF NOT EXISTS memcheck_error (
+    run_id      INTEGER NOT NULL REFERENCES run(id),
+    pid         INTEGER NOT NULL,
+    kind        TEXT NOT NULL,     -- memcheck's kind: Leak_DefinitelyLost, Leak_IndirectlyLost,
+                                   --   Leak_PossiblyLost, Leak_StillReachable, InvalidRead,
+                                   --   InvalidWrite, InvalidFree, MismatchedFree, UninitCondition,
+                                   --   UninitValue, SyscallParam, Overlap, FdNotClosed, FdBadClose...
+    leak_kind   TEXT,              -- definitely | indirectly | possibly | reachable (Leak_*),
+                                   --   fd (FdNotClosed: open at exit), else NULL
+    bytes       INTEGER,           -- leaks: bytes and blocks of the loss record, the blocks' own
+    blocks      INTEGER,           --   bytes (memcheck's leakedbytes minus indirect_bytes)
+    fd          INTEGER,           -- fd errors: the descriptor and its path when known
+    path        TEXT,
+    what        TEXT,              -- memcheck's one-line description
+    func        TEXT,              -- first frame of the stack in the program's own code (not
+    module      TEXT,              --   valgrind's preloads, faultstack's, libc or the loader):
+    module_path TEXT,              --   function, module basename, offset of the return address
+    offset      INTEGER,           --   as faultstack names sites (NULL when the module's load
+    file        TEXT,              --   address is unknown), file:line
+    line        INTEGER,
+    stack       TEXT,              -- the whole stack, one 'fn file:line' or 'fn obj 0xIP' per line
+    aux         TEXT,              -- auxiliary lines and stacks (where a block was allocated/freed)
+    source      TEXT NOT NULL,     -- 'xml', or 'log': valgrind < 3.23 reports --track-fds in its
+                                   --   text log only ("Open file descriptor N: ...")
+    inherited   INTEGER NOT NULL DEFAULT 0, -- log: an fd inherited from the parent (not the program's)
+    indirect_bytes INTEGER         -- definitely lost: bytes lost only through these blocks
+                                   --   ("64 (32 direct, 32 indirect) bytes"), listed again in
+                                   --   their own Leak_IndirectlyLost records
+);
+CREATE INDEX IF NOT EXISTS memcheck_error_run ON memcheck_error(run_id);
+
 -- ===================== public views (stable contract) =====================
 
 -- runs: one row per execution of the target.
 CREATE VIEW IF NOT EXISTS runs AS
     SELECT id, session_id, command, fault_spec, mode, exit_code, signal, timed_out,
-           duration_ms, points_total, injected, swallowed, started_at, sweep_key, confirms
+           duration_ms, points_total, injected, swallowed, started_at, sweep_key, confirms,
+           observed, note
     FROM run;
 
 -- fault_points: the calls that could fail, in order; injected = 1 for the one that did.
@@ -279,6 +341,86 @@ CREATE VIEW IF NOT EXISTS findings AS
            (SELECT count(*) FROM finding_run fr WHERE fr.finding_id = f.id) AS runs,
            f.first_run, f.repro, f.offset, f.fault_module, f.fault_offset
     FROM finding f;
+
+-- memcheck: what memcheck reported in the runs made with --valgrind (table memcheck_error).
+-- Memory errors (kind InvalidRead, InvalidWrite, InvalidFree, MismatchedFree,
+-- InvalidJump, Overlap, UninitCondition, UninitValue, SyscallParam, FdBadClose)
+-- are also findings of category 'memcheck' (kind = memcheck's kind, site = the
+-- error's first frame in the program), attributed to the run's fault like
+-- leaks; leaks and fds still open are compared in memcheck_vs_faultstack instead.
+CREATE VIEW IF NOT EXISTS memcheck AS
+    SELECT run_id, pid, kind, leak_kind, bytes, blocks, fd, path, what, func, module, file, line,
+           offset, stack, aux, source, inherited, indirect_bytes
+    FROM memcheck_error;
+
+-- memcheck_vs_faultstack: both verdicts side by side for every acquire site of
+-- every run made with --valgrind, per process. kind is 'memory' (malloc family)
+-- or 'fd' (fd, FILE*, DIR*: memcheck sees the fd beneath). A site is matched by
+-- module + offset of its first frame in the program, else by file:line.
+--   faultstack          'leak', 'held' or 'inherited' (resource.verdict: an fd or block a
+--                       forked child got from its parent is the parent's to judge), NULL
+--                       when it reported nothing
+--   memcheck            definitely | indirectly | possibly | reachable | fd, NULL when nothing
+--   *_blocks, *_bytes   how many blocks (fds) and bytes each side counts at the site
+--   agreement           'agree' when both call it lost or neither does; 'faultstack only'
+--                       or 'memcheck only' otherwise. memcheck's "lost" is definitely or
+--                       indirectly lost, or an fd open at exit (not inherited); possibly lost
+--                       and still reachable are not. faultstack's is verdict 'leak' ('held at
+--                       exit' is not a finding, so an fd held open at exit() shows as
+--                       'memcheck only').
+--   same_size           1 when both count the same bytes (memory) and blocks
+--   faultstack_kind     faultstack's kind(s) at the site: memory, or fd, file, dir (a FILE* or
+--                       DIR* is an fd to memcheck; its own memory is a separate 'memory' row)
+CREATE VIEW IF NOT EXISTS memcheck_vs_faultstack AS
+    WITH fs AS (
+        SELECT run_id, pid, CASE WHEN kind = 'memory' THEN 'memory' ELSE 'fd' END AS k,
+               module, offset, max(file) AS file, max(line) AS line, max(symbol) AS func,
+               max(verdict = 'leak') AS lost,
+               CASE WHEN max(verdict = 'leak') THEN 'leak' WHEN max(verdict = 'held') THEN 'held'
+                    ELSE 'inherited' END AS verdict,
+               count(*) AS blocks, sum(size) AS bytes, group_concat(DISTINCT kind) AS fk
+        FROM resource
+        WHERE kind IN ('memory', 'fd', 'file', 'dir') AND verdict IN ('leak', 'held', 'inherited')
+          AND run_id IN (SELECT run_id FROM memcheck_run)
+        GROUP BY run_id, pid, k, module, offset
+    ), mc AS (
+        SELECT run_id, pid, CASE WHEN leak_kind = 'fd' THEN 'fd' ELSE 'memory' END AS k,
+               module, offset, max(file) AS file, max(line) AS line, max(func) AS func,
+               max(leak_kind IN ('definitely', 'indirectly', 'fd')) AS lost,
+               CASE WHEN max(leak_kind = 'definitely') THEN 'definitely'
+                    WHEN max(leak_kind = 'indirectly') THEN 'indirectly'
+                    WHEN max(leak_kind = 'fd') THEN 'fd'
+                    WHEN max(leak_kind = 'possibly') THEN 'possibly' ELSE 'reachable' END AS verdict,
+               sum(CASE WHEN leak_kind = 'fd' THEN 1 ELSE blocks END) AS blocks,
+               sum(bytes) AS bytes
+        FROM memcheck_error
+        WHERE leak_kind IS NOT NULL AND inherited = 0
+        GROUP BY run_id, pid, k, module, offset, CASE WHEN offset IS NULL THEN file || ':' || line END
+    ), pairs AS (
+        SELECT f.run_id, f.pid, f.k, f.module, f.offset, f.file, f.line, f.func,
+               f.verdict AS fv, f.blocks AS fb, f.bytes AS fy, f.lost AS fl,
+               m.verdict AS mv, m.blocks AS mb, m.bytes AS my, m.lost AS ml, f.fk
+        FROM fs f LEFT JOIN mc m
+          ON m.run_id = f.run_id AND m.pid = f.pid AND m.k = f.k
+         AND ((m.offset = f.offset AND m.module = f.module) OR
+              (m.offset IS NULL AND m.line = f.line AND (m.file = f.file OR f.file LIKE '%/' || m.file)))
+        UNION ALL
+        SELECT m.run_id, m.pid, m.k, m.module, m.offset, m.file, m.line, m.func,
+               NULL, NULL, NULL, 0, m.verdict, m.blocks, m.bytes, m.lost, NULL
+        FROM mc m
+        WHERE NOT EXISTS (
+            SELECT 1 FROM fs f
+            WHERE m.run_id = f.run_id AND m.pid = f.pid AND m.k = f.k
+              AND ((m.offset = f.offset AND m.module = f.module) OR
+                   (m.offset IS NULL AND m.line = f.line AND (m.file = f.file OR f.file LIKE '%/' || m.file))))
+    )
+    SELECT run_id, pid, k AS kind, module, offset, file, line, func,
+           fv AS faultstack, fb AS faultstack_blocks, fy AS faultstack_bytes,
+           mv AS memcheck, mb AS memcheck_blocks, my AS memcheck_bytes,
+           CASE WHEN ifnull(fl, 0) = ifnull(ml, 0) THEN 'agree'
+                WHEN ifnull(fl, 0) THEN 'faultstack only' ELSE 'memcheck only' END AS agreement,
+           (fb IS mb AND fy IS my) AS same_size, fk AS faultstack_kind
+    FROM pairs;
 
 -- sanitizer_reports: reports of sanitizer runtimes (AddressSanitizer...), with
 -- their full text; the crash findings of kind 'asan:...' point at them by run

@@ -76,6 +76,18 @@ int fs_run_once(sqlite3 *db, const char *db_path, const char *kind, int64_t sess
                 const struct fs_plan *plan, const char *prog, char **argv,
                 int64_t timeout_ms, const char *stdin_path, struct fs_run_result *out);
 
+/* The same, under memcheck when vg is not NULL (fs_vg_find found it; see
+ * valgrind.h): memcheck's report is stored with the run and its memory errors
+ * become findings. The confirmation run (leak stacks) runs without valgrind.
+ * vg is only read (the caller's). Same exit statuses as fs_run_once; on a
+ * tool error (2) nothing of this run is in the database and the message is on
+ * stderr. */
+struct fs_vg;
+int fs_run_once_vg(sqlite3 *db, const char *db_path, const char *kind, int64_t session_id,
+                   const struct fs_plan *plan, const char *prog, char **argv,
+                   int64_t timeout_ms, const char *stdin_path, const struct fs_vg *vg,
+                   struct fs_run_result *out);
+
 /* Leaks in run_id: run the target again (tmpl, quietly, in a fresh run
  * directory) capturing the acquire stacks of just the leaking sites, and store
  * them in resource.stack. Returns the leaks updated, 0 when none leaked, -1 on

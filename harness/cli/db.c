@@ -85,12 +85,32 @@ static void fs_db_fast(sqlite3 *db)
     }
 }
 
-/* Upgrade an older schema in place, in one transaction (all or nothing). The
- * steps add columns; the schema script then creates what is new (its CREATE
- * ... IF NOT EXISTS keep the rest; views that gained columns are dropped first).
+/* ALTER TABLE t ADD COLUMN c decl, unless t has a column c already (a
+ * database an interrupted or hand-made upgrade left half-way). 0 or -1. */
+static int fs_db_add_column(sqlite3 *db, const char *table, const char *col, const char *decl, char *why,
+                            size_t whylen)
+{
+    char sql[256];
+    int64_t have = 0;
+    snprintf(sql, sizeof sql, "SELECT count(*) FROM pragma_table_info('%s') WHERE name = '%s'", table, col);
+    if (fs_db_scalar(db, sql, &have, why, whylen) != 0)
+        return -1;
+    if (have)
+        return 0;
+    snprintf(sql, sizeof sql, "ALTER TABLE %s ADD COLUMN %s %s", table, col, decl);
+    return fs_db_exec(db, sql, why, whylen);
+}
+
+/* Upgrade an older schema in place, in one transaction (all or nothing): the
+ * steps from VERSION up add columns, then the schema script, whose CREATE ...
+ * IF NOT EXISTS add the new tables and views and keep the rest (a view whose
+ * columns change is dropped in its step and recreated by the script).
  * 1 -> 2: columns run.sweep_key, run.confirms, point.ctx; the sweep table; the
  *         runs and fault_points views gain those columns.
- * 2 -> 3: column resource.reason; the held view.
+ * 2 -> 3: column resource.reason and the held view (verdict reasons); columns
+ *         run.observed, run.note (the runs view gains them); tables
+ *         memcheck_run, memcheck_error and views memcheck,
+ *         memcheck_vs_faultstack (--valgrind), created by the script.
  * 3 -> 4, step 'sanitizer': the sanitizer_report table and sanitizer_reports
  *         view; new objects only (nothing to ALTER): the schema script makes
  *         them. When merging another 3 -> 4 step, give one of them 5; each
@@ -105,15 +125,21 @@ static int fs_db_upgrade(sqlite3 *db, int64_t version, char *why, size_t whylen)
                         "ALTER TABLE point ADD COLUMN ctx INTEGER;"
                         "DROP VIEW IF EXISTS runs; DROP VIEW IF EXISTS fault_points;", why, whylen) != 0) ||
         (version < 3 &&
-         fs_db_exec(db, "ALTER TABLE resource ADD COLUMN reason TEXT;", why, whylen) != 0) ||
+         (fs_db_add_column(db, "resource", "reason", "TEXT", why, whylen) != 0 ||
+          fs_db_add_column(db, "run", "observed", "INTEGER NOT NULL DEFAULT 1", why, whylen) != 0 ||
+          fs_db_add_column(db, "run", "note", "TEXT", why, whylen) != 0 ||
+          fs_db_exec(db, "DROP VIEW IF EXISTS runs;", why, whylen) != 0)) ||
         fs_db_exec(db, fs_schema_sql, why, whylen) != 0 ||
         fs_db_exec(db, "INSERT OR REPLACE INTO meta VALUES('schema_version','" FS_SCHEMA_VERSION_STR "')",
-                   why, whylen) != 0) {
+                   why, whylen) != 0)
+        goto fail;
+    return fs_db_exec(db, "COMMIT", why, whylen);
+fail:
+    {
         char ignore[64];
         fs_db_exec(db, "ROLLBACK", ignore, sizeof ignore);
-        return -1;
     }
-    return fs_db_exec(db, "COMMIT", why, whylen);
+    return -1;
 }
 
 sqlite3 *fs_db_open(const char *path, char *err, size_t errlen)

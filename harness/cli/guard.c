@@ -17,7 +17,7 @@
  *   it write a record? The first process (the pid faultstack started) must
  *   have one, and every image that ended in exec must be followed by an image
  *   of the same pid. Images that are missing are stored as process rows with
- *   end_how 'not-interposed' (schema.sql has no column for this yet), and a
+ *   end_how 'not-interposed', runs.observed 0 (none) or 2 (partly) with the why in runs.note, and a
  *   run with no record at all gets points_total NULL ("unknown", not 0). */
 #define _GNU_SOURCE
 #include "cli.h"
@@ -311,11 +311,16 @@ int fs_check_observed(sqlite3 *db, int64_t run_id, pid_t first_pid, const char *
                                    "program?)", ml ? "; " : "", L[i].pid, L[i].exe);
     }
     sqlite3_finalize(st);
-    if (!images) {
-        /* nothing observed: the number of fault points is unknown, not 0 */
-        char sql[96];
-        snprintf(sql, sizeof sql, "UPDATE run SET points_total = NULL WHERE id = %lld", (long long)run_id);
-        sqlite3_exec(db, sql, NULL, NULL, NULL);
+    /* runs.observed/note; nothing observed: the number of fault points is
+     * unknown, not 0 */
+    if (sqlite3_prepare_v2(db, "UPDATE run SET observed = ?2, note = ?3,"
+                               " points_total = CASE WHEN ?2 = 0 THEN NULL ELSE points_total END WHERE id = ?1",
+                           -1, &st, NULL) == SQLITE_OK) {
+        sqlite3_bind_int64(st, 1, run_id);
+        sqlite3_bind_int(st, 2, images ? 2 : 0);
+        sqlite3_bind_text(st, 3, msg, -1, SQLITE_STATIC);
+        sqlite3_step(st);
+        sqlite3_finalize(st);
     }
     if (sqlite3_exec(db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK) {
         sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);

@@ -25,6 +25,7 @@
 #include "plan.h"
 #include "sanitizer.h"
 #include "symbolize.h"
+#include "valgrind.h"
 
 /* ---------------- shell quoting ---------------- */
 
@@ -469,11 +470,11 @@ static int fs_baseline_signal(struct fs_ctx *C, int sig)
 
 /* The repro command of a finding: the same command with the fault pinned to
  * its call site and occurrence (stable across runs), or no --fail; the run's
- * --timeout (unless it is run's default, 300 s) and --stdin are kept. */
-static void fs_repro(struct fs_ctx *C, int with_fault, char *out, size_t cap)
+ * --timeout (unless it is run's default, 300 s), --stdin and --valgrind are kept. */
+static void fs_repro(struct fs_ctx *C, int with_fault, int valgrind, char *out, size_t cap)
 {
     out[0] = '\0';
-    strncat(out, "faultstack run --db ", cap - 1);
+    strncat(out, valgrind ? "faultstack run --valgrind --db " : "faultstack run --db ", cap - 1);
     fs_shell_quote(out, cap, C->info->db_path);
     if (C->info->timeout_ms > 0 && C->info->timeout_ms != 300000) {
         char t[64];
@@ -611,7 +612,7 @@ static int fs_finding(struct fs_ctx *C, const char *category, const char *kind, 
         sqlite3_finalize(st);
         return rc;
     }
-    fs_repro(C, wf, repro, sizeof repro);
+    fs_repro(C, wf, strcmp(category, "memcheck") == 0, repro, sizeof repro);
     static const char *ins =
         "INSERT INTO finding(key, category, kind, anomaly, func, module, offset, file, line, symbol,"
         " fault_func, fault_module, fault_offset, fault_file, fault_line, first_run, repro)"
@@ -973,6 +974,69 @@ static int fs_insert_crash_rows(struct fs_ctx *C, struct fs_parsed *P)
     return 0;
 }
 
+/* --valgrind: what memcheck said goes into the run's transaction (tables
+ * memcheck_run, memcheck_error); its memory errors in the program's own code
+ * become findings of category 'memcheck', attributed to the fault unless a
+ * baseline run of the same command shows the same kind at the same site. */
+static int fs_insert_memcheck(struct fs_ctx *C)
+{
+    struct fs_vg_report rep;
+    int files = fs_vg_read_dir(C->info->run_dir, &rep, C->sym, C->err, C->errlen);
+    int rc = -1;
+    if (files < 0)
+        goto out;
+    if (rep.warning[0])
+        fprintf(stderr, "faultstack: warning: a memcheck report could not be read (%s); the rest is recorded\n",
+                rep.warning);
+    sqlite3_stmt *st = fs_db_prepare(C->db, "INSERT INTO memcheck_run(run_id, valgrind, xml_files, incomplete)"
+                                            " VALUES(?1,?2,?3,?4)", C->err, C->errlen);
+    if (!st)
+        goto out;
+    fs_bind_int(st, 1, C->res->run_id);
+    fs_bind_text(st, 2, C->info->valgrind->version);
+    fs_bind_int(st, 3, files);
+    fs_bind_int(st, 4, rep.incomplete);
+    if (fs_step_done(C, st)) {
+        sqlite3_finalize(st);
+        goto out;
+    }
+    sqlite3_finalize(st);
+    if (fs_vg_store(C->db, C->res->run_id, &rep, C->err, C->errlen) < 0)
+        goto out;
+    C->res->memcheck_files = files;
+    for (size_t i = 0; i < rep.n; i++) {
+        const struct fs_vg_error *e = &rep.v[i];
+        if (!strcmp(e->leak_kind, "definitely") || !strcmp(e->leak_kind, "indirectly"))
+            C->res->memcheck_lost++;
+        else if (!strcmp(e->leak_kind, "fd") && !e->inherited)
+            C->res->memcheck_fds++;
+        if (!fs_vg_is_finding(e->kind) || e->site < 0)
+            continue;
+        const struct fs_vg_frame *f = &e->frames[e->site];
+        struct fs_site_ref at;
+        memset(&at, 0, sizeof at);
+        if (e->offset >= 0) {
+            snprintf(at.path, sizeof at.path, "%s", e->module_path);
+            snprintf(at.base, sizeof at.base, "%s", e->module);
+            at.off = (uint64_t)e->offset;
+            at.valid = 1;
+        }
+        struct fs_where w;
+        memset(&w, 0, sizeof w);
+        snprintf(w.file, sizeof w.file, "%s", f->file);
+        w.line = f->line;
+        snprintf(w.symbol, sizeof w.symbol, "%s", f->fn);
+        int with = C->fault.have && !fs_in_baseline(C, "memcheck_error", e->kind, &at);
+        C->res->memcheck_errors++;
+        if (fs_finding(C, "memcheck", e->kind, NULL, f->fn[0] ? f->fn : NULL, &at, &w, with))
+            goto out;
+    }
+    rc = 0;
+out:
+    fs_vg_report_free(&rep);
+    return rc;
+}
+
 static int64_t fs_read_shared(const char *dir, int64_t *injected)
 {
     char path[PATH_MAX];
@@ -1130,8 +1194,10 @@ int fs_ingest_run(sqlite3 *db, const struct fs_run_info *info, struct fs_run_res
     }
     sqlite3_finalize(st);
 
+    res->memcheck_files = -1;
     if (fs_insert_points(&C, &P) || fs_insert_resources(&C, &P) || fs_insert_anomalies(&C, &P) ||
-        fs_insert_sanitizer_reports(&C, &P) || fs_insert_crash_rows(&C, &P))
+        fs_insert_sanitizer_reports(&C, &P) || fs_insert_crash_rows(&C, &P) ||
+        (info->valgrind && fs_insert_memcheck(&C)))
         goto rollback;
     if (info->signal && !info->timed_out && res->crashes == 0) {
         /* design.md: any death by a signal is a crash, even one no record

@@ -14,6 +14,7 @@
 
 struct fs_plan;
 struct fs_symbolizer;
+struct fs_vg;
 
 /* What the supervisor knows about the run besides the record files. */
 struct fs_run_info {
@@ -37,6 +38,8 @@ struct fs_run_info {
     int64_t duration_ms;
     int64_t timeout_ms;         /* the run's --timeout (kept in repro commands), 0: unknown */
     const char *stdin_path;     /* the run's --stdin FILE (kept in repro commands), or NULL */
+    const struct fs_vg *valgrind; /* run under memcheck (--valgrind): read its memcheck.*.xml
+                                     and .log files from run_dir too (valgrind.h); else NULL */
 };
 
 /* What fs_ingest_run found, for the summary and the exit status. */
@@ -55,6 +58,10 @@ struct fs_run_result {
     char *deferred_keys;        /* defer_findings: their finding keys, one per line (malloc'ed,
                                    the caller frees it), or NULL */
     int64_t inj_ordinal;        /* ordinal of the first injected point (0: none) */
+    int memcheck_files;         /* --valgrind: memcheck XML files read (-1: not under memcheck) */
+    int memcheck_errors;        /* --valgrind: memory errors in the program (findings 'memcheck') */
+    int memcheck_lost;          /* --valgrind: loss records memcheck calls definitely/indirectly lost */
+    int memcheck_fds;           /* --valgrind: fds memcheck saw open at exit (not inherited) */
 };
 
 /* Ingest the run. Returns 0, or -1 with a message in err (nothing written:

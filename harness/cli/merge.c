@@ -494,7 +494,13 @@ static int fs_merge_one(sqlite3 *db, const struct fs_input *in, const char *out_
     for (int i = 0; per_run[i]; i++)
         if (fs_copy_table(db, per_run[i], m_runrow, "ORDER BY rowid", out_path, err, errlen) < 0)
             goto out;
-    if (fs_has_table(db, "src", "sanitizer_report") &&       /* schema step 'sanitizer' */
+    /* what memcheck said (--valgrind; schema 3): inputs of version 2 have none */
+    static const char *const per_run_vg[] = { "memcheck_run", "memcheck_error", NULL };
+    for (int i = 0; per_run_vg[i]; i++)
+        if (fs_has_table(db, "src", per_run_vg[i]) &&
+            fs_copy_table(db, per_run_vg[i], m_runrow, "ORDER BY rowid", out_path, err, errlen) < 0)
+            goto out;
+    if (fs_has_table(db, "src", "sanitizer_report") &&       /* schema step 'sanitizer' (4) */
         fs_copy_table(db, "sanitizer_report", m_runrow, "ORDER BY rowid", out_path, err, errlen) < 0)
         goto out;
     if (fs_copy_table(db, "finding", m_finding, "WHERE true ORDER BY id ON CONFLICT(key) DO NOTHING", out_path,

@@ -204,8 +204,8 @@ out:
 }
 
 /* Runs in scope that tested nothing or ran on an unusual baseline (the runs
- * view): runs not observed (points_total IS NULL: the preload could not
- * enter the program) and baseline runs (no fault, not a sweep's fault run)
+ * view): runs not (or only partly) observed (runs.observed != 1: the preload
+ * could not enter the program, runs.note says why) and baseline runs (no fault, not a sweep's fault run)
  * that did not exit 0. Printed to f; returns the number of runs not
  * observed. */
 static int64_t fs_report_untested(const struct fs_report *R, FILE *f)
@@ -213,8 +213,8 @@ static int64_t fs_report_untested(const struct fs_report *R, FILE *f)
     int64_t unobserved = 0;
     sqlite3_stmt *st = NULL;
     if (sqlite3_prepare_v2(R->db,
-            "SELECT id, command, points_total IS NULL, exit_code, signal, timed_out FROM runs"
-            " WHERE (?1 IS NULL OR session_id = ?1) AND (points_total IS NULL OR (fault_spec IS NULL"
+            "SELECT id, command, observed != 1, exit_code, signal, timed_out, observed, note FROM runs"
+            " WHERE (?1 IS NULL OR session_id = ?1) AND (observed != 1 OR (fault_spec IS NULL"
             " AND sweep_key IS NULL AND confirms IS NULL AND (exit_code IS NOT 0 OR timed_out = 1)))"
             " ORDER BY id", -1, &st, NULL) != SQLITE_OK)
         return 0;
@@ -227,9 +227,10 @@ static int64_t fs_report_untested(const struct fs_report *R, FILE *f)
         unobserved += no;
         if (shown++ >= 10)
             continue;
+        const char *note = (const char *)sqlite3_column_text(st, 7);
         if (no)
-            fprintf(f, "NOT OBSERVED: run %lld (%.200s): the preload could not enter the program, nothing was "
-                       "tested (faultstack run says why)\n", id, cmd ? cmd : "?");
+            fprintf(f, "%s: run %lld (%.200s): %s\n", sqlite3_column_int(st, 6) == 2 ? "PARTLY OBSERVED" : "NOT OBSERVED",
+                    id, cmd ? cmd : "?", note && *note ? note : "the preload could not enter the program, nothing was tested");
         else if (sqlite3_column_int(st, 5))
             fprintf(f, "note: baseline run %lld (%.200s) timed out\n", id, cmd ? cmd : "?");
         else if (sqlite3_column_type(st, 4) != SQLITE_NULL)
@@ -327,7 +328,7 @@ static const char *fs_plural(int64_t n, const char *one, const char *many)
 static void fs_report_text(const struct fs_report *R, FILE *f)
 {
     char what[128], site[PATH_MAX + 256], fault[PATH_MAX + 128];
-    int64_t by_cat[5] = { 0 };
+    int64_t by_cat[6] = { 0 };
     for (int k = 0; k < R->n; k++) {
         const struct fs_frow *r = &R->rows[k];
         if (k == 0 || r->site != R->rows[k - 1].site) {
@@ -344,9 +345,9 @@ static void fs_report_text(const struct fs_report *R, FILE *f)
                 R->session >= 0 ? " of this session" : "", (long long)fs_i(r, F_FIRST_RUN));
         fprintf(f, "      repro: %s\n", fs_s(r, F_REPRO) ? fs_s(r, F_REPRO) : "(none)");
         const char *cat = fs_s(r, F_CATEGORY);
-        static const char *const cats[] = { "leak", "anomaly", "crash", "timeout" };
-        int ci = 4;
-        for (int c = 0; c < 4; c++)
+        static const char *const cats[] = { "leak", "anomaly", "crash", "timeout", "memcheck" };
+        int ci = 5;
+        for (int c = 0; c < 5; c++)
             if (cat && !strcmp(cat, cats[c])) ci = c;
         by_cat[ci]++;
     }
@@ -358,11 +359,14 @@ static void fs_report_text(const struct fs_report *R, FILE *f)
         fprintf(f, "no findings in %lld run%s\n", (long long)R->runs, fs_plural(R->runs, "", "s"));
         return;
     }
-    fprintf(f, "%d finding%s at %d site%s (%lld leak%s, %lld anomal%s, %lld crash%s, %lld timeout%s)"
+    char mc[64] = "";                         /* --valgrind runs only */
+    if (by_cat[4])
+        snprintf(mc, sizeof mc, ", %lld memcheck error%s", (long long)by_cat[4], fs_plural(by_cat[4], "", "s"));
+    fprintf(f, "%d finding%s at %d site%s (%lld leak%s, %lld anomal%s, %lld crash%s, %lld timeout%s%s)"
                " in %lld run%s\n", R->n, fs_plural(R->n, "", "s"), R->nsites, fs_plural(R->nsites, "", "s"),
             (long long)by_cat[0], fs_plural(by_cat[0], "", "s"), (long long)by_cat[1],
             fs_plural(by_cat[1], "y", "ies"), (long long)by_cat[2], fs_plural(by_cat[2], "", "es"),
-            (long long)by_cat[3], fs_plural(by_cat[3], "", "s"), (long long)R->runs, fs_plural(R->runs, "", "s"));
+            (long long)by_cat[3], fs_plural(by_cat[3], "", "s"), mc, (long long)R->runs, fs_plural(R->runs, "", "s"));
     fprintf(f, "replay one and check it: faultstack repro --db ");
     char q[PATH_MAX * 2] = "";
     fs_shell_quote(q, sizeof q, R->db_path);
@@ -518,6 +522,10 @@ static void fs_rule_text(const struct fs_frow *r, char *shortd, size_t slen, cha
     } else if (!strcmp(cat, "timeout")) {
         snprintf(shortd, slen, "timeout");
         snprintf(full, flen, "The program did not finish within the run's --timeout (a hang or deadlock).");
+    } else if (!strcmp(cat, "memcheck")) {
+        snprintf(shortd, slen, "memcheck %s", kind);
+        snprintf(full, flen, "Valgrind's memcheck reported %s here (faultstack run --valgrind): a memory error, "
+                 "typically on an error path.", kind);
     } else {
         snprintf(shortd, slen, "%s", cat);
         snprintf(full, flen, "faultstack finding of category %s.", cat);

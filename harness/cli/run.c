@@ -27,6 +27,7 @@
 #include "ingest.h"
 #include "plan.h"
 #include "sanitizer.h"
+#include "valgrind.h"
 
 int64_t fs_now_ms(void)
 {
@@ -423,6 +424,15 @@ static void fs_print_summary(const struct fs_run_result *r, const struct fs_outc
     if (r->incomplete)
         fprintf(stderr, "faultstack: warning: %d process record%s incomplete (killed, or disk full)\n",
                 r->incomplete, r->incomplete == 1 ? "" : "s");
+    if (r->memcheck_files == 0)
+        fprintf(stderr, "faultstack: warning: memcheck wrote no report: valgrind could not run the program "
+                        "(try: valgrind PROGRAM ARGS... by hand)\n");
+    else if (r->memcheck_files > 0)
+        fprintf(stderr, "faultstack: memcheck: %d memory error%s in the program, %d loss record%s definitely/"
+                "indirectly lost, %d fd%s open at exit (%d report%s; compare: SELECT * FROM memcheck_vs_faultstack)\n",
+                r->memcheck_errors, r->memcheck_errors == 1 ? "" : "s", r->memcheck_lost,
+                r->memcheck_lost == 1 ? "" : "s", r->memcheck_fds, r->memcheck_fds == 1 ? "" : "s",
+                r->memcheck_files, r->memcheck_files == 1 ? "" : "s");
     if (r->findings)
         fprintf(stderr, "faultstack: %d finding%s; see: faultstack report --db %s\n", r->findings,
                 r->findings == 1 ? "" : "s", db);
@@ -431,16 +441,21 @@ static void fs_print_summary(const struct fs_run_result *r, const struct fs_outc
 static void fs_run_usage(FILE *f)
 {
     fprintf(f,
-        "usage: faultstack run [--db FILE] [--fail SPEC] [--timeout S] [--stdin FILE] -- PROGRAM [ARGS...]\n"
+        "usage: faultstack run [--db FILE] [--fail SPEC] [--timeout S] [--stdin FILE] [--valgrind]\n"
+        "                      -- PROGRAM [ARGS...]\n"
         "  Run PROGRAM once under the preload and record its fault points, leaks,\n"
         "  anomalies and crashes into the database.\n"
         "  --db FILE       report database (default ./faultstack.db)\n"
         "  --fail SPEC     which fault point fails, e.g. nth=3, only=open,nth=2,\n"
-        "                  site=malloc@prog+0x1234#2, random:p=0.1,seed=7, persistent, errno=EIO,\n"
-        "                  module=NAME (see `faultstack --help`; names: `faultstack functions`)\n"
+        "                  site=malloc@prog+0x1234#2, random:p=0.1,seed=7, persistent, internal,\n"
+        "                  errno=EIO, module=NAME (see `faultstack --help`; names: `faultstack functions`)\n"
         "  --timeout S     kill the target's process group after S seconds (default 300;\n"
         "                  0.001 to 604800)\n"
         "  --stdin FILE    the program reads FILE on stdin (default: faultstack's stdin)\n"
+        "  --valgrind      also run it under valgrind's memcheck (one XML report per process):\n"
+        "                  memcheck's leaks, fds open at exit and memory errors are stored with the\n"
+        "                  run (views memcheck, memcheck_vs_faultstack); memory errors are findings\n"
+        "                  of category 'memcheck'. Needs valgrind >= 3.15 (apt-get install valgrind)\n"
         "exit status: 0 nothing found (and the program was observed), 1 findings,\n"
         "2 usage or tool error, or nothing observed: the preload could not enter the\n"
         "program (statically linked, set-user-ID, another architecture; the message says)\n");
@@ -451,7 +466,7 @@ int fs_cmd_run(int argc, char **argv)
     const char *db_path = "faultstack.db", *spec = NULL, *stdin_path = NULL;
     int64_t timeout_ms = 300 * 1000;
     char err[2048];
-    int i = 1;
+    int i = 1, valgrind = 0;
     for (; i < argc; i++) {
         const char *a = argv[i];
         if (strcmp(a, "--") == 0) { i++; break; }
@@ -461,6 +476,7 @@ int fs_cmd_run(int argc, char **argv)
         static const char *const opts[] = { "--db", "--fail", "--timeout", "--stdin", NULL };
         const char *val = NULL;
         int o = 0;
+        if (strcmp(a, "--valgrind") == 0) { valgrind = 1; continue; }
         for (; opts[o]; o++) {
             size_t l = strlen(opts[o]);
             if (!strncmp(a, opts[o], l) && (a[l] == '=' || a[l] == '\0'))
@@ -515,12 +531,18 @@ int fs_cmd_run(int argc, char **argv)
         fprintf(stderr, "faultstack run: %s\n", err);
         return 2;
     }
+    struct fs_vg vg;
+    if (valgrind && fs_vg_find(&vg, err, sizeof err) != 0) {
+        fprintf(stderr, "faultstack run: %s\n", err);
+        return 2;
+    }
     sqlite3 *db = fs_db_open(db_path, err, sizeof err);
     if (!db) {
         fprintf(stderr, "faultstack run: %s\n", err);
         return 2;
     }
-    int rc = fs_run_once(db, db_path, "run", -1, &plan, prog, argv + i, timeout_ms, stdin_path, NULL);
+    int rc = fs_run_once_vg(db, db_path, "run", -1, &plan, prog, argv + i, timeout_ms, stdin_path,
+                            valgrind ? &vg : NULL, NULL);
     sqlite3_close(db);
     return rc;
 }
@@ -556,6 +578,14 @@ int fs_run_once(sqlite3 *db, const char *db_path, const char *kind, int64_t sess
                 const struct fs_plan *plan, const char *prog, char **argv,
                 int64_t timeout_ms, const char *stdin_path, struct fs_run_result *out)
 {
+    return fs_run_once_vg(db, db_path, kind, session_id, plan, prog, argv, timeout_ms, stdin_path, NULL, out);
+}
+
+int fs_run_once_vg(sqlite3 *db, const char *db_path, const char *kind, int64_t session_id,
+                   const struct fs_plan *plan, const char *prog, char **argv,
+                   int64_t timeout_ms, const char *stdin_path, const struct fs_vg *vg,
+                   struct fs_run_result *out)
+{
     char err[2048], plan_text[2048] = "", preload[PATH_MAX];
     if (fs_find_preload(preload, sizeof preload) != 0) {
         fprintf(stderr, "faultstack: cannot find libfaultstack-preload.so next to the faultstack "
@@ -583,8 +613,25 @@ int fs_run_once(sqlite3 *db, const char *db_path, const char *kind, int64_t sess
         fprintf(stderr, "faultstack: warning: the preload cannot enter %s; it runs unobserved, to record its "
                         "exit status (why: below, when it ends)\n", prog);
     struct fs_spawn sp = { prog, argv, preload, dir, plan_text, timeout_ms, NULL, 0, NULL, 0, stdin_path };
+    struct fs_spawn run_sp = sp;             /* sp stays the plain template (confirmation run) */
+    char **vargv = NULL, *venv[8], venv_buf[PATH_MAX + 128];
+    if (vg) {
+        /* the launcher runs the target; memcheck writes memcheck.PID.xml/.log into dir */
+        vargv = fs_vg_argv(vg, dir, prog, argv);
+        if (!vargv) {
+            fprintf(stderr, "faultstack: out of memory\n");
+            fs_rm_rf(dir);
+            return 2;
+        }
+        fs_vg_env(vg, venv, 8, venv_buf, sizeof venv_buf);
+        run_sp.program = vg->launcher;
+        run_sp.argv = vargv;
+        run_sp.extra_env = venv;
+    }
     struct fs_outcome oc;
-    if (fs_spawn_and_wait(&sp, &oc, err, sizeof err) != 0) {
+    int spawned = fs_spawn_and_wait(&run_sp, &oc, err, sizeof err);
+    free(vargv);
+    if (spawned != 0) {
         fprintf(stderr, "faultstack: %s\n", err);
         fs_rm_rf(dir);
         return 2;
@@ -605,6 +652,7 @@ int fs_run_once(sqlite3 *db, const char *db_path, const char *kind, int64_t sess
     info.duration_ms = oc.duration_ms;
     info.timeout_ms = timeout_ms;
     info.stdin_path = stdin_path;
+    info.valgrind = vg;
     struct fs_run_result res;
     if (fs_ingest_run(db, &info, &res, err, sizeof err) != 0) {
         fprintf(stderr, "faultstack: could not record the run: %s\n"

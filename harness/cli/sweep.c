@@ -53,10 +53,12 @@
 #include "plan.h"
 #include "sanitizer.h"
 #include "symbolize.h"
+#include "valgrind.h"
 
 enum { FS_S_NTH, FS_S_SITE, FS_S_STACK };
 static const char *const fs_strategy_names[] = { "nth", "site", "stack" };
-enum { FS_ON_LEAK = 1, FS_ON_ANOMALY = 2, FS_ON_CRASH = 4, FS_ON_TIMEOUT = 8, FS_ON_SWALLOWED = 16 };
+enum { FS_ON_LEAK = 1, FS_ON_ANOMALY = 2, FS_ON_CRASH = 4, FS_ON_TIMEOUT = 8, FS_ON_SWALLOWED = 16,
+       FS_ON_MEMCHECK = 32 };
 
 struct fs_job {
     char *key;                 /* sweep key */
@@ -77,6 +79,9 @@ struct fs_sweep {
     const char *db_path;
     const char *stdin_path;    /* --stdin FILE, or NULL (/dev/null) */
     int strategy, fork_mode, jobs, depth, persistent, resume, shard_i, shard_n;
+    int mode_given;            /* --mode was on the command line */
+    int valgrind;              /* --valgrind: every run under memcheck (exec mode) */
+    struct fs_vg vg;
     int64_t timeout_ms, max_runs;
     unsigned fail_on;
     /* --expect-exit: how the baseline (nothing failing) may end for the sweep to go on */
@@ -192,6 +197,7 @@ static int fs_key_plan(const struct fs_sweep *W, const char *key, struct fs_plan
     if (fs_plan_parse(key, p, err, errlen) != 0)
         return -1;
     p->persistent = W->persistent;
+    p->internal = W->filters.internal;
     p->err = W->filters.err;
     p->n_only = W->filters.n_only;
     memcpy(p->only, W->filters.only, sizeof p->only);
@@ -461,6 +467,36 @@ static void fs_sweep_info(const struct fs_sweep *W, struct fs_run_info *info, co
     info->timeout_ms = W->timeout_ms;
     info->stdin_path = W->stdin_path;
     info->sym = W->sym;
+    info->valgrind = W->valgrind ? &W->vg : NULL;
+}
+
+/* fs_spawn_and_wait, under memcheck with --valgrind (the launcher runs
+ * sp->program; its reports go into sp->run_dir). sp itself stays the plain
+ * template for confirmation runs. Same returns as fs_spawn_and_wait. */
+static int fs_sweep_spawn(struct fs_sweep *W, const struct fs_spawn *sp, struct fs_outcome *oc,
+                          char *err, size_t errlen)
+{
+    if (!W->valgrind)
+        return fs_spawn_and_wait(sp, oc, err, errlen);
+    char **vargv = fs_vg_argv(&W->vg, sp->run_dir, sp->program, sp->argv);
+    if (!vargv) {
+        snprintf(err, errlen, "cannot prepare the valgrind run in %s (out of memory or disk?)", sp->run_dir);
+        return -1;
+    }
+    char *env[16], buf[PATH_MAX + 128];
+    int k = 0;
+    while (sp->extra_env && sp->extra_env[k] && k < 8) {
+        env[k] = sp->extra_env[k];
+        k++;
+    }
+    fs_vg_env(&W->vg, env + k, 16 - k, buf, sizeof buf);
+    struct fs_spawn run = *sp;
+    run.program = W->vg.launcher;
+    run.argv = vargv;
+    run.extra_env = env;
+    int rc = fs_spawn_and_wait(&run, oc, err, errlen);
+    free(vargv);
+    return rc;
 }
 
 /* Run one job in exec mode and record it. Called without W->mu; takes it to
@@ -483,7 +519,7 @@ static void fs_exec_job(struct fs_sweep *W, const struct fs_job *j)
     struct fs_spawn sp = { W->prog, W->argv, W->preload, dir, text, W->timeout_ms, NULL, 1, NULL, 0, NULL };
     sp.stdin_path = W->stdin_path;
     struct fs_outcome oc;
-    if (fs_spawn_and_wait(&sp, &oc, err, sizeof err) != 0) {
+    if (fs_sweep_spawn(W, &sp, &oc, err, sizeof err) != 0) {
         fprintf(stderr, "\nfaultstack sweep: %s\n", err);
         fs_rm_rf(dir);
         pthread_mutex_lock(&W->mu);
@@ -654,7 +690,7 @@ static int fs_baseline_exec(struct fs_sweep *W)
     struct fs_spawn sp = { W->prog, W->argv, W->preload, dir, text, W->timeout_ms, NULL, 2, env, 0, NULL };
     sp.stdin_path = W->stdin_path;
     struct fs_outcome oc;
-    if (fs_spawn_and_wait(&sp, &oc, err, sizeof err) != 0) {
+    if (fs_sweep_spawn(W, &sp, &oc, err, sizeof err) != 0) {
         fprintf(stderr, "faultstack sweep: %s\n", err);
         fs_rm_rf(dir);
         return -1;
@@ -1240,11 +1276,14 @@ static void fs_sweep_usage(FILE *f)
         "                      program's stdout goes to /dev/null, its stderr is counted\n"
         "                      (the baseline's is shown)\n"
         "  --fail-on LIST      which findings make the exit status 1: any of leak, anomaly,\n"
-        "                      crash, timeout, swallowed (default leak,anomaly,crash,timeout)\n"
+        "                      crash, timeout, memcheck, swallowed (default: all but swallowed)\n"
         "  --expect-exit LIST  how the baseline run (nothing failing) must end for the sweep\n"
         "                      to go on: exit statuses (default 0; e.g. 0,1), 'any' (any exit\n"
         "                      status), 'timeout' (a program that runs until killed, e.g. a\n"
         "                      server: each fault run's timeout is then the baseline's)\n"
+        "  --valgrind          every run also under valgrind's memcheck, in exec mode (see\n"
+        "                      faultstack run --help); memory errors on error paths are\n"
+        "                      findings of category 'memcheck'\n"
         "  Points reached only on error paths are discovered and failed too ('<key>,then=N').\n"
         "  The baseline must be observed, reach a fault point, not crash, and end as\n"
         "  --expect-exit says; otherwise nothing is swept and the exit status is 2.\n"
@@ -1266,6 +1305,7 @@ static int fs_parse_fail_on(const char *s, unsigned *out)
         else if (!strcmp(t, "crash")) m |= FS_ON_CRASH;
         else if (!strcmp(t, "timeout")) m |= FS_ON_TIMEOUT;
         else if (!strcmp(t, "swallowed")) m |= FS_ON_SWALLOWED;
+        else if (!strcmp(t, "memcheck")) m |= FS_ON_MEMCHECK;
         else if (!strcmp(t, "none")) m |= 0;
         else return -1;
     }
@@ -1319,7 +1359,7 @@ static int fs_sweep_options(struct fs_sweep *W, int argc, char **argv, int *argi
         } else {
             snprintf(name, sizeof name, "%s", a);
         }
-        int flag = !strcmp(name, "--resume") || !strcmp(name, "--persistent");
+        int flag = !strcmp(name, "--resume") || !strcmp(name, "--persistent") || !strcmp(name, "--valgrind");
         if (!flag && !val) {
             if (!strncmp(a, "-j", 2) && a[2]) { val = a + 2; snprintf(name, sizeof name, "-j"); }
             else if (i + 1 < argc) val = argv[++i];
@@ -1343,6 +1383,7 @@ static int fs_sweep_options(struct fs_sweep *W, int argc, char **argv, int *argi
             else if (!strcmp(val, "stack")) W->strategy = FS_S_STACK;
             else { fprintf(stderr, "faultstack sweep: unknown --strategy '%s' (use nth, site or stack)\n", val); return -1; }
         } else if (!strcmp(name, "--mode")) {
+            W->mode_given = 1;
             if (!strcmp(val, "fork")) W->fork_mode = 1;
             else if (!strcmp(val, "exec")) W->fork_mode = 0;
             else { fprintf(stderr, "faultstack sweep: unknown --mode '%s' (use fork or exec)\n", val); return -1; }
@@ -1375,7 +1416,7 @@ static int fs_sweep_options(struct fs_sweep *W, int argc, char **argv, int *argi
         else if (!strcmp(name, "--fail-on")) {
             if (fs_parse_fail_on(val, &W->fail_on) != 0) {
                 fprintf(stderr, "faultstack sweep: bad --fail-on '%s': give a list of leak, anomaly, crash, "
-                                "timeout, swallowed (or none)\n", val);
+                                "timeout, memcheck, swallowed (or none)\n", val);
                 return -1;
             }
         } else if (!strcmp(name, "--expect-exit")) {
@@ -1387,6 +1428,7 @@ static int fs_sweep_options(struct fs_sweep *W, int argc, char **argv, int *argi
             }
         } else if (!strcmp(name, "--resume")) W->resume = 1;
         else if (!strcmp(name, "--persistent")) W->persistent = 1;
+        else if (!strcmp(name, "--valgrind")) W->valgrind = 1;
         else {
             fprintf(stderr, "faultstack sweep: unknown option '%s'\n", a);
             return -1;
@@ -1540,10 +1582,11 @@ static int fs_write_skip(struct fs_sweep *W, const struct fs_strset *done_keys, 
 static int fs_sweep_exit_status(struct fs_sweep *W)
 {
     static const struct { unsigned bit; const char *cat; } cats[] = {
-        { FS_ON_LEAK, "leak" }, { FS_ON_ANOMALY, "anomaly" }, { FS_ON_CRASH, "crash" }, { FS_ON_TIMEOUT, "timeout" }
+        { FS_ON_LEAK, "leak" }, { FS_ON_ANOMALY, "anomaly" }, { FS_ON_CRASH, "crash" }, { FS_ON_TIMEOUT, "timeout" },
+        { FS_ON_MEMCHECK, "memcheck" }
     };
-    int64_t counts[4], total = 0;
-    for (int i = 0; i < 4; i++) {
+    int64_t counts[5], total = 0;
+    for (int i = 0; i < 5; i++) {
         counts[i] = fs_session_findings(W, cats[i].cat);
         total += counts[i];
     }
@@ -1565,6 +1608,10 @@ static int fs_sweep_exit_status(struct fs_sweep *W)
             (long long)total, total == 1 ? "" : "s", (long long)counts[0], counts[0] == 1 ? "" : "s",
             (long long)counts[1], counts[1] == 1 ? "y" : "ies", (long long)counts[2], counts[2] == 1 ? "" : "es",
             (long long)counts[3], counts[3] == 1 ? "" : "s", (long long)swallowed, swallowed == 1 ? "" : "s");
+    if (W->valgrind)
+        fprintf(stderr, "faultstack sweep: memcheck: %lld memory error finding%s (category memcheck); compare the "
+                        "two oracles: SELECT * FROM memcheck_vs_faultstack\n",
+                (long long)counts[4], counts[4] == 1 ? "" : "s");
     if (W->unconfirmed)
         fprintf(stderr, "faultstack sweep: %lld fork-mode run%s showed findings that their exec replay did not "
                         "(kept in the leaks/anomalies views, not in findings)\n",
@@ -1594,7 +1641,7 @@ static int fs_sweep_exit_status(struct fs_sweep *W)
     if (total)
         fprintf(stderr, "faultstack sweep: see: faultstack report --db %s\n", W->db_path);
     int hit = 0;
-    for (int i = 0; i < 4; i++)
+    for (int i = 0; i < 5; i++)
         if ((W->fail_on & cats[i].bit) && counts[i])
             hit = 1;
     if ((W->fail_on & FS_ON_SWALLOWED) && swallowed)
@@ -1614,7 +1661,7 @@ int fs_cmd_sweep(int argc, char **argv)
     W.timeout_ms = 60 * 1000;
     W.expect_code[0] = 1;
     snprintf(W.expect_text, sizeof W.expect_text, "0");
-    W.fail_on = FS_ON_LEAK | FS_ON_ANOMALY | FS_ON_CRASH | FS_ON_TIMEOUT;
+    W.fail_on = FS_ON_LEAK | FS_ON_ANOMALY | FS_ON_CRASH | FS_ON_TIMEOUT | FS_ON_MEMCHECK;
     long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
     W.jobs = ncpu > 0 ? (ncpu > 64 ? 64 : (int)ncpu) : 1;
     int argi;
@@ -1628,6 +1675,29 @@ int fs_cmd_sweep(int argc, char **argv)
         return 2;
     }
     W.argv = argv + argi;
+    if (W.filters.internal) {
+        /* a point inside libc is reached with libc's own locks held (NSS,
+         * stdio, malloc arenas): a child forked there can deadlock on them */
+        if (W.mode_given && W.fork_mode) {
+            fprintf(stderr, "faultstack sweep: --fail internal fails calls inside libc, where a forked run "
+                            "could deadlock on libc's own locks: it sweeps in exec mode; drop --mode fork\n");
+            return 2;
+        }
+        W.fork_mode = 0;
+    }
+    if (W.valgrind) {
+        /* fork mode's runs are forked inside one process: under memcheck they
+         * would share its start-up and its report files; each run its own exec */
+        if (W.mode_given && W.fork_mode) {
+            fprintf(stderr, "faultstack sweep: --valgrind runs every point in exec mode; drop --mode fork\n");
+            return 2;
+        }
+        W.fork_mode = 0;
+        if (fs_vg_find(&W.vg, err, sizeof err) != 0) {
+            fprintf(stderr, "faultstack sweep: %s\n", err);
+            return 2;
+        }
+    }
     if (fs_find_preload(W.preload, sizeof W.preload) != 0) {
         fprintf(stderr, "faultstack sweep: cannot find libfaultstack-preload.so next to the faultstack binary "
                         "(../lib/); set FAULTSTACK_PRELOAD to its path\n");

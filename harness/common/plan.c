@@ -18,7 +18,7 @@
 
 #define FS_PLAN_ACCEPTED                                                       \
     "(accepted: nth=N, site=FUNC@MODULE+0xOFFSET[#K], random:p=P[,seed=S], "   \
-    "persistent, errno=NAME, only=FUNC[,FUNC...], module=NAME, ctx=HEX, then=N, none)"
+    "persistent, internal, errno=NAME, only=FUNC[,FUNC...], module=NAME, ctx=HEX, then=N, none)"
 
 #define FS_PLAN_ERRNO_MAX 4095   /* the kernel's MAX_ERRNO */
 #define FS_PLAN_ECHO_MAX  300    /* longest item quoted whole in an error message */
@@ -423,6 +423,7 @@ struct fs_plan_parser {
     struct fs_plan_slice then_item;
     int have_then;
     int have_trigger, have_seed, have_ctx, have_persistent, have_errno, have_only, have_module;
+    int have_internal;
     int only_open;                      /* the previous item was only= or extended it */
 };
 
@@ -689,7 +690,7 @@ static int fs_plan_keyed(struct fs_plan_parser *ps, struct fs_plan_slice item,
         fs_plan_copy(p->module_filter, v);
         return 0;
     }
-    if (fs_plan_is(key, "persistent") || fs_plan_is(key, "none")) {
+    if (fs_plan_is(key, "persistent") || fs_plan_is(key, "none") || fs_plan_is(key, "internal")) {
         struct fs_plan_msg *m = fs_plan_bad(ps, item);
         fs_plan_msg_s(m, "'");
         fs_plan_msg_n(m, key.s, key.n);
@@ -724,6 +725,12 @@ static int fs_plan_item(struct fs_plan_parser *ps, struct fs_plan_slice item)
         if (fs_plan_dup(ps, item, &ps->have_persistent, "persistent"))
             return -1;
         ps->out->persistent = 1;
+        return 0;
+    }
+    if (fs_plan_is(item, "internal")) {
+        if (fs_plan_dup(ps, item, &ps->have_internal, "internal"))
+            return -1;
+        ps->out->internal = 1;
         return 0;
     }
     if (fs_plan_is(item, "none"))
@@ -913,6 +920,10 @@ int fs_plan_format(const struct fs_plan *p, char *buf, size_t len)
     if (p->persistent) {
         fs_plan_sep(&o);
         fs_plan_put(&o, "persistent");
+    }
+    if (p->internal) {
+        fs_plan_sep(&o);
+        fs_plan_put(&o, "internal");
     }
     if (p->err != 0) {
         const char *name = fs_errno_name(p->err);

@@ -27,6 +27,10 @@
  *                             S: decimal or 0x hex. seed= may come anywhere in the spec
  *   persistent                after the first injected failure, every later fault
  *                             point of the same function fails too (like OOM)
+ *   internal                  calls libc makes itself are fault points too: the malloc
+ *                             inside fopen, getpwnam, qsort... (as SQLite's own harness
+ *                             fails every allocation). Their site is the program's call
+ *                             that led into libc (#K counts them there); default: off
  *   errno=NAME                errno to report (EIO, ENOMEM, ..., any case; or a
  *                             number 1..4095); default: the function's documented errno
  *   only=FUNC[,FUNC...]       only calls to these functions are fault points (bare
@@ -41,7 +45,7 @@
  * 1..FS_PLAN_MODULE_MAX-1 printable characters without blanks, '/', ',', ';', '='.
  *
  * Canonical form (fs_plan_format): the trigger first, then ctx=, then=, persistent,
- * errno=, only=, module=; "none" when the plan has nothing at all, e.g.
+ * internal, errno=, only=, module=; "none" when the plan has nothing at all, e.g.
  *   nth=3,only=open,openat    site=open@demo_fd+0x1234#2,ctx=0xbeef,errno=EIO
  *   random:p=0.25,seed=7,persistent
  */
@@ -74,6 +78,7 @@ struct fs_plan {
     double random_p;                           /* FS_PLAN_RANDOM */
     uint64_t random_seed;
     int persistent;                            /* keep failing the same function */
+    int internal;                              /* libc's own calls are fault points too */
     int err;                                   /* errno override; 0 = function default */
     int n_only;                                /* 0 = every function counts */
     char only[FS_PLAN_MAX_ONLY][FS_PLAN_NAME_MAX];

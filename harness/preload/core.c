@@ -453,37 +453,9 @@ static int fs_decide(struct fs_call *c, int id, uint64_t ordinal, int mod, uint6
     }
 }
 
-int fs_begin(struct fs_call *c, int id, void *ra, void *frame)
+/* A fault point at c->mod/c->off: count it, decide, record it. */
+static void fs_point(struct fs_call *c, int id)
 {
-    if (fs_guard || !fs_active)
-        return 0;
-    fs_guard++;
-    c->id = id;
-    c->inject = 0;
-    c->err = 0;
-    c->ordinal = 0;
-    c->ctx = 0;
-    c->saved_errno = errno;
-    c->sp = (uintptr_t)frame + 2 * sizeof(void *);
-    uintptr_t a = (uintptr_t)ra;
-    struct fs_module *m = fs_module_of(a);
-    if (m && m->sanrt) {                 /* a sanitizer runtime's own call: pass through */
-        fs_guard--;
-        return 0;
-    }
-    if (!m || m->system) {
-        /* Called from inside libc (getline's malloc, ...): not a fault point;
-         * the acquire site is the first frame in the program's own code. */
-        c->mod = 0;
-        c->off = 0;
-        if (fs_funcs[id].role != FS_ROLE_USE && fs_unwind_site(&c->mod, &c->off, &c->sp) != 0)
-            c->mod = 0;
-        return 1;
-    }
-    c->mod = m->id;
-    c->off = (uint64_t)(a - 1 - m->bias);
-    if (!fs_funcs[id].injectable || !fs_counts_func[id] || !m->counts)
-        return 1;
     uint64_t ord = __atomic_add_fetch(&fs_shm->ordinal, 1, __ATOMIC_RELAXED);
     fs_lock_t *lk;
     uint64_t occ = 0;
@@ -510,11 +482,80 @@ int fs_begin(struct fs_call *c, int id, void *ra, void *frame)
     fs_record_point(c, occ);
     if (c->inject)
         fs_record_flush();          /* the injected point must survive a crash */
+}
+
+/* --fail internal: a call libc made itself, at the first frame in the
+ * program's own code. Is it a fault point? (Sets c->mod/off/sp.) */
+static int fs_internal_counts(struct fs_call *c, int id)
+{
+    if (!fs_the_plan.internal || !fs_funcs[id].injectable || !fs_counts_func[id] ||
+        fs_unwind_site(&c->mod, &c->off, &c->sp) != 0)
+        return 0;
+    struct fs_module *pm = fs_module_by_id(c->mod);
+    return pm && pm->counts;
+}
+
+static FS_TLS int fs_in_call;          /* inside a wrapped call the program made (fs_begin..fs_end) */
+
+int fs_begin(struct fs_call *c, int id, void *ra, void *frame)
+{
+    if (fs_guard || !fs_active)
+        return 0;
+    fs_guard++;
+    c->id = id;
+    c->inject = 0;
+    c->err = 0;
+    c->ordinal = 0;
+    c->ctx = 0;
+    c->saved_errno = errno;
+    c->sp = (uintptr_t)frame + 2 * sizeof(void *);
+    uintptr_t a = (uintptr_t)ra;
+    struct fs_module *m = fs_module_of(a);
+    if (m && m->sanrt) {                 /* a sanitizer runtime's own call: pass through */
+        fs_guard--;
+        return 0;
+    }
+    fs_in_call = 1;
+    if (!m || m->system) {
+        /* Called from inside libc (getline's malloc, ...): not a fault point
+         * (unless --fail internal); the acquire site is the first frame in
+         * the program's own code. */
+        c->mod = 0;
+        c->off = 0;
+        if (fs_internal_counts(c, id))
+            fs_point(c, id);
+        else if (fs_funcs[id].role != FS_ROLE_USE && fs_unwind_site(&c->mod, &c->off, &c->sp) != 0)
+            c->mod = 0;
+        return 1;
+    }
+    c->mod = m->id;
+    c->off = (uint64_t)(a - 1 - m->bias);
+    if (!fs_funcs[id].injectable || !fs_counts_func[id] || !m->counts)
+        return 1;
+    fs_point(c, id);
     return 1;
+}
+
+int fs_internal_fault(int id)
+{
+    if (!fs_the_plan.internal || !fs_active || fs_guard != 1 || fs_busy || !fs_in_call)
+        return 0;
+    struct fs_call c;
+    memset(&c, 0, sizeof c);
+    c.id = id;
+    fs_guard++;
+    int inject = 0;
+    if (fs_internal_counts(&c, id)) {
+        fs_point(&c, id);
+        inject = c.inject;
+    }
+    fs_guard--;
+    return inject;
 }
 
 void fs_end(struct fs_call *c, int err)
 {
+    fs_in_call = 0;
     fs_guard--;
     errno = err;
 }
@@ -555,6 +596,18 @@ static void fs_init(void)
     if (!dir || !dir[0] || strlen(dir) >= sizeof fs_run_dir) {
         errno = saved;
         return;                          /* loaded without a supervisor: stay inert */
+    }
+    const char *inert = getenv("FAULTSTACK_INERT_EXE");
+    if (inert && inert[0]) {
+        /* `faultstack run --valgrind`: valgrind's launcher (and its re-runs on
+         * every exec of a traced child) gets the target's environment; the
+         * preload belongs in the program memcheck runs, not in the launcher */
+        char exe[512];
+        fs_readlink_exe(exe, sizeof exe);
+        if (strcmp(exe, inert) == 0) {
+            errno = saved;
+            return;
+        }
     }
     strcpy(fs_run_dir, dir);
     fs_guard++;

@@ -135,9 +135,9 @@ static void fs_emit_res(struct fs_res *r, const char *verdict, const char *why)
     n += fs_fmt_u64(line + n, r->mod); line[n++] = ' ';
     n += fs_fmt_hex(line + n, r->off); line[n++] = ' ';
     if (r->kind == FS_KIND_fd)
-        n += fs_fmt_u64(line + n, r->handle);
+        n += fs_fmt_u64(line + n, fs_res_handle(r));
     else
-        n += fs_fmt_hex(line + n, r->handle);
+        n += fs_fmt_hex(line + n, fs_res_handle(r));
     line[n++] = ' ';
     n += fs_fmt_u64(line + n, (r->kind == FS_KIND_memory || r->kind == FS_KIND_mmap) ? r->size : 0);
     if (r->stack && r->stack->n) {           /* ' MOD:OFF,MOD:OFF...' innermost first */
@@ -162,7 +162,7 @@ static void fs_judge_handle(struct fs_res *r, void *arg)
     if ((r->flags & (FS_RES_DEAD | FS_RES_OWNED_FD)) || r->kind == FS_KIND_memory ||
         r->kind == FS_KIND_mmap || r->mod == 0)
         return;
-    if (r->kind == FS_KIND_fd && r->handle <= 2)
+    if (r->kind == FS_KIND_fd && fs_res_handle(r) <= 2)
         return;                              /* stdin/stdout/stderr (dup2'ed or reopened): never a leak */
     /* design.md, verdicts: held by a live frame, a running thread, reachable
      * (FILE, DIR) or kept in the program's own data (raw fd), else a leak */
@@ -182,10 +182,10 @@ static void fs_judge_handle(struct fs_res *r, void *arg)
     else if (fs_held_by_live_frame(r))
         strcpy(why, "frame");
     else if ((r->kind == FS_KIND_file || r->kind == FS_KIND_dir) && e->scan &&
-             (b = fs_reach_block(e->scan, (uintptr_t)r->handle)) && (b->is_file ? b->file_held : b->r->mark)) {
+             (b = fs_reach_block(e->scan, (uintptr_t)fs_res_handle(r))) && (b->is_file ? b->file_held : b->r->mark)) {
         memcpy(why, "reachable-", 10);
         fs_reach_why(e->scan, b, why + 10);
-    } else if (!(r->kind == FS_KIND_fd && fs_fdslot_held((int)r->handle, why)))
+    } else if (!(r->kind == FS_KIND_fd && fs_fdslot_held((int)fs_res_handle(r), why)))
         v = "leak";
     fs_emit_res(r, v, why);
 }
@@ -234,6 +234,8 @@ void fs_finish(const char *how, int code, int sig)
     struct fs_scan s;
     memset(&s, 0, sizeof s);
     int marked = !dying && strcmp(how, "exec") != 0 && fs_reach_mark(&s) == 0 && s.n;
+    memset(fs_end_st.regs, 0, sizeof fs_end_st.regs);   /* the program's register values: memcheck
+                                                           (--valgrind) must not see them in our data */
     struct fs_emit e = { how, sig, fs_getpid(), marked ? &s : NULL, dying && !sig };
     fs_ledger_each(fs_judge_handle, &e);
     if (marked)

@@ -55,7 +55,7 @@ static struct fs_stripe *fs_stripe_of(unsigned b)
 static struct fs_res *fs_lookup_locked(unsigned b, int kind, uint64_t handle, uint64_t aux)
 {
     for (struct fs_res *r = fs_buckets[b]; r; r = r->next)
-        if (r->handle == handle && r->kind == kind && r->aux == aux)
+        if (r->handle_x == (handle ^ FS_HANDLE_MASK) && r->kind == kind && r->aux == aux)
             return r;
     return NULL;
 }
@@ -100,7 +100,7 @@ struct fs_res *fs_acquire(const struct fs_call *c, int kind, uint64_t handle, ui
     r->next = next;
     r->gen = gen;
     r->kind = (uint8_t)kind;
-    r->handle = handle;
+    r->handle_x = handle ^ FS_HANDLE_MASK;
     r->aux = aux;
     r->size = size;
     r->func = (uint8_t)c->id;
@@ -148,7 +148,7 @@ void fs_ledger_unlock(int kind, uint64_t handle, uint64_t aux)
 
 void fs_ledger_kill(struct fs_res *r)
 {
-    unsigned b = fs_bucket(r->kind, r->handle, r->aux);
+    unsigned b = fs_bucket(r->kind, fs_res_handle(r), r->aux);
     struct fs_stripe *s = fs_stripe_of(b);
     r->flags |= FS_RES_DEAD;
     r->gen++;
@@ -165,7 +165,7 @@ void fs_ledger_kill(struct fs_res *r)
     if (old && old != r && (old->flags & FS_RES_DEAD) && old->gen == s->ring_gen[pos]) {
         /* Evict the oldest tombstone of this stripe. Its bucket maps to this
          * stripe, whose lock we hold. */
-        fs_unlink_locked(fs_bucket(old->kind, old->handle, old->aux), old);
+        fs_unlink_locked(fs_bucket(old->kind, fs_res_handle(old), old->aux), old);
         old->next = s->free;
         s->free = old;
     }

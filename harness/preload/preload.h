@@ -81,6 +81,11 @@ int fs_begin(struct fs_call *c, int id, void *ra, void *frame);
 /* End a wrapped call: clear the guard and set errno to 'err'. */
 void fs_end(struct fs_call *c, int err);
 
+/* --fail internal: a call that libc makes inside a wrapped call (the malloc
+ * inside fopen) while the guard lets it pass: count it as a fault point at the
+ * program's call site; returns 1 when it must fail (the wrapper fakes it). */
+int fs_internal_fault(int id);
+
 #define FS_BEGIN(c, name) \
     fs_begin((c), FS_F_##name, __builtin_return_address(0), __builtin_frame_address(0))
 
@@ -95,7 +100,7 @@ void *fs_real(const char *name);
 enum fs_res_flags { FS_RES_OWNED_FD = 1, FS_RES_DEAD = 2 };
 struct fs_res {
     struct fs_res *next;
-    uint64_t handle;
+    uint64_t handle_x;         /* the handle XOR FS_HANDLE_MASK: read it with fs_res_handle() */
     uint64_t aux;              /* rwlock read holds: holder tid */
     uint64_t size;             /* memory/mmap bytes; recursive lock depth */
     uint64_t off;              /* acquire site */
@@ -108,6 +113,12 @@ struct fs_res {
     uint32_t gen;
     struct fs_stack *stack;    /* acquire stack, only for FAULTSTACK_STACK_SITES */
 };
+/* The ledger keeps handles XORed with FS_HANDLE_MASK (a non-canonical address):
+ * under `faultstack run --valgrind` memcheck's leak scan reads the ledger's
+ * pages like any other memory, and a plain heap address there would make every
+ * block the program lost "still reachable" instead of "definitely lost". */
+#define FS_HANDLE_MASK 0xffff000000000000ull
+static inline uint64_t fs_res_handle(const struct fs_res *r) { return r->handle_x ^ FS_HANDLE_MASK; }
 #define FS_STACK_MAX 24
 struct fs_stack { int n; uintptr_t ip[FS_STACK_MAX]; };
 /* Is (mod, off) one of the sites whose acquire stacks are wanted

@@ -73,7 +73,7 @@ static void fs_collect(struct fs_res *r, void *arg)
         return;
     r->mark = 0;
     struct fs_blk *b = &s->b[s->n++];
-    b->lo = (uintptr_t)r->handle;
+    b->lo = (uintptr_t)fs_res_handle(r);
     b->hi = b->lo + (r->size ? r->size : 1);
     b->r = r;
 }
@@ -396,7 +396,7 @@ static void fs_flag_file(struct fs_res *r, void *arg)
     struct fs_scan *s = arg;
     if (r->kind != FS_KIND_file || (r->flags & FS_RES_DEAD))
         return;
-    struct fs_blk *b = fs_reach_block(s, (uintptr_t)r->handle);
+    struct fs_blk *b = fs_reach_block(s, (uintptr_t)fs_res_handle(r));
     if (b)
         b->is_file = 1;
 }
@@ -464,7 +464,12 @@ int fs_reach_mark(struct fs_scan *s)
 
 void fs_reach_release(struct fs_scan *s)
 {
-    if (s->b) fs_free_pages(s->b, s->cap * sizeof *s->b);
+    if (s->b) {
+        /* small tables live on in an arena chunk: wipe the block addresses, or
+         * memcheck's leak scan (--valgrind) finds them there */
+        memset(s->b, 0, s->cap * sizeof *s->b);
+        fs_free_pages(s->b, s->cap * sizeof *s->b);
+    }
     if (s->work) fs_free_pages(s->work, s->cap * sizeof *s->work);
     s->b = NULL;
     s->work = NULL;

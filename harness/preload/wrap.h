@@ -92,6 +92,10 @@
     {                                                             \
         struct fs_call c;                                         \
         if (!FS_BEGIN(&c, name)) {                                \
+            if (fs_guard && fs_internal_fault(FS_F_##name)) {     \
+                errno = ENOMEM;                                   \
+                return NULL;                                      \
+            }                                                     \
             void *q = call;                                       \
             if (q && fs_guard)                                    \
                 fs_quiet_acquire(q, (size));                      \

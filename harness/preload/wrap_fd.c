@@ -322,7 +322,7 @@ struct fs_fd_range { uint64_t lo, hi; };
 static void fs_release_in_range(struct fs_res *r, void *arg)
 {
     const struct fs_fd_range *g = arg;
-    if (r->kind == FS_KIND_fd && !(r->flags & FS_RES_DEAD) && r->handle >= g->lo && r->handle <= g->hi)
+    if (r->kind == FS_KIND_fd && !(r->flags & FS_RES_DEAD) && fs_res_handle(r) >= g->lo && fs_res_handle(r) <= g->hi)
         fs_ledger_kill(r);
 }
 

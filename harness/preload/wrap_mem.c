@@ -355,6 +355,10 @@ FS_EXPORT void *realloc(void *p, size_t n)
 {
     struct fs_call c;
     if (!FS_BEGIN(&c, realloc)) {
+        if (fs_guard && n && fs_internal_fault(FS_F_realloc)) {
+            errno = ENOMEM;
+            return NULL;
+        }
         void *q = fs_real_realloc(p, n);
         if (fs_guard && (q || n == 0) && !fs_busy && fs_active) {
             /* moved inside a wrapped call: keep tracking it where it went */

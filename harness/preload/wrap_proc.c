@@ -16,6 +16,7 @@
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 /* ---------------- exit, _exit ---------------- */
@@ -143,7 +144,29 @@ FS_EXPORT int __libc_start_main(fs_main_fn main, int argc, char **argv, void (*i
 extern char **environ;
 static const char *const fs_env_keys[] = { "LD_PRELOAD=", "FAULTSTACK_RUN_DIR=", "FAULTSTACK_PLAN=",
                                            "FAULTSTACK_MAX_POINTS=", "FAULTSTACK_STACK_SITES=",
-                                           "FAULTSTACK_CTX=", NULL };
+                                           "FAULTSTACK_CTX=", "FAULTSTACK_INERT_EXE=", NULL };
+
+/* `faultstack run --valgrind` names memcheck's report files after
+ * FAULTSTACK_VG_IMAGE (valgrind's %q{...}): every exec gets a new value, so the
+ * new image's files (same pid) do not overwrite the old image's. */
+static char *fs_vg_image_kv(void)
+{
+    if (!getenv("FAULTSTACK_VG_IMAGE"))
+        return NULL;
+    static const char key[] = "FAULTSTACK_VG_IMAGE=";
+    char *kv = fs_alloc(sizeof key + 48);
+    if (!kv)
+        return NULL;
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    size_t n = sizeof key - 1;
+    memcpy(kv, key, n);
+    n += fs_fmt_u64(kv + n, (uint64_t)fs_getpid());
+    kv[n++] = '-';
+    n += fs_fmt_u64(kv + n, (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec);
+    kv[n] = '\0';
+    return kv;
+}
 
 /* envp plus our variables where it lacks them; allocated with fs_alloc. */
 static char *const *fs_fix_env(char *const envp[])
@@ -156,8 +179,12 @@ static char *const *fs_fix_env(char *const envp[])
     if (!out)
         return envp;
     size_t k = 0;
+    char *image = fs_vg_image_kv();
     for (size_t i = 0; i < n; i++)
-        out[k++] = envp[i];
+        if (!image || strncmp(envp[i], "FAULTSTACK_VG_IMAGE=", 20) != 0)
+            out[k++] = envp[i];
+    if (image)
+        out[k++] = image;
     for (int j = 0; fs_env_keys[j]; j++) {
         size_t kl = strlen(fs_env_keys[j]);
         int have = 0;

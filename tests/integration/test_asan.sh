@@ -82,6 +82,16 @@ assert_stderr_contains "uaf run: the summary names the report" "faultstack: asan
 assert_stderr_contains "uaf run: the summary says how to print it" "SELECT report FROM sanitizer_reports WHERE run_id = 1"
 assert_eq "uaf run: runs (exit_code|signal IS NULL)" "1|1" "$(q 'SELECT exit_code, signal IS NULL FROM runs')"
 
+# --- schema 3 -> 4 in place (step 'sanitizer'): a version-3 database (without
+#     the sanitizer_report table and view) gets them, and keeps its runs
+sqlite3 -batch "$DB" "DROP VIEW sanitizer_reports; DROP TABLE sanitizer_report;
+                      UPDATE meta SET value = '3' WHERE key = 'schema_version'; PRAGMA user_version = 3;"
+fs_run --fail nth=4 -- "$PROG" a
+assert_status 1
+assert_eq "upgrade 3 -> 4: user_version|schema_version|runs|sanitizer reports" "4|4|2|1" \
+    "$(q "SELECT (SELECT user_version FROM pragma_user_version), (SELECT value FROM meta WHERE key = 'schema_version'),
+                 (SELECT count(*) FROM runs), (SELECT count(*) FROM sanitizer_reports)")"
+
 # --- the user's ASAN_OPTIONS are kept (theirs win over faultstack's defaults)
 fs_new_db useropts
 ASAN_OPTIONS=exitcode=7 fs_run --fail nth=4 -- "$PROG" a

@@ -56,6 +56,8 @@ assert_eq "static: the run is recorded with its exit status, points_total unknow
 assert_eq "static: one process row, not interposed, naming the program" "1|$STATIC" \
     "$(q "SELECT count(*), exe FROM process WHERE end_how = 'not-interposed'")"
 assert_eq "static: no fault point recorded" 0 "$(q 'SELECT count(*) FROM fault_points')"
+assert_eq "static: runs.observed 0, runs.note names the reason" "0|1" \
+    "$(q "SELECT observed, note LIKE '%statically linked%' FROM runs")"
 assert_eq "static: the program did run (it copied the file)" "$(fs_sha "$SRC")" "$(fs_sha "$SCRATCH/out2")"
 # the report does not call it clean either
 fs_exec report --db "$DB"
@@ -77,6 +79,8 @@ assert_status 2
 assert_stderr_contains "wrapper: partly observed" "only PARTLY OBSERVED"
 assert_stderr_contains "wrapper: says the exec'd program was not entered" "exec'd a program the preload could not enter"
 assert_eq "wrapper: one not-interposed row" 1 "$(not_observed_rows)"
+assert_eq "wrapper: runs.observed 2 (partly), runs.note says which" "2|1" \
+    "$(q "SELECT observed, note LIKE '%exec''d a program the preload could not enter%' FROM runs")"
 assert_eq "wrapper: the shell itself was observed" 1 \
     "$(q "SELECT count(*) FROM process WHERE end_how = 'exec'")"
 # fork + exec (the shell goes on after the static child)

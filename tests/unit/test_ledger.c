@@ -98,7 +98,7 @@ static void count_cb(struct fs_res *r, void *arg)
         c->dead++;
     } else {
         c->live++;
-        if (r->handle >= c->lo && r->handle < c->hi)
+        if (fs_res_handle(r) >= c->lo && fs_res_handle(r) < c->hi)
             c->live_in_range++;
     }
 }
@@ -137,7 +137,7 @@ static void test_live_dead_revive(void)
               "site recorded (func %d mod %d off %#llx sp %#lx)", f->func, f->mod,
               (unsigned long long)f->off, (unsigned long)f->sp);
         CHECK(f->pid == getpid() && f->tid == fs_gettid(), "pid/tid recorded (%d/%d)", f->pid, f->tid);
-        CHECK(f->owned_fd == -1 && f->kind == FS_KIND_fd && f->handle == 7, "kind/handle/owned_fd");
+        CHECK(f->owned_fd == -1 && f->kind == FS_KIND_fd && fs_res_handle(f) == 7, "kind/handle/owned_fd");
         fs_ledger_kill(f);
         CHECK(f->flags & FS_RES_DEAD, "killed entry is dead");
         fs_ledger_unlock(FS_KIND_fd, 7, 0);
@@ -320,7 +320,7 @@ struct tidcheck { uint64_t lo, hi; pid_t tid; uint64_t wrong; };
 static void tid_cb(struct fs_res *r, void *arg)
 {
     struct tidcheck *t = arg;
-    if (r->kind == FS_KIND_memory && !(r->flags & FS_RES_DEAD) && r->handle >= t->lo && r->handle < t->hi &&
+    if (r->kind == FS_KIND_memory && !(r->flags & FS_RES_DEAD) && fs_res_handle(r) >= t->lo && fs_res_handle(r) < t->hi &&
         r->tid != t->tid)
         t->wrong++;
 }

@@ -301,6 +301,15 @@ static void test_flags_and_filters(void)
 
     parse_ok("persistent", &p);
     CHECK(p.persistent == 1 && p.trigger == FS_PLAN_NONE, "persistent alone");
+    parse_ok("internal", &p);
+    CHECK(p.internal == 1 && p.trigger == FS_PLAN_NONE && p.persistent == 0, "internal alone");
+    parse_ok("site=malloc@prog+0x10#3,internal,only=malloc", &p);
+    CHECK(p.internal == 1 && p.trigger == FS_PLAN_SITE && p.n_only == 1, "internal with a site and only=");
+    {
+        char canon[256];
+        fs_plan_format(&p, canon, sizeof canon);
+        CHECK(strcmp(canon, "site=malloc@prog+0x10#3,internal,only=malloc") == 0, "internal: canonical place");
+    }
     parse_ok("errno=EIO", &p);
     CHECK(p.err == EIO && p.trigger == FS_PLAN_NONE, "errno=EIO");
     parse_ok("errno=eio", &p);
@@ -394,7 +403,7 @@ static void test_errors(void)
 
     parse_bad("nht=3", "nht=3", "unknown key 'nht'");
     parse_bad("nht=3", "nht=3", "accepted: nth=N, site=FUNC@MODULE+0xOFFSET[#K], random:p=P[,seed=S], "
-                                "persistent, errno=NAME, only=FUNC[,FUNC...], module=NAME, ctx=HEX, then=N, none");
+                                "persistent, internal, errno=NAME, only=FUNC[,FUNC...], module=NAME, ctx=HEX, then=N, none");
     parse_bad("nth=3,bogus", "bogus", "unknown item");
     parse_bad("open", "open", "accepted:");
     parse_bad("only=open,nth=2,close", "close", "must follow only= directly");
@@ -514,6 +523,8 @@ static void test_errors(void)
 
     /* keywords with values */
     parse_bad("persistent=1", "persistent=1", "takes no value");
+    parse_bad("internal=1", "internal=1", "takes no value");
+    parse_bad("internal,internal", "internal", "duplicate key");
     parse_bad("none=1", "none=1", "takes no value");
 
     /* error in a later item after valid ones; item named after trimming */
