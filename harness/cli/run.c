@@ -532,7 +532,7 @@ int fs_cmd_run(int argc, char **argv)
         return 2;
     }
     struct fs_vg vg;
-    if (valgrind && fs_vg_find(&vg, err, sizeof err) != 0) {
+    if (valgrind && (fs_sanitizer_no_valgrind(prog, err, sizeof err) != 0 || fs_vg_find(&vg, err, sizeof err) != 0)) {
         fprintf(stderr, "faultstack run: %s\n", err);
         return 2;
     }

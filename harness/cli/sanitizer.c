@@ -152,6 +152,18 @@ void fs_sanitizer_warn(const char *prog)
             "faultstack:   for full coverage, as gcc does by default.\n", prog);
 }
 
+int fs_sanitizer_no_valgrind(const char *prog, char *err, size_t errlen)
+{
+    unsigned f = fs_sanitizer_detect(prog);
+    if (!(f & (FS_SAN_ASAN_DSO | FS_SAN_ASAN_STATIC | FS_SAN_TSAN)))
+        return 0;
+    snprintf(err, errlen, "--valgrind cannot run %s: it is built with -fsanitize=%s, and memcheck cannot run "
+             "such a program (both replace the allocator; the sanitizer reserves the address space memcheck "
+             "needs). Drop --valgrind (the sanitizer checks memory here: its reports are findings), or test a "
+             "build without -fsanitize under --valgrind", prog, (f & FS_SAN_TSAN) ? "thread" : "address");
+    return -1;
+}
+
 /* ---------------- the environment ---------------- */
 
 #define FS_SAN_FORMAT "stack_trace_format=\"    #%n %p %F %L (%m+%o)\""

@@ -26,6 +26,12 @@ unsigned fs_sanitizer_detect(const char *path);
  * the entry points of FS_SAN_ASAN_ENTRIES). */
 void fs_sanitizer_warn(const char *prog);
 
+/* --valgrind with a sanitizer build: memcheck cannot run an ASan, TSan or
+ * MSan program (both replace the allocator; the runtime reserves the shadow
+ * address space memcheck needs). Returns 0, or -1 with a message saying so
+ * and what to do. */
+int fs_sanitizer_no_valgrind(const char *prog, char *err, size_t errlen);
+
 /* The sanitizer settings of a target's environment, every target (a script
  * may start a sanitizer build): NAME=VALUE strings written one after another
  * (NUL-terminated each) into buf (cap bytes), their start pointers appended to

@@ -1693,7 +1693,7 @@ int fs_cmd_sweep(int argc, char **argv)
             return 2;
         }
         W.fork_mode = 0;
-        if (fs_vg_find(&W.vg, err, sizeof err) != 0) {
+        if (fs_sanitizer_no_valgrind(W.prog, err, sizeof err) != 0 || fs_vg_find(&W.vg, err, sizeof err) != 0) {
             fprintf(stderr, "faultstack sweep: %s\n", err);
             return 2;
         }

@@ -19,6 +19,7 @@
 # - the user's ASAN_OPTIONS are kept (exitcode=7 is the process's exit status;
 #   detect_leaks=1: LeakSanitizer's report is stored, kind lsan:..., and is not
 #   a finding: faultstack's leak finding is the one);
+# - --valgrind with an ASan build is refused (exit 2) with the reason;
 # - clang -shared-libasan: the same sweep, the same two findings; clang's
 #   default (runtime linked into the program, which calls its own malloc &
 #   co. directly): the preload redirects them at start-up, so the fault points
@@ -107,6 +108,16 @@ assert_eq "detect_leaks=1: findings (category|kind|line)" "leak|memory|$LEAK" \
     "$(q 'SELECT category, kind, line FROM findings')"
 assert_eq "detect_leaks=1: sanitizer_reports (tool|kind)" "lsan|lsan:detected-memory-leaks" \
     "$(q 'SELECT tool, kind FROM sanitizer_reports')"
+
+# --- --valgrind cannot run an ASan build: refused before anything runs, saying why
+fs_new_db valgrind
+fs_run --valgrind -- "$PROG" a
+assert_status 2
+assert_stderr_contains "run --valgrind of an ASan build: why" "memcheck cannot run such a program"
+[[ ! -e $DB ]] || fs_fail "run --valgrind of an ASan build: refused before the database is opened" "no $DB" "it exists"
+fs_exec sweep --db "$DB" --valgrind -- "$PROG" a
+assert_status 2
+assert_stderr_contains "sweep --valgrind of an ASan build: why" "Drop --valgrind"
 
 # --- sweeps: exactly the two planted bugs
 EXPECTED="$(fs_row leak memory - malloc $SRC '/* FS-EXPECT: leak */' strdup '/* FS-FAULT: leak */')
