@@ -254,6 +254,26 @@ static void fs_san_word(const char *s, char *out, size_t len)
     out[n] = '\0';
 }
 
+/* The bug type of a SUMMARY line, up to its location: 'heap-use-after-free
+ * /src/x.c:2 in main', 'data race x.c:6 in main', 'SEGV (/p/prog+0x11d6)',
+ * 'lock-order-inversion (potential deadlock)' -> words joined with '-'. */
+static void fs_san_summary_word(const char *s, char *out, size_t len)
+{
+    size_t n = 0;
+    char tok[256];
+    int used;
+    out[0] = '\0';
+    while (sscanf(s, "%255s%n", tok, &used) == 1) {
+        if (strpbrk(tok, ":/(") || !strcmp(tok, "in") || n + strlen(tok) + 2 >= len)
+            break;
+        if (n)
+            out[n++] = '-';
+        memcpy(out + n, tok, strlen(tok) + 1);
+        n += strlen(tok);
+        s += used;
+    }
+}
+
 static int fs_san_runtime_module(const char *path)
 {
     static const char *const pre[] = { "libc.so", "ld-linux", "ld64.so", "libasan.so", "libubsan.so",
@@ -332,7 +352,7 @@ static void fs_san_finish(struct fs_san_report *r, char **lines, size_t a, size_
         const char *sum = strstr(lines[i], "SUMMARY: ");
         const char *san = sum ? strstr(sum, "Sanitizer: ") : NULL;
         if (san && strcmp(r->tool, "lsan") && isalpha((unsigned char)san[11]))
-            sscanf(san + 11, "%79s", word);  /* 'heap-use-after-free /src/x.c:2 in main' */
+            fs_san_summary_word(san + 11, word, sizeof word);
     }
     if (!word[0]) {
         const char *h = strstr(r->headline, "Sanitizer: ");
