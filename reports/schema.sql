@@ -323,6 +323,8 @@ CREATE VIEW IF NOT EXISTS leaks AS
 --                   writable data holds, which did not hold it when the fd was
 --                   acquired (stacks and small integers elsewhere are not evidence)
 --   'signal'        the process died of a signal (its crash is the finding)
+--   'sanitizer'     a sanitizer runtime ended the process after its report (the
+--                   report is the finding; sanitizer_reports)
 --   'exec'          the process image was replaced by exec
 CREATE VIEW IF NOT EXISTS held AS
     SELECT run_id, pid, kind, func, module, file, line, symbol, handle, size, reason, offset
