@@ -363,11 +363,17 @@ CREATE VIEW IF NOT EXISTS memcheck AS
 --                       forked child got from its parent is the parent's to judge), NULL
 --                       when it reported nothing
 --   memcheck            definitely | indirectly | possibly | reachable | fd, NULL when nothing
---   *_blocks, *_bytes   how many blocks (fds) and bytes each side counts at the site
+--   *_blocks, *_bytes   how many blocks (fds) and bytes each side counts at the site, of
+--                       the verdict shown: when a side calls some lost, its lost ones only
+--                       (memcheck's still reachable blocks and faultstack's held ones at the
+--                       same site are left out), else all it listed
 --   agreement           'agree' when both call it lost or neither does; 'faultstack only'
 --                       or 'memcheck only' otherwise. memcheck's "lost" is definitely or
 --                       indirectly lost, or an fd open at exit (not inherited); possibly lost
---                       and still reachable are not. faultstack's is verdict 'leak' ('held at
+--                       and still reachable are not. Nor is what a forked child got from its
+--                       parent (faultstack 'inherited'): memcheck marks only the fds open
+--                       when valgrind started as inherited, and reports the child's copy of
+--                       its parent's fd (or block) as the child's. faultstack's is verdict 'leak' ('held at
 --                       exit' is not a finding, so an fd held open at exit() shows as
 --                       'memcheck only').
 --   same_size           1 when both count the same bytes (memory) and blocks
@@ -380,7 +386,11 @@ CREATE VIEW IF NOT EXISTS memcheck_vs_faultstack AS
                max(verdict = 'leak') AS lost,
                CASE WHEN max(verdict = 'leak') THEN 'leak' WHEN max(verdict = 'held') THEN 'held'
                     ELSE 'inherited' END AS verdict,
-               count(*) AS blocks, sum(size) AS bytes, group_concat(DISTINCT kind) AS fk
+               -- the blocks of the verdict shown: a site's leaks, else all it held
+               CASE WHEN max(verdict = 'leak') THEN sum(verdict = 'leak') ELSE count(*) END AS blocks,
+               CASE WHEN max(verdict = 'leak') THEN sum(CASE WHEN verdict = 'leak' THEN size END)
+                    ELSE sum(size) END AS bytes,
+               group_concat(DISTINCT kind) AS fk
         FROM resource
         WHERE kind IN ('memory', 'fd', 'file', 'dir') AND verdict IN ('leak', 'held', 'inherited')
           AND run_id IN (SELECT run_id FROM memcheck_run)
@@ -393,15 +403,23 @@ CREATE VIEW IF NOT EXISTS memcheck_vs_faultstack AS
                     WHEN max(leak_kind = 'indirectly') THEN 'indirectly'
                     WHEN max(leak_kind = 'fd') THEN 'fd'
                     WHEN max(leak_kind = 'possibly') THEN 'possibly' ELSE 'reachable' END AS verdict,
-               sum(CASE WHEN leak_kind = 'fd' THEN 1 ELSE blocks END) AS blocks,
-               sum(bytes) AS bytes
+               -- the blocks memcheck calls lost at the site when it calls some lost (not
+               -- its still reachable ones at the same site as well), else all it listed
+               CASE WHEN max(leak_kind IN ('definitely', 'indirectly', 'fd'))
+                    THEN sum(CASE WHEN leak_kind = 'fd' THEN 1
+                                  WHEN leak_kind IN ('definitely', 'indirectly') THEN blocks END)
+                    ELSE sum(blocks) END AS blocks,
+               CASE WHEN max(leak_kind IN ('definitely', 'indirectly', 'fd'))
+                    THEN sum(CASE WHEN leak_kind IN ('definitely', 'indirectly') THEN bytes END)
+                    ELSE sum(bytes) END AS bytes
         FROM memcheck_error
         WHERE leak_kind IS NOT NULL AND inherited = 0
         GROUP BY run_id, pid, k, module, offset, CASE WHEN offset IS NULL THEN file || ':' || line END
     ), pairs AS (
         SELECT f.run_id, f.pid, f.k, f.module, f.offset, f.file, f.line, f.func,
                f.verdict AS fv, f.blocks AS fb, f.bytes AS fy, f.lost AS fl,
-               m.verdict AS mv, m.blocks AS mb, m.bytes AS my, m.lost AS ml, f.fk
+               m.verdict AS mv, m.blocks AS mb, m.bytes AS my,
+               CASE WHEN f.verdict = 'inherited' THEN 0 ELSE m.lost END AS ml, f.fk
         FROM fs f LEFT JOIN mc m
           ON m.run_id = f.run_id AND m.pid = f.pid AND m.k = f.k
          AND ((m.offset = f.offset AND m.module = f.module) OR

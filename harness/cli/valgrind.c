@@ -677,13 +677,27 @@ int fs_vg_parse_log(const char *path, struct fs_vg_report *rep, char *err, size_
 
 /* ---------------- sites ---------------- */
 
-struct fs_vg_mod { int pid; uint64_t bias; char path[512]; };
+/* real: the module's path with every symbolic link resolved ("" when it
+ * cannot be): the preload names a module as the loader opened it (its
+ * soname, /usr/lib/x86_64-linux-gnu/libjq.so.1), valgrind names the file
+ * (libjq.so.1.0.4) */
+struct fs_vg_mod { int pid; uint64_t bias; char path[512]; char real[PATH_MAX]; };
 
+/* Objects that are not the program's own code: valgrind's, and the modules
+ * the preload calls "system" (fs_system_prefixes in harness/preload/core.c:
+ * their calls are not fault points, and what they acquire is the site of the
+ * program's call into them). The two lists must agree, or memcheck names a
+ * block by a frame inside a library faultstack skips (a malloc in liblzma
+ * under libxml2's xzread: faultstack's site is libxml2's call) and the two
+ * verdicts for the same block never meet in memcheck_vs_faultstack. */
 static int fs_vg_system_obj(const char *path)
 {
     const char *base = strrchr(path, '/') ? strrchr(path, '/') + 1 : path;
-    static const char *const sys[] = { "vgpreload_", "libc.so", "ld-linux", "libpthread.so", "libdl.so",
-                                       "libgcc_s.so", "libfaultstack-preload", "memcheck-", NULL };
+    static const char *const sys[] = { "vgpreload_", "memcheck-",
+                                       /* = fs_system_prefixes of harness/preload/core.c */
+                                       "libc.so", "ld-linux", "ld64.so", "libpthread.so", "libdl.so", "librt.so",
+                                       "libfaultstack-preload", "libunwind", "liblzma.so", "libgcc_s.so",
+                                       "linux-vdso", "linux-gate", NULL };
     for (int i = 0; sys[i]; i++)
         if (strncmp(base, sys[i], strlen(sys[i])) == 0)
             return 1;
@@ -732,6 +746,8 @@ static struct fs_vg_mod *fs_vg_rec_modules(const char *run_dir, size_t *n)
                 v[*n].pid = pid;
                 v[*n].bias = bias;
                 snprintf(v[*n].path, sizeof v[*n].path, "%s", line + pos);
+                if (!realpath(v[*n].path, v[*n].real))
+                    v[*n].real[0] = '\0';
                 (*n)++;
             }
         }
@@ -758,6 +774,14 @@ static const struct fs_vg_mod *fs_vg_module_of(const struct fs_vg_mod *mods, siz
                 return &mods[i];
         for (size_t i = 0; i < n; i++)
             if (mods[i].pid == pid && strcmp(fs_base(mods[i].path), fs_base(f->obj)) == 0)
+                return &mods[i];
+        /* the same file under another name: a shared library loaded by its
+         * soname, which is a symbolic link to the file valgrind names */
+        char real[PATH_MAX];
+        if (!realpath(f->obj, real))
+            return NULL;
+        for (size_t i = 0; i < n; i++)
+            if (mods[i].pid == pid && mods[i].real[0] && strcmp(mods[i].real, real) == 0)
                 return &mods[i];
         return NULL;
     }

@@ -145,7 +145,10 @@ static int fs_own(int sig, const struct sigaction *prog)
     struct sigaction sa;
     memset(&sa, 0, sizeof sa);
     sa.sa_sigaction = fs_on_signal;
-    sa.sa_flags = SA_SIGINFO | SA_ONSTACK | (prog->sa_flags & (SA_RESTART | SA_NODEFER));
+    /* the program's handler runs on the stack it asked for; ours alone on
+     * the preload's alternate stack (a stack overflow is a crash to record) */
+    sa.sa_flags = SA_SIGINFO | (prog->sa_flags & (SA_RESTART | SA_NODEFER | SA_ONSTACK)) |
+                  (fs_prog_handles(prog) ? 0 : SA_ONSTACK);
     sa.sa_mask = prog->sa_mask;
     if (fs_sys_sigaction(sig, &sa, NULL) != 0)
         return -1;

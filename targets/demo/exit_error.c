@@ -1,10 +1,12 @@
 /* exit_error.c — twin of exit_deep.c whose die() ends the program through
  * libc's own exit paths instead of exit(): error(), error_at_line(), errx(),
  * verr() (these reach libc's exit without the PLT, so an exit() wrapper never
- * sees them), quick_exit(), or exit() called from an atexit handler.
+ * sees them), quick_exit(), exit() called from an atexit handler, or errx()
+ * called by another thread while the main thread waits for it (the main
+ * thread's frames are live: its stack is a root, its handles are held).
  *
  * Usage: demo_exit_error HOW FILE    HOW: error | error_at_line | errx | verr |
- *                                         quick_exit | atexit
+ *                                         quick_exit | atexit | thread
  *        prints the first line of FILE, exit 0.
  *
  * No bug: load() holds an fd, a FILE and a buffer when parse()'s malloc
@@ -19,6 +21,7 @@
 #include <errno.h>
 #include <error.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -43,6 +46,11 @@ static void on_exit_handler(void)
     }
 }
 
+static void *die_in_thread(void *what)
+{
+    errx(1, "%s (in a worker thread)", (const char *)what);
+}
+
 static void die(const char *what)
 {
     if (!strcmp(how, "error"))
@@ -53,6 +61,12 @@ static void die(const char *what)
         errx(1, "%s", what);
     else if (!strcmp(how, "verr"))
         verr_die("%s", what);
+    else if (!strcmp(how, "thread")) {
+        pthread_t t;
+        if (pthread_create(&t, NULL, die_in_thread, (void *)what) == 0)
+            pthread_join(t, NULL);
+        exit(2);
+    }
     else if (!strcmp(how, "quick_exit")) {
         fprintf(stderr, "demo_exit_error: %s\n", what);
         quick_exit(1);
@@ -96,7 +110,7 @@ static void load(const char *path)
 int main(int argc, char **argv)
 {
     if (argc != 3) {
-        fprintf(stderr, "usage: %s error|error_at_line|errx|verr|quick_exit|atexit FILE\n", argv[0]);
+        fprintf(stderr, "usage: %s error|error_at_line|errx|verr|quick_exit|atexit|thread FILE\n", argv[0]);
         return 2;
     }
     how = argv[1];

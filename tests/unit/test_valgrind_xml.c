@@ -196,6 +196,31 @@ static void test_319(void)
     CHECK(w && !strcmp(w->module, "leaky") && w->offset == (int64_t)(site(w)->ip - 0x108000) && w->offset > 0 &&
           w->offset < 0x2000, "InvalidWrite: module '%s' offset %lld", w ? w->module : "", w ? (long long)w->offset : -1LL);
     fs_vg_report_free(&rep);
+
+    /* the same module under another name: the preload names a library by the
+     * path the loader opened (its soname, a symbolic link), valgrind by the
+     * file (libfoo.so.1 -> libfoo.so.1.0.4): matched through realpath */
+    char real[256], link[256], cmd[1024];
+    snprintf(real, sizeof real, "%s/leaky.so.1.0.4", dir);
+    snprintf(link, sizeof link, "%s/leaky.so.1", dir);
+    copy_file(FS_FIXTURE_DIR "/leaky.c", real);
+    CHECK(symlink("leaky.so.1.0.4", link) == 0, "symlink %s", link);
+    snprintf(cmd, sizeof cmd, "sed -i 's|/tmp/vgx/leaky|%s|g' %s", real, p1);
+    CHECK(system(cmd) == 0, "%s", cmd);
+    f = fopen(rec, "w");
+    if (f) {
+        fprintf(f, "image 2558 2487 1 %s\nm 1 0x108000 %s\nend main 0 0\ndone\n", link, link);
+        fclose(f);
+    }
+    files = fs_vg_read_dir(dir, &rep, NULL, err, sizeof err);
+    w = find(&rep, "InvalidWrite", -1);
+    CHECK(w && !strcmp(w->module, "leaky.so.1") && w->offset == (int64_t)(site(w)->ip - 0x108000),
+          "InvalidWrite in a module named by a symbolic link: module '%s' offset %lld", w ? w->module : "",
+          w ? (long long)w->offset : -1LL);
+    fs_vg_report_free(&rep);
+    copy_file(FS_FIXTURE_DIR "/leaky-3.19.xml", p1);
+    unlink(link);
+    unlink(real);
     unlink(rec);
 
     /* a report cut short: complete errors kept, file counted as incomplete */
