@@ -394,18 +394,20 @@ static int fs_san_file(const char *path, int pid, struct fs_san_report **v, int 
             if (!nlines) break;
             lines = nlines;
         }
-        lines[nl++] = strdup(ln);
+        if (!(lines[nl] = strdup(ln)))
+            break;
+        nl++;
     }
     free(ln);
     fclose(f);
     int cur = -1;
     size_t start = 0;
     for (size_t i = 0; i <= nl; i++) {
-        int head = i < nl && lines[i] && fs_san_headline(lines[i]);
+        int head = i < nl && fs_san_headline(lines[i]);
         if (i < nl && !head)
             continue;
         size_t begin = i;
-        if (head && i > 0 && lines[i - 1] && !strncmp(lines[i - 1], "=====", 5))
+        if (head && i > 0 && !strncmp(lines[i - 1], "=====", 5))
             begin = i - 1;                   /* ASan's separator belongs to the report below */
         if (cur >= 0)
             fs_san_finish(&(*v)[cur], lines, start, begin);
