@@ -20,6 +20,8 @@
 #   detect_leaks=1: LeakSanitizer's report is stored, kind lsan:..., and is not
 #   a finding: faultstack's leak finding is the one);
 # - --valgrind with an ASan build is refused (exit 2) with the reason;
+# - started by execve() with an environment of its own, the ASan build
+#   still starts (the preload puts faultstack's ASAN_OPTIONS back) and reports;
 # - clang -shared-libasan: the same sweep, the same two findings; clang's
 #   default (runtime linked into the program, which calls its own malloc &
 #   co. directly): the preload redirects them at start-up, so the fault points
@@ -99,6 +101,21 @@ ASAN_OPTIONS=exitcode=7 fs_run --fail nth=4 -- "$PROG" a
 assert_status 1
 assert_eq "ASAN_OPTIONS=exitcode=7: runs.exit_code, process (end_how|exit_code)" "7 sanitizer|7" \
     "$(q 'SELECT exit_code FROM runs') $(q 'SELECT end_how, exit_code FROM process')"
+
+# --- exec'd by execve() with an environment of its own (no ASAN_OPTIONS): it
+#     still starts and reports (python3's os.execve calls libc's execve)
+if command -v python3 >/dev/null; then
+    fs_new_db cleanenv
+    fs_run --fail module=demo_asan_error_path,nth=4 -- python3 -c \
+        'import os, sys; os.execve(sys.argv[1], sys.argv[1:], {"PATH": "/usr/bin:/bin"})' "$PROG" a
+    assert_status 1
+    assert_eq "execve with its own environment: the ASan program's process (end_how)" "sanitizer" \
+        "$(q "SELECT end_how FROM process WHERE exe LIKE '%/demo_asan_error_path'")"
+    assert_eq "execve with its own environment: crash findings (kind|line)" \
+        "asan:heap-use-after-free|$UAF" "$(q "SELECT kind, line FROM findings WHERE category = 'crash'")"
+else
+    echo "note: python3 not installed: the execve-with-its-own-environment case was not tested"
+fi
 
 # --- LeakSanitizer turned on by the user: its report is a second opinion, not a finding
 fs_new_db lsan
