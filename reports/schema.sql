@@ -1,4 +1,4 @@
--- faultstack report database, schema version 3.
+-- faultstack report database, schema version 4.
 --
 -- The database is a user interface: query it with SQL (sqlite3 faultstack.db).
 -- The VIEWS below are the public, stable contract: columns are added, never
@@ -9,7 +9,9 @@
 -- 2 -> 3: resource.reason and the held view; run.observed and run.note (the
 -- runs view gains them); the memcheck_run and
 -- memcheck_error tables and the memcheck and memcheck_vs_faultstack views of
--- `faultstack run --valgrind`).
+-- `faultstack run --valgrind`; 3 -> 4, step 'sanitizer': the sanitizer_report
+-- table and the sanitizer_reports view, new objects only, so the step alters
+-- nothing: the CREATE ... IF NOT EXISTS below make them).
 --
 -- Words used below:
 --   fault point  one call to a wrapped function that the fault plan may fail
@@ -19,7 +21,7 @@
 --   acquire site the site of the call that acquired a resource
 --   fault        the injected fault point of a run (NULL when none was injected)
 
-PRAGMA user_version = 3;
+PRAGMA user_version = 4;
 
 CREATE TABLE IF NOT EXISTS meta (
     key   TEXT PRIMARY KEY,        -- 'schema_version', 'created_by'
@@ -73,7 +75,9 @@ CREATE TABLE IF NOT EXISTS process (
     end_how    TEXT,               -- 'not-interposed': the preload could not enter it (no record);
                                    -- 'main' (returned from main), 'exit' (exit(), quick_exit(), or libc's
                                    -- own exit inside error()/errx()/verr()...: the program's frames
-                                   -- were live), '_exit', 'signal', 'exec', 'unknown'
+                                   -- were live), '_exit', 'signal', 'exec', 'unknown',
+                                   -- 'sanitizer' (a sanitizer runtime ended it after its report,
+                                   -- see sanitizer_report; its resources are held)
     exit_code  INTEGER,
     signal     INTEGER,
     reachable_blocks INTEGER,      -- memory still reachable at exit (not a finding)
@@ -163,6 +167,28 @@ CREATE TABLE IF NOT EXISTS crash (
     stack       TEXT
 );
 
+-- A sanitizer's report (schema step 'sanitizer', version 4): a program built
+-- with -fsanitize=address (or undefined, thread) writes its reports into the
+-- run directory (log_path); each is stored here whole and, except
+-- LeakSanitizer's (a second opinion on faultstack's own leak verdict), makes a
+-- crash finding of the same kind at the same site.
+CREATE TABLE IF NOT EXISTS sanitizer_report (
+    run_id      INTEGER NOT NULL REFERENCES run(id),
+    pid         INTEGER NOT NULL,
+    tool        TEXT NOT NULL,     -- asan | lsan | ubsan | tsan | msan | hwasan
+    kind        TEXT NOT NULL,     -- 'asan:heap-use-after-free', 'ubsan:signed-integer-overflow'
+                                   -- (the report's SUMMARY bug type, else its first line's)
+    headline    TEXT,              -- the report's first line ('ERROR: AddressSanitizer: ...')
+    module      TEXT,              -- the first frame of its stack in the program's own code
+    module_path TEXT,              -- (not the sanitizer runtime, libc, the loader, the preload)
+    offset      INTEGER,
+    file        TEXT,
+    line        INTEGER,
+    symbol      TEXT,
+    report      TEXT NOT NULL      -- the full report text
+);
+CREATE INDEX IF NOT EXISTS sanitizer_report_run ON sanitizer_report(run_id);
+
 -- Deduplicated findings: one row per (category, kind, anomaly, site, fault site).
 CREATE TABLE IF NOT EXISTS finding (
     id          INTEGER PRIMARY KEY,
@@ -170,7 +196,7 @@ CREATE TABLE IF NOT EXISTS finding (
     category    TEXT NOT NULL,     -- leak | anomaly | crash | timeout | memcheck (a memory
                                    --   error memcheck reported with --valgrind; kind is memcheck's
                                    --   kind, e.g. InvalidWrite, site its first frame in the program)
-    kind        TEXT,
+    kind        TEXT,              -- crash: 'SIGSEGV'..., or a sanitizer report's 'asan:heap-use-after-free'...
     anomaly     TEXT,
     func        TEXT,
     module      TEXT,
@@ -297,6 +323,8 @@ CREATE VIEW IF NOT EXISTS leaks AS
 --                   writable data holds, which did not hold it when the fd was
 --                   acquired (stacks and small integers elsewhere are not evidence)
 --   'signal'        the process died of a signal (its crash is the finding)
+--   'sanitizer'     a sanitizer runtime ended the process after its report (the
+--                   report is the finding; sanitizer_reports)
 --   'exec'          the process image was replaced by exec
 CREATE VIEW IF NOT EXISTS held AS
     SELECT run_id, pid, kind, func, module, file, line, symbol, handle, size, reason, offset
@@ -413,3 +441,10 @@ CREATE VIEW IF NOT EXISTS memcheck_vs_faultstack AS
                 WHEN ifnull(fl, 0) THEN 'faultstack only' ELSE 'memcheck only' END AS agreement,
            (fb IS mb AND fy IS my) AS same_size, fk AS faultstack_kind
     FROM pairs;
+
+-- sanitizer_reports: reports of sanitizer runtimes (AddressSanitizer...), with
+-- their full text; the crash findings of kind 'asan:...' point at them by run
+-- and site: SELECT report FROM sanitizer_reports WHERE run_id = <first_run>.
+CREATE VIEW IF NOT EXISTS sanitizer_reports AS
+    SELECT run_id, pid, tool, kind, headline, module, file, line, symbol, report, offset
+    FROM sanitizer_report;

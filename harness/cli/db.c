@@ -110,7 +110,11 @@ static int fs_db_add_column(sqlite3 *db, const char *table, const char *col, con
  * 2 -> 3: column resource.reason and the held view (verdict reasons); columns
  *         run.observed, run.note (the runs view gains them); tables
  *         memcheck_run, memcheck_error and views memcheck,
- *         memcheck_vs_faultstack (--valgrind), created by the script. */
+ *         memcheck_vs_faultstack (--valgrind), created by the script.
+ * 3 -> 4, step 'sanitizer': the sanitizer_report table and sanitizer_reports
+ *         view; new objects only (nothing to ALTER): the schema script makes
+ *         them. When merging another 3 -> 4 step, give one of them 5; each
+ *         step stands alone (no step depends on the other). */
 static int fs_db_upgrade(sqlite3 *db, int64_t version, char *why, size_t whylen)
 {
     if (fs_db_exec(db, "BEGIN IMMEDIATE", why, whylen) != 0)

@@ -24,6 +24,7 @@
 
 #include "db.h"
 #include "plan.h"
+#include "sanitizer.h"
 #include "symbolize.h"
 #include "valgrind.h"
 
@@ -97,6 +98,8 @@ static void *fs_vec_push(struct fs_vec *v)
 struct fs_parsed {
     struct fs_vec points, res, anoms, crashes, procs;
     struct fs_vec sweeps;          /* struct fs_site_ref: close-every-fd sites */
+    struct fs_san_report *san;     /* sanitizer reports of the run's processes (sanitizer.c) */
+    int nsan;
 };
 
 static void fs_parsed_init(struct fs_parsed *P)
@@ -116,6 +119,7 @@ static void fs_parsed_free(struct fs_parsed *P)
         free(((struct fs_resrec *)P->res.p)[i].frames);
     free(P->points.p); free(P->res.p); free(P->anoms.p);
     free(P->crashes.p); free(P->procs.p); free(P->sweeps.p);
+    fs_sanitizer_free(P->san, P->nsan);
 }
 
 #define FS_MAXMOD 1024
@@ -820,6 +824,97 @@ static int fs_insert_anomalies(struct fs_ctx *C, struct fs_parsed *P)
     return 0;
 }
 
+/* ---------------- sanitizer reports (sanitizer.c) ---------------- */
+
+/* Did process pid write a sanitizer report that is a finding? */
+static int fs_san_reported(const struct fs_parsed *P, int pid)
+{
+    for (int i = 0; i < P->nsan; i++)
+        if (P->san[i].pid == pid && strcmp(P->san[i].tool, "lsan") != 0)
+            return 1;
+    return 0;
+}
+
+/* Did a baseline run of the same command have this sanitizer report (kind) at
+ * this site? Then a fault run showing it is not the fault's doing. */
+static int fs_baseline_sanitizer(struct fs_ctx *C, const char *kind, const struct fs_site_ref *at)
+{
+    sqlite3_stmt *st = NULL;
+    if (sqlite3_prepare_v2(C->db, "SELECT 1 FROM sanitizer_report x JOIN run r ON r.id = x.run_id"
+                           " WHERE r.fault_spec IS NULL AND r.command = ?1 AND x.kind = ?2"
+                           " AND x.module IS ?3 AND x.offset IS ?4 LIMIT 1", -1, &st, NULL) != SQLITE_OK)
+        return 0;
+    sqlite3_bind_text(st, 1, C->command, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 2, kind, -1, SQLITE_STATIC);
+    if (at->valid) {
+        sqlite3_bind_text(st, 3, at->base, -1, SQLITE_STATIC);
+        sqlite3_bind_int64(st, 4, (int64_t)at->off);
+    }
+    int found = sqlite3_step(st) == SQLITE_ROW;
+    sqlite3_finalize(st);
+    return found;
+}
+
+/* Each report: a sanitizer_report row with its full text, and a crash
+ * finding of kind 'asan:heap-use-after-free' at the first frame in the
+ * program's own code (symbolized like every site). LeakSanitizer's reports
+ * (detect_leaks=1 in the user's ASAN_OPTIONS) are kept as a second opinion,
+ * not findings: faultstack's own leak verdict is the finding. */
+static int fs_insert_sanitizer_reports(struct fs_ctx *C, struct fs_parsed *P)
+{
+    if (!P->nsan)
+        return 0;
+    sqlite3_stmt *st = fs_db_prepare(C->db,
+        "INSERT INTO sanitizer_report(run_id, pid, tool, kind, headline, module, module_path, offset, file,"
+        " line, symbol, report) VALUES(?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12)", C->err, C->errlen);
+    if (!st)
+        return -1;
+    for (int i = 0; i < P->nsan; i++) {
+        struct fs_san_report *r = &P->san[i];
+        struct fs_site_ref at;
+        memset(&at, 0, sizeof at);
+        if (r->module_path[0]) {
+            snprintf(at.path, sizeof at.path, "%s", r->module_path);
+            const char *sl = strrchr(at.path, '/');
+            snprintf(at.base, sizeof at.base, "%.255s", sl ? sl + 1 : at.path);
+            at.off = r->offset;
+            at.valid = 1;
+        }
+        struct fs_where w;
+        fs_where(C->sym, &at, &w);
+        if (!w.symbol[0] && r->func[0])
+            snprintf(w.symbol, sizeof w.symbol, "%s", r->func);
+        fs_bind_int(st, 1, C->res->run_id);
+        fs_bind_int(st, 2, r->pid);
+        fs_bind_text(st, 3, r->tool);
+        fs_bind_text(st, 4, r->kind);
+        fs_bind_text(st, 5, r->headline);
+        fs_bind_text(st, 6, at.valid ? at.base : NULL);
+        fs_bind_text(st, 7, at.valid ? at.path : NULL);
+        fs_bind_int_or_null(st, 8, (int64_t)at.off, !at.valid);
+        fs_bind_text(st, 9, w.file);
+        fs_bind_int_or_null(st, 10, w.line, !w.line);
+        fs_bind_text(st, 11, w.symbol);
+        char *text = r->text ? fs_sanitizer_symbolize(r->text, C->sym) : NULL;
+        fs_bind_text(st, 12, text ? text : r->text ? r->text : r->headline);
+        free(text);
+        int with = !(C->fault.have && fs_baseline_sanitizer(C, r->kind, &at));
+        if (fs_step_done(C, st)) {
+            sqlite3_finalize(st);
+            return -1;
+        }
+        if (!strcmp(r->tool, "lsan"))
+            continue;
+        C->res->crashes++;
+        if (fs_finding(C, "crash", r->kind, NULL, w.symbol[0] ? w.symbol : NULL, &at, &w, with)) {
+            sqlite3_finalize(st);
+            return -1;
+        }
+    }
+    sqlite3_finalize(st);
+    return 0;
+}
+
 /* Did the process (image) that wrote crash record c end with exit status 0
  * after it (its own handler recovered)? */
 static int fs_recovered(const struct fs_parsed *P, const struct fs_crashrec *c)
@@ -867,6 +962,8 @@ static int fs_insert_crash_rows(struct fs_ctx *C, struct fs_parsed *P)
         sqlite3_finalize(st);
         if (rc)
             return -1;
+        if (fs_san_reported(P, c->pid))
+            continue;                         /* its sanitizer report is the finding */
         C->res->crashes++;
         char kind[32];
         snprintf(kind, sizeof kind, "SIG%s", sigabbrev_np(c->sig) ? sigabbrev_np(c->sig) : "?");
@@ -999,6 +1096,14 @@ int fs_ingest_run(sqlite3 *db, const struct fs_run_info *info, struct fs_run_res
             res->incomplete++;
     res->processes = (int)P.procs.n;
     res->points_total = fs_read_shared(info->run_dir, &res->injected);
+    if (P.procs.n) {
+        int *pids = malloc(P.procs.n * sizeof *pids);
+        for (size_t i = 0; pids && i < P.procs.n; i++)
+            pids[i] = ((struct fs_proc *)P.procs.p)[i].pid;
+        int n = pids ? fs_sanitizer_reports(info->run_dir, pids, P.procs.n, &P.san) : 0;
+        P.nsan = n > 0 ? n : 0;
+        free(pids);
+    }
 
     unsetenv("DEBUGINFOD_URLS");             /* symbolize offline */
     C.sym = info->sym ? info->sym : fs_sym_new();
@@ -1091,7 +1196,8 @@ int fs_ingest_run(sqlite3 *db, const struct fs_run_info *info, struct fs_run_res
 
     res->memcheck_files = -1;
     if (fs_insert_points(&C, &P) || fs_insert_resources(&C, &P) || fs_insert_anomalies(&C, &P) ||
-        fs_insert_crash_rows(&C, &P) || (info->valgrind && fs_insert_memcheck(&C)))
+        fs_insert_sanitizer_reports(&C, &P) || fs_insert_crash_rows(&C, &P) ||
+        (info->valgrind && fs_insert_memcheck(&C)))
         goto rollback;
     if (info->signal && !info->timed_out && res->crashes == 0) {
         /* design.md: any death by a signal is a crash, even one no record

@@ -500,6 +500,9 @@ static int fs_merge_one(sqlite3 *db, const struct fs_input *in, const char *out_
         if (fs_has_table(db, "src", per_run_vg[i]) &&
             fs_copy_table(db, per_run_vg[i], m_runrow, "ORDER BY rowid", out_path, err, errlen) < 0)
             goto out;
+    if (fs_has_table(db, "src", "sanitizer_report") &&       /* schema step 'sanitizer' (4) */
+        fs_copy_table(db, "sanitizer_report", m_runrow, "ORDER BY rowid", out_path, err, errlen) < 0)
+        goto out;
     if (fs_copy_table(db, "finding", m_finding, "WHERE true ORDER BY id ON CONFLICT(key) DO NOTHING", out_path,
                       err, errlen) < 0 ||
         fs_db_exec(db, fr_sql, err, errlen) != 0 ||

@@ -26,6 +26,7 @@
 #include "db.h"
 #include "ingest.h"
 #include "plan.h"
+#include "sanitizer.h"
 #include "valgrind.h"
 
 int64_t fs_now_ms(void)
@@ -198,11 +199,13 @@ static char **fs_build_env(const struct fs_spawn *sp, char **pid_slot)
     size_t n = 0, extra = 0;
     while (environ[n]) n++;
     while (sp->extra_env && sp->extra_env[extra]) extra++;
-    size_t cap = n + extra + 8;
+    size_t cap = n + extra + 12;
     char **env = calloc(cap, sizeof *env);
     const char *oldp = getenv("LD_PRELOAD");
+    size_t san = fs_sanitizer_env_size(sp->run_dir);
     size_t need = strlen(sp->preload) + (oldp ? strlen(oldp) : 0) + strlen(sp->run_dir) +
-                  (sp->plan_text ? strlen(sp->plan_text) : 0) + (sp->stack_sites ? strlen(sp->stack_sites) : 0) + 256;
+                  (sp->plan_text ? strlen(sp->plan_text) : 0) + (sp->stack_sites ? strlen(sp->stack_sites) : 0) + 256 +
+                  san;
     char *buf = malloc(need);
     if (!env || !buf) {
         free(env); free(buf);
@@ -229,13 +232,15 @@ static char **fs_build_env(const struct fs_spawn *sp, char **pid_slot)
         *pid_slot = w;
         w += sprintf(w, "FAULTSTACK_FORK_PID=%-20d", 0) + 1;
     }
+    if (fs_sanitizer_env(sp->run_dir, w, san, env, &k) == 0)   /* ASAN_OPTIONS &c. (sanitizer.c) */
+        w += san;
     for (size_t i = 0; i < extra; i++)
         env[k++] = sp->extra_env[i];
     for (size_t i = 0; i < n; i++) {
         const char *e = environ[i];
         if (!strncmp(e, "LD_PRELOAD=", 11) || !strncmp(e, "FAULTSTACK_RUN_DIR=", 19) ||
             !strncmp(e, "FAULTSTACK_PLAN=", 16) || !strncmp(e, "FAULTSTACK_STACK_SITES=", 23) ||
-            !strncmp(e, "FAULTSTACK_FORK", 15))
+            !strncmp(e, "FAULTSTACK_FORK", 15) || fs_sanitizer_env_name(e))
             continue;
         env[k++] = (char *)e;
     }
@@ -527,7 +532,7 @@ int fs_cmd_run(int argc, char **argv)
         return 2;
     }
     struct fs_vg vg;
-    if (valgrind && fs_vg_find(&vg, err, sizeof err) != 0) {
+    if (valgrind && (fs_sanitizer_no_valgrind(prog, err, sizeof err) != 0 || fs_vg_find(&vg, err, sizeof err) != 0)) {
         fprintf(stderr, "faultstack run: %s\n", err);
         return 2;
     }
@@ -603,6 +608,7 @@ int fs_run_once_vg(sqlite3 *db, const char *db_path, const char *kind, int64_t s
     }
     char why[1024];
     int can = fs_interposable(prog, why, sizeof why);
+    fs_sanitizer_warn(prog);
     if (can == 0)
         fprintf(stderr, "faultstack: warning: the preload cannot enter %s; it runs unobserved, to record its "
                         "exit status (why: below, when it ends)\n", prog);
@@ -664,6 +670,7 @@ int fs_run_once_vg(sqlite3 *db, const char *db_path, const char *kind, int64_t s
                                        can == 0 || oc.timed_out || (oc.exit_code == 127 && !oc.signal) ? why : NULL,
                                        msg, sizeof msg);
     fs_print_summary(&res, &oc, db_path);
+    fs_sanitizer_summary(db, res.run_id, db_path);
     if (unobserved == 2)
         fprintf(stderr, "faultstack: run %lld NOT OBSERVED, nothing was tested: %s\n", (long long)res.run_id, msg);
     else if (unobserved == 1)

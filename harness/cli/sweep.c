@@ -51,6 +51,7 @@
 #include "db.h"
 #include "ingest.h"
 #include "plan.h"
+#include "sanitizer.h"
 #include "symbolize.h"
 #include "valgrind.h"
 
@@ -684,6 +685,7 @@ static int fs_baseline_exec(struct fs_sweep *W)
     if (can == 0)
         fprintf(stderr, "faultstack sweep: warning: the preload cannot enter %s; its baseline runs unobserved, to "
                         "record its exit status (why: below, when it ends)\n", W->prog);
+    fs_sanitizer_warn(W->prog);
     char *env[] = { W->strategy == FS_S_STACK ? "FAULTSTACK_CTX=1" : NULL, NULL };
     struct fs_spawn sp = { W->prog, W->argv, W->preload, dir, text, W->timeout_ms, NULL, 2, env, 0, NULL };
     sp.stdin_path = W->stdin_path;
@@ -1691,7 +1693,7 @@ int fs_cmd_sweep(int argc, char **argv)
             return 2;
         }
         W.fork_mode = 0;
-        if (fs_vg_find(&W.vg, err, sizeof err) != 0) {
+        if (fs_sanitizer_no_valgrind(W.prog, err, sizeof err) != 0 || fs_vg_find(&W.vg, err, sizeof err) != 0) {
             fprintf(stderr, "faultstack sweep: %s\n", err);
             return 2;
         }

@@ -74,12 +74,23 @@ static uintptr_t fs_self_anchor = (uintptr_t)&fs_modules_refresh;   /* code: ins
 
 static const char *const fs_system_prefixes[] = { FS_SYSTEM_MODULE_PREFIXES, NULL };
 
-static int fs_is_system(const char *base)
+/* Sanitizer runtimes: system modules whose own allocations (report buffers,
+ * ...) are neither the program's nor libc-on-its-behalf: not tracked at all. */
+static const char *const fs_sanrt_prefixes[] = {
+    "libasan.so", "libubsan.so", "libtsan.so", "liblsan.so", "libhwasan.so", "libclang_rt.", NULL
+};
+
+static int fs_prefixed(const char *base, const char *const *prefixes)
 {
-    for (int i = 0; fs_system_prefixes[i]; i++)
-        if (strncmp(base, fs_system_prefixes[i], strlen(fs_system_prefixes[i])) == 0)
+    for (int i = 0; prefixes[i]; i++)
+        if (strncmp(base, prefixes[i], strlen(prefixes[i])) == 0)
             return 1;
     return 0;
+}
+
+static int fs_is_system(const char *base)
+{
+    return fs_prefixed(base, fs_system_prefixes) || fs_prefixed(base, fs_sanrt_prefixes);
 }
 
 static void fs_readlink_exe(char *out, size_t len)
@@ -118,6 +129,7 @@ static int fs_phdr_cb(struct dl_phdr_info *info, size_t size, void *arg)
     m->base = slash ? slash + 1 : m->path;
     m->self = fs_self_anchor >= lo && fs_self_anchor < hi;
     m->system = m->self || fs_is_system(m->base) || m->path[0] == '\0';
+    m->sanrt = fs_prefixed(m->base, fs_sanrt_prefixes);
     m->counts = !fs_the_plan.module_filter[0] || strcmp(fs_the_plan.module_filter, m->base) == 0;
     if (fs_the_plan.trigger == FS_PLAN_SITE && strcmp(fs_the_plan.site_module, m->base) == 0)
         fs_site_mod = fs_nmodules + 1;
@@ -345,6 +357,8 @@ int fs_unwind(struct fs_uframe *out, int max)
 static int fs_uw_site_stop(struct fs_uw *w, uintptr_t ip, uintptr_t cfa)
 {
     struct fs_module *m = fs_module_of(ip);
+    if (m && m->sanrt)
+        return 1;                          /* libc working for a sanitizer runtime: not the program's */
     if (m && !m->system) {
         w->mod = m->id;
         w->off = (uint64_t)(ip - 1 - m->bias);
@@ -494,9 +508,13 @@ int fs_begin(struct fs_call *c, int id, void *ra, void *frame)
     c->ctx = 0;
     c->saved_errno = errno;
     c->sp = (uintptr_t)frame + 2 * sizeof(void *);
-    fs_in_call = 1;
     uintptr_t a = (uintptr_t)ra;
     struct fs_module *m = fs_module_of(a);
+    if (m && m->sanrt) {                 /* a sanitizer runtime's own call: pass through */
+        fs_guard--;
+        return 0;
+    }
+    fs_in_call = 1;
     if (!m || m->system) {
         /* Called from inside libc (getline's malloc, ...): not a fault point
          * (unless --fail internal); the acquire site is the first frame in

@@ -12,7 +12,9 @@
  *                  by a live frame of the thread that called exit(), or by a
  *                  thread that is still running = held;
  *   acquired by another process before a fork = inherited (the parent's).
- * A process that dies of a signal reports its crash; its resources are "held". */
+ * A process that dies of a signal reports its crash; its resources are "held".
+ * So does one a sanitizer runtime ends after its report (how 'sanitizer',
+ * sanitizer.c): the report is the finding, the resources are held. */
 #define _GNU_SOURCE
 #include "preload.h"
 #include "reach.h"
@@ -111,7 +113,7 @@ static int fs_held_by_live_frame(const struct fs_res *r)
 
 /* ---------------- emitting verdicts ---------------- */
 
-struct fs_emit { const char *how; int sig; pid_t pid; struct fs_scan *scan; };
+struct fs_emit { const char *how; int sig; pid_t pid; struct fs_scan *scan; int dying; };
 
 /* 'r VERDICT[:WHY] KIND FUNC MOD OFF HANDLE SIZE [STACK]' */
 static void fs_emit_res(struct fs_res *r, const char *verdict, const char *why)
@@ -171,6 +173,8 @@ static void fs_judge_handle(struct fs_res *r, void *arg)
         v = "inherited";
     else if (e->sig)
         strcpy(why, "signal");
+    else if (e->dying)
+        strcpy(why, "sanitizer");
     else if (strcmp(e->how, "exec") == 0)
         strcpy(why, "exec");
     else if (fs_end_st.exit_called && r->tid != fs_end_st.tid && fs_thread_alive(r->tid))
@@ -224,14 +228,15 @@ void fs_finish(const char *how, int code, int sig)
     fs_busy++;
     int saved = errno;
     fs_write_end(how, code, sig);
-    int locked = sig ? fs_ledger_trylock_all() : (fs_ledger_lock_all(), 1);
+    int dying = sig || strcmp(how, "sanitizer") == 0;   /* maybe inside a handler: try-lock */
+    int locked = dying ? fs_ledger_trylock_all() : (fs_ledger_lock_all(), 1);
     fs_pid_refresh();                        /* a raw clone() child skipped the fork handler */
     struct fs_scan s;
     memset(&s, 0, sizeof s);
-    int marked = !sig && strcmp(how, "exec") != 0 && fs_reach_mark(&s) == 0 && s.n;
+    int marked = !dying && strcmp(how, "exec") != 0 && fs_reach_mark(&s) == 0 && s.n;
     memset(fs_end_st.regs, 0, sizeof fs_end_st.regs);   /* the program's register values: memcheck
                                                            (--valgrind) must not see them in our data */
-    struct fs_emit e = { how, sig, fs_getpid(), marked ? &s : NULL };
+    struct fs_emit e = { how, sig, fs_getpid(), marked ? &s : NULL, dying && !sig };
     fs_ledger_each(fs_judge_handle, &e);
     if (marked)
         fs_judge_memory(&s, &e);

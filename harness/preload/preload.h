@@ -53,6 +53,7 @@ struct fs_module {
     int self;                  /* the preload itself */
     int counts;                /* the plan's module= filter accepts it */
     int emitted;               /* its 'm' line is in this process's record */
+    int sanrt;                 /* a sanitizer runtime (libasan...): its own calls are not the program's */
     const char *base;          /* basename inside path */
     char path[400];
 };
@@ -235,6 +236,16 @@ void fs_note_exit_inside_libc(void);
 void fs_thread_register_self(void);
 void fs_finish_init(void);                    /* signal handlers, atfork */
 void fs_after_fork_child(void);
+
+/* ---- sanitizer runtimes (wrap_mem.c, sanitizer.c, sanpatch.c) ---- */
+extern int fs_next_is_libc;                   /* 0: another allocator serves the heap */
+/* The ASan runtime is linked into the program: the malloc wrappers reach its
+ * allocator through these entry points (sanpatch.c left them alone). */
+void fs_next_use_runtime(void *memalign_fn, void *cfree_fn, void *reallocarray_fn);
+/* Point the program's own runtime's definitions of the wrapped functions at
+ * the preload's wrappers. Returns how many were redirected, -1 when the
+ * runtime cannot be redirected (the preload then sees none of them). */
+int fs_sanpatch(void);
 
 /* ---- internal allocator (alloc.c): mmap-backed, never the target's malloc ---- */
 void *fs_alloc(size_t n);                     /* zeroed; NULL when out of memory */

@@ -144,7 +144,10 @@ FS_EXPORT int __libc_start_main(fs_main_fn main, int argc, char **argv, void (*i
 extern char **environ;
 static const char *const fs_env_keys[] = { "LD_PRELOAD=", "FAULTSTACK_RUN_DIR=", "FAULTSTACK_PLAN=",
                                            "FAULTSTACK_MAX_POINTS=", "FAULTSTACK_STACK_SITES=",
-                                           "FAULTSTACK_CTX=", "FAULTSTACK_INERT_EXE=", NULL };
+                                           "FAULTSTACK_CTX=", "FAULTSTACK_INERT_EXE=",
+                                           /* a sanitizer build exec'd with an environment of
+                                              its own must start too (harness/cli/sanitizer.c) */
+                                           "ASAN_OPTIONS=", "UBSAN_OPTIONS=", "TSAN_OPTIONS=", NULL };
 
 /* `faultstack run --valgrind` names memcheck's report files after
  * FAULTSTACK_VG_IMAGE (valgrind's %q{...}): every exec gets a new value, so the
@@ -175,7 +178,7 @@ static char *const *fs_fix_env(char *const envp[])
         return envp;
     size_t n = 0;
     while (envp && envp[n]) n++;
-    char **out = fs_alloc((n + 8) * sizeof *out);
+    char **out = fs_alloc((n + 2 + sizeof fs_env_keys / sizeof fs_env_keys[0]) * sizeof *out);
     if (!out)
         return envp;
     size_t k = 0;
