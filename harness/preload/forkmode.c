@@ -352,6 +352,38 @@ static void fs_fork_reopen(const char *dir)
     }
 }
 
+/* In the child: the environment an exec-mode run of the same point has —
+ * FAULTSTACK_RUN_DIR names the child's directory, the trunk's FAULTSTACK_FORK*
+ * settings are gone — changed in place, without the target's malloc.
+ * setenv() would allocate from the target's heap (the new string, a tsearch
+ * node for it, maybe a copy of the environ array): every block the program
+ * allocates afterwards would then sit at another address than in an exec run,
+ * and a stale pointer that the leak scan finds (a callee-saved register
+ * spilled at exit, a dangling global) would hit a lost block in one mode and
+ * miss it in the other. The child's heap must stay the trunk's, which is the
+ * exec run's. */
+static void fs_fork_child_env(const char *dir, size_t len)
+{
+    extern char **environ;
+    static const char key[] = "FAULTSTACK_RUN_DIR=";
+    char **e = environ, **w = environ;
+    for (; e && *e; e++) {
+        if (strncmp(*e, "FAULTSTACK_FORK", 15) == 0)
+            continue;                        /* dropped: the rest moves up */
+        if (strncmp(*e, key, sizeof key - 1) == 0) {
+            char *kv = fs_alloc(sizeof key + len);
+            if (kv) {
+                memcpy(kv, key, sizeof key - 1);
+                memcpy(kv + sizeof key - 1, dir, len + 1);
+                *e = kv;
+            }
+        }
+        *w++ = *e;
+    }
+    if (w)
+        *w = NULL;
+}
+
 /* In the child: its own run directory, shared page, records and files. */
 static void fs_fork_child_setup(uint64_t ord)
 {
@@ -371,8 +403,7 @@ static void fs_fork_child_setup(uint64_t ord)
     memset(&fresh, 0, sizeof fresh);
     fresh.ordinal = ord;
     fs_shm_attach(&fresh);
-    setenv("FAULTSTACK_RUN_DIR", dir, 1);
-    unsetenv("FAULTSTACK_FORK");
+    fs_fork_child_env(dir, l);
     fs_record_start_image();
     char line[64];
     size_t n = 0;
