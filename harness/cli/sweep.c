@@ -4,6 +4,9 @@
  * them into sweep keys, one run each:
  *   nth    every dynamic call:               nth=17
  *   site   the first call of each call site: site=open@prog+0x1a2b
+ *          and, for a call site reached from several callers (a thin
+ *          wrapper), the first call for each caller:
+ *                                             site=malloc@lib.so+0x40,caller=lib.so+0x9a0
  *   stack  the first call of each (site, calling context):
  *                                             site=malloc@prog+0x40,ctx=0x9f3c...
  * A run whose fault reaches fault points the baseline never reached (error
@@ -96,6 +99,13 @@ struct fs_sweep {
     struct fs_strset base_sites; /* func|module|offset of the baseline's points */
     struct fs_strset errpath_sites;
     struct fs_strset pending;  /* finding keys a queued exec replay will confirm */
+    /* site strategy: call sites in thin wrappers (reached from several
+     * callers in the baseline) and their (site, caller) keys, from the
+     * baseline's 'c' lines (fs_census) */
+    struct fs_strset wrap_sites;             /* func|module|offset */
+    struct fs_ckey { char *site_id; char *key; int64_t ord; } *ckeys;
+    size_t nckeys;
+    char *wrap_env;                          /* FAULTSTACK_FORK_WRAPPERS=... */
     struct fs_later { int64_t run_id; char *keys; } *later; /* fork runs linked after the replays */
     size_t nlater, caplater;
     int64_t planned, done, confirmations, unconfirmed, fork_runs, exec_runs;
@@ -324,6 +334,173 @@ static void fs_site_id(char *out, size_t cap, const char *func, const char *modu
     snprintf(out, cap, "%s|%s|%llx", func, module ? module : "", (unsigned long long)off);
 }
 
+/* ---------------- thin wrappers (site strategy) ----------------
+ *
+ * When a library sends every allocation through one wrapper (xmalloc,
+ * jsonp_malloc, yaml_malloc), all its allocations share one call site: the
+ * malloc inside the wrapper. Failing only the first call of that site tests one
+ * caller's error handling. The baseline of a site-strategy sweep therefore
+ * records, for every fault point, the caller of the function holding the call
+ * site (FAULTSTACK_CALLERS=1: 'c ORD MOD OFF' lines). A call site reached from
+ * two or more distinct callers is a wrapper site: it gets one key per caller,
+ * 'site=FUNC@MOD+0xOFF,caller=MOD+0xOFF' (the first call of the site for that
+ * caller), which `faultstack run --fail` replays. */
+
+struct fs_cpoint { int64_t ord; char func[64], module[256], cmodule[256]; int64_t off, coff; int has_caller; };
+
+/* Read the fault points and their callers from the record files of DIR. */
+static struct fs_cpoint *fs_census_read(const char *dir, size_t *np)
+{
+    struct fs_cpoint *v = NULL;
+    size_t n = 0, cap = 0;
+    DIR *d = opendir(dir);
+    struct dirent *de;
+    while (d && (de = readdir(d))) {
+        size_t l = strlen(de->d_name);
+        if (l < 5 || strcmp(de->d_name + l - 4, ".rec"))
+            continue;
+        char path[PATH_MAX + 300], line[1200];
+        snprintf(path, sizeof path, "%s/%s", dir, de->d_name);
+        FILE *f = fopen(path, "re");
+        if (!f)
+            continue;
+        /* module ids are per record file; 'm' comes before its first use */
+        struct { long id; char base[256]; } mods[512];
+        int nm = 0;
+        size_t first = n;
+        while (fgets(line, sizeof line, f)) {
+            long long ord, occ, off;
+            long mod, id;
+            unsigned long long bias, uoff;
+            int pos = 0, inj;
+            char fn[64];
+            if (line[0] == 'm' && sscanf(line, "m %ld %llx %n", &id, &bias, &pos) == 2 && pos && nm < 512) {
+                line[strcspn(line, "\n")] = '\0';
+                const char *sl = strrchr(line + pos, '/');
+                mods[nm].id = id;
+                snprintf(mods[nm++].base, sizeof mods[0].base, "%s", sl ? sl + 1 : line + pos);
+            } else if (line[0] == 'p' && sscanf(line, "p %lld %63s %ld %llx %lld %d", &ord, fn, &mod, &uoff, &occ,
+                                                &inj) == 6) {
+                if (n == cap) {
+                    cap = cap ? cap * 2 : 1024;
+                    struct fs_cpoint *nv = realloc(v, cap * sizeof *v);
+                    if (!nv) break;
+                    v = nv;
+                }
+                memset(&v[n], 0, sizeof v[n]);
+                v[n].ord = ord;
+                snprintf(v[n].func, sizeof v[n].func, "%s", fn);
+                v[n].off = (int64_t)uoff;
+                for (int i = 0; i < nm; i++)
+                    if (mods[i].id == mod) snprintf(v[n].module, sizeof v[n].module, "%s", mods[i].base);
+                n++;
+            } else if (line[0] == 'c' && sscanf(line, "c %lld %ld %llx", &ord, &mod, &uoff) == 3) {
+                off = (long long)uoff;
+                for (size_t i = n; i-- > first;) {
+                    if (v[i].ord != ord) continue;
+                    for (int k = 0; k < nm; k++)
+                        if (mods[k].id == mod) {
+                            snprintf(v[i].cmodule, sizeof v[i].cmodule, "%s", mods[k].base);
+                            v[i].coff = off;
+                            v[i].has_caller = 1;
+                        }
+                    break;
+                }
+            }
+        }
+        fclose(f);
+    }
+    if (d)
+        closedir(d);
+    *np = n;
+    return v;
+}
+
+static void fs_caller_key(char *out, size_t cap, const char *func, const char *module, int64_t off,
+                          const char *cmodule, int64_t coff)
+{
+    snprintf(out, cap, "site=%s@%s+0x%llx,caller=%s+0x%llx", func, module, (unsigned long long)off, cmodule,
+             (unsigned long long)coff);
+}
+
+/* Wrapper sites and their (site, caller) keys from the census of a baseline
+ * run's directory. */
+static void fs_census(struct fs_sweep *W, const char *dir)
+{
+    size_t n = 0;
+    struct fs_cpoint *v = fs_census_read(dir, &n);
+    struct fs_strset callers = { 0 }, pairs = { 0 };
+    char id[600], pair[1200], key[1200];
+    /* a site with two or more distinct callers is a wrapper site */
+    struct fs_strset seen_one = { 0 };
+    for (size_t i = 0; i < n; i++) {
+        if (!v[i].has_caller || !v[i].module[0])
+            continue;
+        fs_site_id(id, sizeof id, v[i].func, v[i].module, v[i].off);
+        snprintf(pair, sizeof pair, "%s|%s|%llx", id, v[i].cmodule, (unsigned long long)v[i].coff);
+        if (fs_strset_add(&callers, pair) == 1 && fs_strset_add(&seen_one, id) == 0)
+            fs_strset_add(&W->wrap_sites, id);
+    }
+    size_t envlen = 64;
+    for (size_t i = 0; i < n; i++) {       /* v is in ordinal order per process */
+        if (!v[i].has_caller || !v[i].module[0])
+            continue;
+        fs_site_id(id, sizeof id, v[i].func, v[i].module, v[i].off);
+        if (!fs_strset_has(&W->wrap_sites, id))
+            continue;
+        fs_caller_key(key, sizeof key, v[i].func, v[i].module, v[i].off, v[i].cmodule, v[i].coff);
+        if (fs_strset_add(&pairs, key) != 1)
+            continue;
+        struct fs_ckey *nk = realloc(W->ckeys, (W->nckeys + 1) * sizeof *nk);
+        if (!nk)
+            break;
+        W->ckeys = nk;
+        W->ckeys[W->nckeys].site_id = strdup(id);
+        W->ckeys[W->nckeys].key = strdup(key);
+        W->ckeys[W->nckeys++].ord = v[i].ord;
+        envlen += strlen(key) + 2;
+    }
+    /* FAULTSTACK_FORK_WRAPPERS=FUNC@MOD+0xOFF;... for the fork-mode trunk */
+    free(W->wrap_env);
+    W->wrap_env = malloc(envlen + 64);
+    if (W->wrap_env) {
+        size_t w = (size_t)sprintf(W->wrap_env, "FAULTSTACK_FORK_WRAPPERS=");
+        struct fs_strset listed = { 0 };
+        for (size_t i = 0; i < n; i++) {
+            fs_site_id(id, sizeof id, v[i].func, v[i].module, v[i].off);
+            if (!fs_strset_has(&W->wrap_sites, id) || fs_strset_add(&listed, id) != 1)
+                continue;
+            w += (size_t)sprintf(W->wrap_env + w, "%s%s@%s+0x%llx", w > 25 ? ";" : "", v[i].func, v[i].module,
+                                 (unsigned long long)v[i].off);
+        }
+        fs_strset_free(&listed);
+    }
+    fs_strset_free(&callers);
+    fs_strset_free(&pairs);
+    fs_strset_free(&seen_one);
+    free(v);
+}
+
+/* --resume of a site-strategy sweep: the census from one more (unrecorded)
+ * baseline run. */
+static void fs_census_run(struct fs_sweep *W)
+{
+    char text[2048], err[2048], dir[PATH_MAX];
+    struct fs_plan plan;
+    fs_key_plan(W, "none", &plan, text, sizeof text, err, sizeof err);
+    plan.persistent = 0;
+    fs_plan_format(&plan, text, sizeof text);
+    if (fs_mk_run_dir(dir, err, sizeof err) != 0)
+        return;
+    char *env[] = { "FAULTSTACK_CALLERS=1", NULL };
+    struct fs_spawn sp = { W->prog, W->argv, W->preload, dir, text, W->timeout_ms, NULL, 1, env, 0, NULL };
+    sp.stdin_path = W->stdin_path;
+    struct fs_outcome oc;
+    if (fs_spawn_and_wait(&sp, &oc, err, sizeof err) == 0)
+        fs_census(W, dir);
+    fs_rm_rf(dir);
+}
+
 /* The baseline's sites (for error-path discovery) and its keys. from_ord: only
  * points at or after this ordinal (fork mode's exec fallback), skip: keys done. */
 static int fs_keys_from_baseline(struct fs_sweep *W, int64_t from_ord, const struct fs_strset *forked)
@@ -350,6 +527,16 @@ static int fs_keys_from_baseline(struct fs_sweep *W, int64_t from_ord, const str
         fs_site_id(id, sizeof id, func, module, off);
         fs_strset_add(&W->base_sites, id);
         listed++;
+        if (W->strategy == FS_S_SITE && fs_strset_has(&W->wrap_sites, id)) {
+            for (size_t c = 0; c < W->nckeys; c++) {      /* one key per caller */
+                const struct fs_ckey *ck = &W->ckeys[c];
+                if (strcmp(ck->site_id, id) || ck->ord < from_ord || !fs_in_shard(W, ck->ord) ||
+                    (forked && fs_strset_has(forked, ck->key)))
+                    continue;
+                fs_plan_key(W, ck->key, ck->ord, 0, 0);
+            }
+            continue;
+        }
         if (ord < from_ord || !fs_in_shard(W, ord))
             continue;
         fs_point_key(W, ord, func, module, off, ctx, key, sizeof key);
@@ -582,7 +769,8 @@ static int fs_baseline_exec(struct fs_sweep *W)
         fprintf(stderr, "faultstack sweep: %s\n", err);
         return -1;
     }
-    char *env[] = { W->strategy == FS_S_STACK ? "FAULTSTACK_CTX=1" : NULL, NULL };
+    char *env[] = { W->strategy == FS_S_STACK ? "FAULTSTACK_CTX=1" :
+                    W->strategy == FS_S_SITE ? "FAULTSTACK_CALLERS=1" : NULL, NULL };
     struct fs_spawn sp = { W->prog, W->argv, W->preload, dir, text, W->timeout_ms, NULL, 2, env, 0, NULL };
     sp.stdin_path = W->stdin_path;
     struct fs_outcome oc;
@@ -599,6 +787,8 @@ static int fs_baseline_exec(struct fs_sweep *W)
                 err, dir);
         return -1;
     }
+    if (W->strategy == FS_S_SITE)
+        fs_census(W, dir);
     fs_rm_rf(dir);
     W->baseline_run = res.run_id;
     if (res.leaks && !getenv("FAULTSTACK_NO_CONFIRM"))
@@ -776,13 +966,23 @@ static int fs_kid_fault(const char *kdir, char *func, size_t flen, char *module,
 /* Record one forked run (its process group is gone). Caller holds W->mu. */
 static void fs_kid_record(struct fs_sweep *W, const char *dir, const struct fs_kid *k, struct fs_strset *forked)
 {
-    char err[2048], kdir[PATH_MAX + 32], key[1024], ktext[2048], func[64], module[256];
+    char err[2048], kdir[PATH_MAX + 32], key[1024], ktext[2048], func[64] = "", module[256] = "";
     snprintf(kdir, sizeof kdir, "%s/f%lld", dir, (long long)k->ord);
     uint64_t off = 0, ctx = 0;
     int64_t occ = 0;
     snprintf(key, sizeof key, "nth=%lld", (long long)k->ord);
     if (W->strategy != FS_S_NTH && fs_kid_fault(kdir, func, sizeof func, module, sizeof module, &off, &occ, &ctx) == 0)
         fs_point_key(W, k->ord, func, module, (int64_t)off, (int64_t)ctx, key, sizeof key);
+    char sid[600];
+    fs_site_id(sid, sizeof sid, func, module, (int64_t)off);
+    if (W->strategy == FS_S_SITE && !strncmp(key, "site=", 5) && fs_strset_has(&W->wrap_sites, sid)) {
+        size_t n = 0;                        /* a wrapper site: the key names the caller */
+        struct fs_cpoint *v = fs_census_read(kdir, &n);
+        for (size_t i = 0; i < n; i++)
+            if (v[i].ord == k->ord && v[i].has_caller)
+                fs_caller_key(key, sizeof key, func, module, (int64_t)off, v[i].cmodule, v[i].coff);
+        free(v);
+    }
     struct fs_plan kp;
     if (fs_key_plan(W, key, &kp, ktext, sizeof ktext, err, sizeof err) != 0)
         return;
@@ -968,6 +1168,8 @@ static int fs_fork_phase(struct fs_sweep *W, const char *skip_ords)
         snprintf(e_skip, sizeof e_skip, "FAULTSTACK_FORK_SKIP=%s", skip_ords);
         env[ne++] = e_skip;
     }
+    if (W->strategy == FS_S_SITE && W->wrap_env && W->wrap_sites.n)
+        env[ne++] = W->wrap_env;
     env[ne] = NULL;
     struct fs_spawn sp = { W->prog, W->argv, W->preload, dir, text, 0, NULL, 2, env, 1, NULL };
     sp.stdin_path = W->stdin_path;
@@ -1135,8 +1337,11 @@ static void fs_sweep_usage(FILE *f)
         "  point with that point failing; record every run, leak, anomaly and crash.\n"
         "  --db FILE           report database (default ./faultstack.db)\n"
         "  --strategy S        nth: every dynamic call; site: the first call of each call\n"
-        "                      site (default; far fewer runs); stack: the first call of each\n"
-        "                      (call site, calling context)\n"
+        "                      site (default; far fewer runs), and where a call site is\n"
+        "                      reached from several callers in the baseline (a thin wrapper:\n"
+        "                      xmalloc, jsonp_malloc), the first call for each caller of the\n"
+        "                      function holding it (key site=...,caller=MODULE+0xOFF);\n"
+        "                      stack: the first call of each (call site, calling context)\n"
         "  --mode M            fork (default): fork at each point, the prefix never re-runs;\n"
         "                      falls back to exec when the program has threads, children,\n"
         "                      pipes or sockets; exec: a fresh process per point\n"
@@ -1396,6 +1601,9 @@ static int fs_write_skip(struct fs_sweep *W, const struct fs_strset *done_keys, 
             if (fs_strset_has(done_keys, key))
                 fprintf(f, "%lld\n", (long long)ord);
         }
+        for (size_t c = 0; c < W->nckeys; c++)       /* wrapper sites: one key per caller */
+            if (fs_strset_has(done_keys, W->ckeys[c].key))
+                fprintf(f, "%lld\n", (long long)W->ckeys[c].ord);
     }
     sqlite3_finalize(st);
     if (f) fclose(f); else close(fd);
@@ -1501,6 +1709,8 @@ int fs_cmd_sweep(int argc, char **argv)
     if (fs_sweep_session(&W, &done_keys) != 0)
         goto out;
     if (W.resume && W.baseline_run) {
+        if (W.strategy == FS_S_SITE)
+            fs_census_run(&W);
         fs_keys_from_baseline(&W, INT64_MAX, NULL);   /* the baseline's sites, for discovery */
         fs_resume_plan(&W, &done_keys);
         if (W.fork_mode) {
@@ -1568,6 +1778,13 @@ out:
     fs_strset_free(&W.base_sites);
     fs_strset_free(&W.errpath_sites);
     fs_strset_free(&W.pending);
+    fs_strset_free(&W.wrap_sites);
+    for (size_t i = 0; i < W.nckeys; i++) {
+        free(W.ckeys[i].site_id);
+        free(W.ckeys[i].key);
+    }
+    free(W.ckeys);
+    free(W.wrap_env);
     for (size_t i = 0; i < W.nlater; i++)
         free(W.later[i].keys);
     free(W.later);

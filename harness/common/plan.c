@@ -18,7 +18,7 @@
 
 #define FS_PLAN_ACCEPTED                                                       \
     "(accepted: nth=N, site=FUNC@MODULE+0xOFFSET[#K], random:p=P[,seed=S], "   \
-    "persistent, errno=NAME, only=FUNC[,FUNC...], module=NAME, ctx=HEX, then=N, none)"
+    "persistent, errno=NAME, only=FUNC[,FUNC...], module=NAME, ctx=HEX, caller=MOD+0xOFF, then=N, none)"
 
 #define FS_PLAN_ERRNO_MAX 4095   /* the kernel's MAX_ERRNO */
 #define FS_PLAN_ECHO_MAX  300    /* longest item quoted whole in an error message */
@@ -421,7 +421,8 @@ struct fs_plan_parser {
     struct fs_plan_slice seed_item;
     struct fs_plan_slice ctx_item;
     struct fs_plan_slice then_item;
-    int have_then;
+    struct fs_plan_slice caller_item;
+    int have_then, have_caller;
     int have_trigger, have_seed, have_ctx, have_persistent, have_errno, have_only, have_module;
     int only_open;                      /* the previous item was only= or extended it */
 };
@@ -642,6 +643,21 @@ static int fs_plan_keyed(struct fs_plan_parser *ps, struct fs_plan_slice item,
                                           "(accepted: ctx=HEX together with site=)");
         return 0;
     }
+    if (fs_plan_is(key, "caller")) {
+        size_t plus;
+        if (fs_plan_dup(ps, item, &ps->have_caller, "caller"))
+            return -1;
+        ps->caller_item = item;
+        for (plus = v.n; plus > 0 && v.s[plus - 1] != '+'; plus--)
+            ;
+        if (plus < 2 || plus - 1 >= FS_PLAN_MODULE_MAX ||
+            fs_plan_u64(v.s + plus, v.n - plus, 16, &p->caller_offset) != 0)
+            return fs_plan_fail(ps, item, "give the caller as MODULE+0xOFFSET "
+                                          "(accepted: caller=MODULE+0xOFFSET together with site=)");
+        memcpy(p->caller_module, v.s, plus - 1);
+        p->caller_module[plus - 1] = '\0';
+        return 0;
+    }
     if (fs_plan_is(key, "then")) {
         if (fs_plan_dup(ps, item, &ps->have_then, "then"))
             return -1;
@@ -786,6 +802,11 @@ int fs_plan_parse(const char *spec, struct fs_plan *out, char *errbuf, size_t er
                                             "(accepted: site=FUNC@MODULE+0xOFFSET[#K],ctx=HEX)");
         goto out;
     }
+    if (ps.have_caller && out->trigger != FS_PLAN_SITE) {
+        rc = fs_plan_fail(&ps, ps.caller_item, "caller= only goes with site= "
+                                               "(accepted: site=FUNC@MODULE+0xOFFSET[#K],caller=MODULE+0xOFFSET)");
+        goto out;
+    }
     if (ps.have_then && out->trigger != FS_PLAN_SITE && out->trigger != FS_PLAN_NTH) {
         rc = fs_plan_fail(&ps, ps.then_item, "then= only goes with nth= or site= "
                                              "(accepted: site=FUNC@MODULE+0xOFFSET[#K],then=N)");
@@ -886,6 +907,10 @@ int fs_plan_format(const struct fs_plan *p, char *buf, size_t len)
                     (unsigned long long)p->site_offset);
         if (p->site_occurrence > 1)
             fs_plan_put(&o, "#%llu", (unsigned long long)p->site_occurrence);
+        if (p->caller_module[0]) {
+            fs_plan_sep(&o);
+            fs_plan_put(&o, "caller=%s+0x%llx", p->caller_module, (unsigned long long)p->caller_offset);
+        }
         if (p->ctx != 0) {
             fs_plan_sep(&o);
             fs_plan_put(&o, "ctx=0x%llx", (unsigned long long)p->ctx);

@@ -370,6 +370,76 @@ int fs_unwind_site(int *mod, uint64_t *off, uintptr_t *sp)
     return 0;
 }
 
+/* The caller of the function that holds the call site: the return address one
+ * frame above the first frame in the program's code (the site's frame). With a
+ * thin wrapper (xmalloc, jsonp_malloc, yaml_malloc) every allocation has the
+ * same call site, and the caller is what tells them apart (sweep's site
+ * strategy, plan item caller=). Returns 0, or -1 when there is no such frame. */
+struct fs_uw_caller { int n, at_site, mod; uint64_t off; };
+
+static _Unwind_Reason_Code fs_uw_caller_cb(struct _Unwind_Context *ctx, void *arg)
+{
+    struct fs_uw_caller *w = arg;
+    uintptr_t ip = (uintptr_t)_Unwind_GetIP(ctx);
+    if (!ip || ++w->n > 64)
+        return _URC_END_OF_STACK;
+    struct fs_module *m = fs_module_of(ip);
+    if (!w->at_site) {
+        if (m && !m->system)
+            w->at_site = 1;                  /* the site's frame: the next one is the caller */
+        return _URC_NO_REASON;
+    }
+    if (m) {
+        w->mod = m->id;
+        w->off = (uint64_t)(ip - 1 - m->bias);
+    }
+    return _URC_END_OF_STACK;
+}
+
+int fs_caller(int *mod, uint64_t *off)
+{
+    struct fs_uw_caller w = { 0, 0, 0, 0 };
+    _Unwind_Backtrace(fs_uw_caller_cb, &w);
+    if (!w.mod)
+        return -1;
+    *mod = w.mod;
+    *off = w.off;
+    return 0;
+}
+
+/* FAULTSTACK_CALLERS=1 (sweep's baseline, site strategy): 'c ORD MOD OFF',
+ * the caller of each fault point's function, after its 'p' line. */
+static int fs_callers_all;
+
+static void fs_record_caller(uint64_t ord)
+{
+    int mod;
+    uint64_t off;
+    if (fs_caller(&mod, &off) != 0)
+        return;
+    char line[96];
+    size_t n = 0;
+    line[n++] = 'c'; line[n++] = ' ';
+    n += fs_fmt_u64(line + n, ord); line[n++] = ' ';
+    n += fs_fmt_u64(line + n, (uint64_t)mod); line[n++] = ' ';
+    n += fs_fmt_hex(line + n, off); line[n++] = '\n';
+    fs_record_module(fs_module_by_id(mod));
+    fs_record_raw(line, n);
+}
+
+/* site=...,caller=MOD+OFF: is this call made for that caller? */
+static uint64_t fs_caller_occ;         /* calls from the site for that caller */
+
+static int fs_caller_matches(const struct fs_plan *p)
+{
+    int mod;
+    uint64_t off;
+    if (fs_caller(&mod, &off) != 0 || off != p->caller_offset)
+        return 0;
+    struct fs_module *m = fs_module_by_id(mod);
+    return m && strcmp(m->base, p->caller_module) == 0;
+}
+
 /* ---------------- the fault decision ---------------- */
 
 static uint64_t fs_splitmix(uint64_t x)
@@ -423,6 +493,9 @@ static int fs_decide(struct fs_call *c, int id, uint64_t ordinal, int mod, uint6
     case FS_PLAN_SITE:
         if (id != fs_site_func || mod != fs_site_mod || off != p->site_offset)
             return 0;
+        if (p->caller_module[0])
+            return fs_caller_matches(p) &&
+                   __atomic_add_fetch(&fs_caller_occ, 1, __ATOMIC_RELAXED) == p->site_occurrence;
         if (p->ctx) {
             if (!c->ctx)
                 c->ctx = fs_ctx_hash();
@@ -490,6 +563,8 @@ int fs_begin(struct fs_call *c, int id, void *ra, void *frame)
             __atomic_store_n(&fs_shm->persist_func, (uint32_t)id + 1, __ATOMIC_RELAXED);
     }
     fs_record_point(c, occ);
+    if (fs_callers_all || (c->inject && fs_fork_child_caller))
+        fs_record_caller(ord);
     if (c->inject)
         fs_record_flush();          /* the injected point must survive a crash */
     return 1;
@@ -562,6 +637,8 @@ static void fs_init(void)
     fs_record_start_image();
     fs_finish_init();
     const char *cx = getenv("FAULTSTACK_CTX");
+    const char *cl = getenv("FAULTSTACK_CALLERS");
+    fs_callers_all = cl && *cl == '1';
     fs_ctx_all = (cx && *cx == '1') || (getenv("FAULTSTACK_FORK") && !strcmp(getenv("FAULTSTACK_FORK"), "stack"));
     fs_fork_init();
     fs_guard--;

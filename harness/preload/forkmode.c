@@ -13,6 +13,9 @@
  *   FAULTSTACK_FORK_SHARD=I/N       only points whose ordinal % N == I-1
  *   FAULTSTACK_FORK_MAX=M           at most M children
  *   FAULTSTACK_FORK_SKIP=FILE       ordinals already swept (--resume), one per line
+ *   FAULTSTACK_FORK_WRAPPERS=LIST   site strategy: call sites in thin wrappers
+ *                                   (FUNC@MODULE+0xOFF;...): there the first call
+ *                                   for each caller of the wrapper is forked
  * The trunk appends "ORD PID\n" per child to RUN_DIR/forks, and "stop ORD WHY\n"
  * when fork mode ends early; the supervisor sweeps the rest in exec mode.
  *
@@ -74,7 +77,55 @@ static int fs_fork_busy;                     /* our own fork: not the program's 
 static struct { int fd; long fl, pos; } fs_saved[FS_MAX_SAVED];
 static int fs_nsaved;
 
-/* (site, context) pairs seen, for the stack strategy: open addressing. */
+/* Wrapper sites of the site strategy (FAULTSTACK_FORK_WRAPPERS). */
+#define FS_MAX_WRAPPERS 256
+static struct { int func, mod; uint64_t off; char base[128]; } fs_wrap[FS_MAX_WRAPPERS];
+static int fs_nwrap;
+int fs_fork_child_caller;
+
+static void fs_wrappers_parse(const char *s)
+{
+    while (s && *s && fs_nwrap < FS_MAX_WRAPPERS) {
+        const char *end = strchr(s, ';');
+        size_t len = end ? (size_t)(end - s) : strlen(s);
+        const char *at = memchr(s, '@', len), *plus = NULL;
+        for (size_t i = 0; i < len; i++)
+            if (s[i] == '+') plus = s + i;
+        if (at && plus && plus > at + 1 && (size_t)(at - s) < 64 && (size_t)(plus - at - 1) < sizeof fs_wrap[0].base) {
+            char fn[64];
+            memcpy(fn, s, (size_t)(at - s));
+            fn[at - s] = '\0';
+            fs_wrap[fs_nwrap].func = fs_func_lookup(fn);
+            memcpy(fs_wrap[fs_nwrap].base, at + 1, (size_t)(plus - at - 1));
+            fs_wrap[fs_nwrap].base[plus - at - 1] = '\0';
+            fs_wrap[fs_nwrap].off = strtoull(plus + 1, NULL, 16);
+            fs_wrap[fs_nwrap].mod = 0;
+            if (fs_wrap[fs_nwrap].func >= 0)
+                fs_nwrap++;
+        }
+        s = end ? end + 1 : NULL;
+    }
+}
+
+static int fs_is_wrapper_site(int id, int mod, uint64_t off)
+{
+    for (int i = 0; i < fs_nwrap; i++) {
+        if (fs_wrap[i].func != id || fs_wrap[i].off != off)
+            continue;
+        if (!fs_wrap[i].mod) {
+            struct fs_module *m = fs_module_by_id(mod);
+            if (!m || strcmp(m->base, fs_wrap[i].base) != 0)
+                continue;
+            fs_wrap[i].mod = mod;
+        }
+        if (fs_wrap[i].mod == mod)
+            return 1;
+    }
+    return 0;
+}
+
+/* (site, context) pairs seen, for the stack strategy, and (wrapper site,
+ * caller) pairs for the site strategy: open addressing. */
 #define FS_CTX_SLOTS (1u << 18)
 static uint64_t *fs_ctx_seen;
 
@@ -207,7 +258,9 @@ void fs_fork_init(void)
     const char *sk = getenv("FAULTSTACK_FORK_SKIP");
     if (sk && *sk)
         fs_fork_read_skip(sk);
-    if (fs_fork_strategy == FS_FORK_STACK)
+    if (fs_fork_strategy == FS_FORK_SITE)
+        fs_wrappers_parse(getenv("FAULTSTACK_FORK_WRAPPERS"));
+    if (fs_fork_strategy == FS_FORK_STACK || fs_nwrap)
         fs_ctx_seen = fs_alloc(FS_CTX_SLOTS * sizeof *fs_ctx_seen);
     for (int fd = 0; fd < 3; fd++)
         fs_std_remember(fd);
@@ -387,6 +440,7 @@ static void fs_fork_child_env(const char *dir, size_t len)
 /* In the child: its own run directory, shared page, records and files. */
 static void fs_fork_child_setup(uint64_t ord)
 {
+    fs_fork_child_caller = fs_fork_strategy == FS_FORK_SITE;
     fs_fork_strategy = FS_FORK_OFF;          /* a child never forks for the sweep */
     fs_pid_adopt();
     char dir[600];
@@ -423,7 +477,18 @@ int fs_fork_point(int id, int mod, uint64_t off, uint64_t ord, uint64_t occ, uin
     }
     switch (fs_fork_strategy) {
     case FS_FORK_NTH: break;
-    case FS_FORK_SITE: if (occ != 1) return 0; break;
+    case FS_FORK_SITE:
+        if (fs_nwrap && fs_is_wrapper_site(id, mod, off)) {
+            int cm;
+            uint64_t co;
+            if (fs_caller(&cm, &co) != 0)
+                cm = 0, co = 0;
+            if (!fs_ctx_first(id, mod, off, ((uint64_t)cm << 48) ^ (co * 0x9E3779B97F4A7C15ull) ^ 1))
+                return 0;
+        } else if (occ != 1) {
+            return 0;
+        }
+        break;
     case FS_FORK_STACK: if (!fs_ctx_first(id, mod, off, ctx)) return 0; break;
     default: return 0;
     }
