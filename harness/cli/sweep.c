@@ -1050,13 +1050,15 @@ static void fs_kid_record(struct fs_sweep *W, const char *dir, const struct fs_k
                                -1, &ip, NULL) == SQLITE_OK) {
             sqlite3_bind_int64(ip, 1, kr.run_id);
             if (sqlite3_step(ip) == SQLITE_ROW && sqlite3_column_text(ip, 1)) {
+                /* #K is the occurrence among all calls of the site: no ctx=
+                 * or caller= (with them #K would count only the calls in that
+                 * context, and the replay of a stack-strategy key failed
+                 * nothing: jansson's test_dump lost its json_dumps leaks) */
                 char pin[1024];
-                int64_t o = sqlite3_column_int64(ip, 3), cx = sqlite3_column_int64(ip, 4);
-                int n = snprintf(pin, sizeof pin, "site=%s@%s+0x%llx#%lld", sqlite3_column_text(ip, 0),
-                                 sqlite3_column_text(ip, 1), (unsigned long long)sqlite3_column_int64(ip, 2),
-                                 (long long)(o > 0 ? o : 1));
-                if (W->strategy == FS_S_STACK && cx && n > 0 && (size_t)n < sizeof pin)
-                    snprintf(pin + n, sizeof pin - (size_t)n, ",ctx=0x%llx", (unsigned long long)cx);
+                int64_t o = sqlite3_column_int64(ip, 3);
+                snprintf(pin, sizeof pin, "site=%s@%s+0x%llx#%lld", sqlite3_column_text(ip, 0),
+                         sqlite3_column_text(ip, 1), (unsigned long long)sqlite3_column_int64(ip, 2),
+                         (long long)(o > 0 ? o : 1));
                 Q->v[Q->n - 1].replay = strdup(pin);
             }
         }
