@@ -5,7 +5,8 @@
  *   nth    every dynamic call:               nth=17
  *   site   the first call of each call site: site=open@prog+0x1a2b
  *          and, for a call site reached from several callers (a thin
- *          wrapper), the first call for each caller:
+ *          wrapper), the first call for each caller (and caller's caller
+ *          while that is reached from several too; fs_census):
  *                                             site=malloc@lib.so+0x40,caller=lib.so+0x9a0
  *   stack  the first call of each (site, calling context):
  *                                             site=malloc@prog+0x40,ctx=0x9f3c...
@@ -103,9 +104,10 @@ struct fs_sweep {
      * callers in the baseline) and their (site, caller) keys, from the
      * baseline's 'c' lines (fs_census) */
     struct fs_strset wrap_sites;             /* func|module|offset */
+    struct fs_strset wrap_ext;               /* func|module|offset|cmod|coff...: seen through */
     struct fs_ckey { char *site_id; char *key; int64_t ord; } *ckeys;
     size_t nckeys;
-    char *wrap_env;                          /* FAULTSTACK_FORK_WRAPPERS=... */
+    char *wrap_env;                          /* the trunk's FAULTSTACK_FORK_WRAPPERS file */
     struct fs_later { int64_t run_id; char *keys; } *later; /* fork runs linked after the replays */
     size_t nlater, caplater;
     int64_t planned, done, confirmations, unconfirmed, fork_runs, exec_runs;
@@ -340,13 +342,23 @@ static void fs_site_id(char *out, size_t cap, const char *func, const char *modu
  * jsonp_malloc, yaml_malloc), all its allocations share one call site: the
  * malloc inside the wrapper. Failing only the first call of that site tests one
  * caller's error handling. The baseline of a site-strategy sweep therefore
- * records, for every fault point, the caller of the function holding the call
- * site (FAULTSTACK_CALLERS=1: 'c ORD MOD OFF' lines). A call site reached from
- * two or more distinct callers is a wrapper site: it gets one key per caller,
- * 'site=FUNC@MOD+0xOFF,caller=MOD+0xOFF' (the first call of the site for that
- * caller), which `faultstack run --fail` replays. */
+ * records, for every fault point, the callers of the function holding the call
+ * site (FAULTSTACK_CALLERS=1: 'c ORD MOD OFF [MOD OFF [MOD OFF]]' lines). A
+ * call site reached from two or more distinct callers is a wrapper site: it
+ * gets one key per caller, 'site=FUNC@MOD+0xOFF,caller=MOD+0xOFF' (the first
+ * call of the site for that caller), and one per caller's caller where the
+ * caller is reached from two or more ('caller=A+0x1/B+0x2'), up to three;
+ * `faultstack run --fail` replays them. */
 
-struct fs_cpoint { int64_t ord; char func[64], module[256], cmodule[256]; int64_t off, coff; int has_caller; };
+#define FS_NCALL 3                 /* = FS_PLAN_MAX_CALLERS */
+
+struct fs_cpoint {
+    int64_t ord, off;
+    char func[64], module[256];
+    int ncall;                     /* callers found: 0..FS_NCALL, innermost first */
+    char cmod[FS_NCALL][256];
+    int64_t coff[FS_NCALL];
+};
 
 /* Read the fault points and their callers from the record files of DIR. */
 static struct fs_cpoint *fs_census_read(const char *dir, size_t *np)
@@ -365,11 +377,11 @@ static struct fs_cpoint *fs_census_read(const char *dir, size_t *np)
         if (!f)
             continue;
         /* module ids are per record file; 'm' comes before its first use */
-        struct { long id; char base[256]; } mods[512];
+        static struct { long id; char base[256]; } mods[512];
         int nm = 0;
         size_t first = n;
         while (fgets(line, sizeof line, f)) {
-            long long ord, occ, off;
+            long long ord, occ;
             long mod, id;
             unsigned long long bias, uoff;
             int pos = 0, inj;
@@ -394,17 +406,24 @@ static struct fs_cpoint *fs_census_read(const char *dir, size_t *np)
                 for (int i = 0; i < nm; i++)
                     if (mods[i].id == mod) snprintf(v[n].module, sizeof v[n].module, "%s", mods[i].base);
                 n++;
-            } else if (line[0] == 'c' && sscanf(line, "c %lld %ld %llx", &ord, &mod, &uoff) == 3) {
-                off = (long long)uoff;
-                for (size_t i = n; i-- > first;) {
-                    if (v[i].ord != ord) continue;
+            } else if (line[0] == 'c' && sscanf(line, "c %lld %n", &ord, &pos) == 1) {
+                struct fs_cpoint *cp = NULL;
+                for (size_t i = n; i-- > first;)
+                    if (v[i].ord == ord) { cp = &v[i]; break; }
+                const char *q = line + pos;
+                int used = 0;
+                while (cp && cp->ncall < FS_NCALL && sscanf(q, "%ld %llx %n", &mod, &uoff, &used) == 2 && used) {
+                    int found = 0;
                     for (int k = 0; k < nm; k++)
                         if (mods[k].id == mod) {
-                            snprintf(v[i].cmodule, sizeof v[i].cmodule, "%s", mods[k].base);
-                            v[i].coff = off;
-                            v[i].has_caller = 1;
+                            snprintf(cp->cmod[cp->ncall], sizeof cp->cmod[0], "%s", mods[k].base);
+                            found = 1;
                         }
-                    break;
+                    if (!found)
+                        break;
+                    cp->coff[cp->ncall++] = (int64_t)uoff;
+                    q += used;
+                    used = 0;
                 }
             }
         }
@@ -416,68 +435,116 @@ static struct fs_cpoint *fs_census_read(const char *dir, size_t *np)
     return v;
 }
 
-static void fs_caller_key(char *out, size_t cap, const char *func, const char *module, int64_t off,
-                          const char *cmodule, int64_t coff)
+/* "func|module|off" then "|cmod|coff" for each of the first ncall callers. */
+static void fs_prefix_id(char *out, size_t cap, const struct fs_cpoint *p, int ncall)
 {
-    snprintf(out, cap, "site=%s@%s+0x%llx,caller=%s+0x%llx", func, module, (unsigned long long)off, cmodule,
-             (unsigned long long)coff);
+    size_t w = (size_t)snprintf(out, cap, "%s|%s|%llx", p->func, p->module, (unsigned long long)p->off);
+    for (int i = 0; i < ncall && w < cap; i++)
+        w += (size_t)snprintf(out + w, cap - w, "|%s|%llx", p->cmod[i], (unsigned long long)p->coff[i]);
 }
 
-/* Wrapper sites and their (site, caller) keys from the census of a baseline
- * run's directory. */
+/* How many callers name point p's key (sweep.c and forkmode.c agree): none
+ * unless its site is a wrapper site; then one, and one more while the prefix
+ * so far is seen through (W->wrap_ext). */
+static int fs_key_callers(const struct fs_sweep *W, const struct fs_cpoint *p)
+{
+    char id[1400];
+    fs_prefix_id(id, sizeof id, p, 0);
+    if (!p->ncall || !fs_strset_has(&W->wrap_sites, id))
+        return 0;
+    int d = 1;
+    while (d < p->ncall && d < FS_NCALL) {
+        fs_prefix_id(id, sizeof id, p, d);
+        if (!fs_strset_has(&W->wrap_ext, id))
+            break;
+        d++;
+    }
+    return d;
+}
+
+static void fs_cpoint_key(const struct fs_sweep *W, const struct fs_cpoint *p, char *out, size_t cap)
+{
+    int d = fs_key_callers(W, p);
+    size_t w = (size_t)snprintf(out, cap, "site=%s@%s+0x%llx", p->func, p->module, (unsigned long long)p->off);
+    for (int i = 0; i < d && w < cap; i++)
+        w += (size_t)snprintf(out + w, cap - w, "%s%s+0x%llx", i ? "/" : ",caller=", p->cmod[i],
+                              (unsigned long long)p->coff[i]);
+}
+
+/* Wrapper sites, the caller prefixes seen through, and the (site, callers)
+ * keys, from the census of a baseline run's directory. A call site reached
+ * from two or more distinct callers is a wrapper site; a (site, callers)
+ * prefix whose last caller's function is itself reached from two or more
+ * distinct callers is seen through one frame further (jsonp_strndup calling
+ * jsonp_malloc; json_object called from every line of a test), up to
+ * FS_NCALL callers. */
 static void fs_census(struct fs_sweep *W, const char *dir)
 {
     size_t n = 0;
     struct fs_cpoint *v = fs_census_read(dir, &n);
-    struct fs_strset callers = { 0 }, pairs = { 0 };
-    char id[600], pair[1200], key[1200];
-    /* a site with two or more distinct callers is a wrapper site */
-    struct fs_strset seen_one = { 0 };
-    for (size_t i = 0; i < n; i++) {
-        if (!v[i].has_caller || !v[i].module[0])
-            continue;
-        fs_site_id(id, sizeof id, v[i].func, v[i].module, v[i].off);
-        snprintf(pair, sizeof pair, "%s|%s|%llx", id, v[i].cmodule, (unsigned long long)v[i].coff);
-        if (fs_strset_add(&callers, pair) == 1 && fs_strset_add(&seen_one, id) == 0)
-            fs_strset_add(&W->wrap_sites, id);
+    char id[1400], next[1700], key[1400];
+    for (int level = 0; level < FS_NCALL; level++) {
+        struct fs_strset one = { 0 }, nexts = { 0 };
+        struct fs_strset *grow = level == 0 ? &W->wrap_sites : &W->wrap_ext;
+        for (size_t i = 0; i < n; i++) {
+            if (!v[i].module[0])
+                continue;
+            if (level > 0 && fs_key_callers(W, &v[i]) < level)
+                continue;                    /* only prefixes a key reaches */
+            fs_prefix_id(id, sizeof id, &v[i], level);
+            if (v[i].ncall > level)
+                snprintf(next, sizeof next, "%s#%s|%llx", id, v[i].cmod[level], (unsigned long long)v[i].coff[level]);
+            else
+                snprintf(next, sizeof next, "%s#-", id);
+            if (fs_strset_add(&nexts, next) == 1 && fs_strset_add(&one, id) == 0)
+                fs_strset_add(grow, id);
+        }
+        fs_strset_free(&one);
+        fs_strset_free(&nexts);
     }
-    size_t envlen = 64;
-    for (size_t i = 0; i < n; i++) {       /* v is in ordinal order per process */
-        if (!v[i].has_caller || !v[i].module[0])
+    struct fs_strset keys = { 0 };
+    for (size_t i = 0; i < n; i++) {         /* v is in ordinal order per process */
+        if (!v[i].module[0] || !fs_key_callers(W, &v[i]))
             continue;
-        fs_site_id(id, sizeof id, v[i].func, v[i].module, v[i].off);
-        if (!fs_strset_has(&W->wrap_sites, id))
-            continue;
-        fs_caller_key(key, sizeof key, v[i].func, v[i].module, v[i].off, v[i].cmodule, v[i].coff);
-        if (fs_strset_add(&pairs, key) != 1)
+        fs_cpoint_key(W, &v[i], key, sizeof key);
+        if (fs_strset_add(&keys, key) != 1)
             continue;
         struct fs_ckey *nk = realloc(W->ckeys, (W->nckeys + 1) * sizeof *nk);
         if (!nk)
             break;
         W->ckeys = nk;
+        fs_prefix_id(id, sizeof id, &v[i], 0);
         W->ckeys[W->nckeys].site_id = strdup(id);
         W->ckeys[W->nckeys].key = strdup(key);
         W->ckeys[W->nckeys++].ord = v[i].ord;
-        envlen += strlen(key) + 2;
     }
-    /* FAULTSTACK_FORK_WRAPPERS=FUNC@MOD+0xOFF;... for the fork-mode trunk */
+    fs_strset_free(&keys);
+    /* what the fork-mode trunk needs to make the same keys (forkmode.c):
+     * 'FUNC MOD OFF' per wrapper site, 'FUNC MOD OFF CMOD COFF...' per prefix
+     * seen through */
     free(W->wrap_env);
-    W->wrap_env = malloc(envlen + 64);
-    if (W->wrap_env) {
-        size_t w = (size_t)sprintf(W->wrap_env, "FAULTSTACK_FORK_WRAPPERS=");
-        struct fs_strset listed = { 0 };
-        for (size_t i = 0; i < n; i++) {
-            fs_site_id(id, sizeof id, v[i].func, v[i].module, v[i].off);
-            if (!fs_strset_has(&W->wrap_sites, id) || fs_strset_add(&listed, id) != 1)
+    W->wrap_env = NULL;
+    size_t len = 0, cap = 0;
+    char *text = NULL;
+    struct fs_strset *sets[2] = { &W->wrap_sites, &W->wrap_ext };
+    for (int k = 0; k < 2; k++)
+        for (size_t i = 0; i < sets[k]->cap; i++) {
+            const char *e = sets[k]->slot[i];
+            if (!e)
                 continue;
-            w += (size_t)sprintf(W->wrap_env + w, "%s%s@%s+0x%llx", w > 25 ? ";" : "", v[i].func, v[i].module,
-                                 (unsigned long long)v[i].off);
+            size_t el = strlen(e);
+            if (len + el + 2 > cap) {
+                cap = (len + el + 2) * 2;
+                char *nt = realloc(text, cap);
+                if (!nt) { free(text); return; }
+                text = nt;
+            }
+            for (size_t j = 0; j < el; j++)
+                text[len++] = e[j] == '|' ? ' ' : e[j];
+            text[len++] = '\n';
+            text[len] = '\0';
         }
-        fs_strset_free(&listed);
-    }
-    fs_strset_free(&callers);
-    fs_strset_free(&pairs);
-    fs_strset_free(&seen_one);
+    W->wrap_env = text;
     free(v);
 }
 
@@ -979,8 +1046,8 @@ static void fs_kid_record(struct fs_sweep *W, const char *dir, const struct fs_k
         size_t n = 0;                        /* a wrapper site: the key names the caller */
         struct fs_cpoint *v = fs_census_read(kdir, &n);
         for (size_t i = 0; i < n; i++)
-            if (v[i].ord == k->ord && v[i].has_caller)
-                fs_caller_key(key, sizeof key, func, module, (int64_t)off, v[i].cmodule, v[i].coff);
+            if (v[i].ord == k->ord && v[i].ncall && !strcmp(v[i].func, func) && !strcmp(v[i].module, module))
+                fs_cpoint_key(W, &v[i], key, sizeof key);
         free(v);
     }
     struct fs_plan kp;
@@ -1170,8 +1237,19 @@ static int fs_fork_phase(struct fs_sweep *W, const char *skip_ords)
         snprintf(e_skip, sizeof e_skip, "FAULTSTACK_FORK_SKIP=%s", skip_ords);
         env[ne++] = e_skip;
     }
-    if (W->strategy == FS_S_SITE && W->wrap_env && W->wrap_sites.n)
-        env[ne++] = W->wrap_env;
+    char e_wrap[PATH_MAX + 64];
+    if (W->strategy == FS_S_SITE && W->wrap_env && W->wrap_sites.n) {
+        char wpath[PATH_MAX + 16];
+        snprintf(wpath, sizeof wpath, "%s/wrappers", dir);
+        FILE *wf = fopen(wpath, "we");
+        if (wf) {
+            fputs(W->wrap_env, wf);
+            if (fclose(wf) == 0) {
+                snprintf(e_wrap, sizeof e_wrap, "FAULTSTACK_FORK_WRAPPERS=%s", wpath);
+                env[ne++] = e_wrap;
+            }
+        }
+    }
     env[ne] = NULL;
     struct fs_spawn sp = { W->prog, W->argv, W->preload, dir, text, 0, NULL, 2, env, 1, NULL };
     sp.stdin_path = W->stdin_path;
@@ -1342,7 +1420,9 @@ static void fs_sweep_usage(FILE *f)
         "                      site (default; far fewer runs), and where a call site is\n"
         "                      reached from several callers in the baseline (a thin wrapper:\n"
         "                      xmalloc, jsonp_malloc), the first call for each caller of the\n"
-        "                      function holding it (key site=...,caller=MODULE+0xOFF);\n"
+        "                      function holding it, and for each caller of that caller when\n"
+        "                      it too is reached from several (up to 3 callers; key\n"
+        "                      site=...,caller=MODULE+0xOFF[/MODULE+0xOFF...]);\n"
         "                      stack: the first call of each (call site, calling context)\n"
         "  --mode M            fork (default): fork at each point, the prefix never re-runs;\n"
         "                      falls back to exec when the program has threads, children,\n"
@@ -1781,6 +1861,7 @@ out:
     fs_strset_free(&W.errpath_sites);
     fs_strset_free(&W.pending);
     fs_strset_free(&W.wrap_sites);
+    fs_strset_free(&W.wrap_ext);
     for (size_t i = 0; i < W.nckeys; i++) {
         free(W.ckeys[i].site_id);
         free(W.ckeys[i].key);

@@ -18,7 +18,7 @@
 
 #define FS_PLAN_ACCEPTED                                                       \
     "(accepted: nth=N, site=FUNC@MODULE+0xOFFSET[#K], random:p=P[,seed=S], "   \
-    "persistent, errno=NAME, only=FUNC[,FUNC...], module=NAME, ctx=HEX, caller=MOD+0xOFF, then=N, none)"
+    "persistent, errno=NAME, only=FUNC[,FUNC...], module=NAME, ctx=HEX, caller=MOD+0xOFF[/...], then=N, none)"
 
 #define FS_PLAN_ERRNO_MAX 4095   /* the kernel's MAX_ERRNO */
 #define FS_PLAN_ECHO_MAX  300    /* longest item quoted whole in an error message */
@@ -644,18 +644,24 @@ static int fs_plan_keyed(struct fs_plan_parser *ps, struct fs_plan_slice item,
         return 0;
     }
     if (fs_plan_is(key, "caller")) {
-        size_t plus;
         if (fs_plan_dup(ps, item, &ps->have_caller, "caller"))
             return -1;
         ps->caller_item = item;
-        for (plus = v.n; plus > 0 && v.s[plus - 1] != '+'; plus--)
-            ;
-        if (plus < 2 || plus - 1 >= FS_PLAN_MODULE_MAX ||
-            fs_plan_u64(v.s + plus, v.n - plus, 16, &p->caller_offset) != 0)
-            return fs_plan_fail(ps, item, "give the caller as MODULE+0xOFFSET "
-                                          "(accepted: caller=MODULE+0xOFFSET together with site=)");
-        memcpy(p->caller_module, v.s, plus - 1);
-        p->caller_module[plus - 1] = '\0';
+        for (size_t a = 0; a <= v.n;) {          /* MOD+0xOFF[/MOD+0xOFF...] */
+            size_t b = a, plus;
+            while (b < v.n && v.s[b] != '/')
+                b++;
+            for (plus = b; plus > a && v.s[plus - 1] != '+'; plus--)
+                ;
+            if (p->n_callers >= FS_PLAN_MAX_CALLERS || plus < a + 2 || plus - 1 - a >= FS_PLAN_MODULE_MAX ||
+                fs_plan_u64(v.s + plus, b - plus, 16, &p->caller_offset[p->n_callers]) != 0)
+                return fs_plan_fail(ps, item, "give each caller as MODULE+0xOFFSET, at most 3, separated "
+                                              "by '/' (accepted: caller=MODULE+0xOFFSET[/MODULE+0xOFFSET...] "
+                                              "together with site=)");
+            memcpy(p->caller_module[p->n_callers], v.s + a, plus - 1 - a);
+            p->caller_module[p->n_callers++][plus - 1 - a] = '\0';
+            a = b + 1;
+        }
         return 0;
     }
     if (fs_plan_is(key, "then")) {
@@ -907,9 +913,11 @@ int fs_plan_format(const struct fs_plan *p, char *buf, size_t len)
                     (unsigned long long)p->site_offset);
         if (p->site_occurrence > 1)
             fs_plan_put(&o, "#%llu", (unsigned long long)p->site_occurrence);
-        if (p->caller_module[0]) {
-            fs_plan_sep(&o);
-            fs_plan_put(&o, "caller=%s+0x%llx", p->caller_module, (unsigned long long)p->caller_offset);
+        for (int i = 0; i < p->n_callers && i < FS_PLAN_MAX_CALLERS; i++) {
+            if (i == 0)
+                fs_plan_sep(&o);
+            fs_plan_put(&o, "%s%s+0x%llx", i ? "/" : "caller=", p->caller_module[i],
+                        (unsigned long long)p->caller_offset[i]);
         }
         if (p->ctx != 0) {
             fs_plan_sep(&o);

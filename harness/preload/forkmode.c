@@ -13,9 +13,12 @@
  *   FAULTSTACK_FORK_SHARD=I/N       only points whose ordinal % N == I-1
  *   FAULTSTACK_FORK_MAX=M           at most M children
  *   FAULTSTACK_FORK_SKIP=FILE       ordinals already swept (--resume), one per line
- *   FAULTSTACK_FORK_WRAPPERS=LIST   site strategy: call sites in thin wrappers
- *                                   (FUNC@MODULE+0xOFF;...): there the first call
- *                                   for each caller of the wrapper is forked
+ *   FAULTSTACK_FORK_WRAPPERS=FILE   site strategy: call sites in thin wrappers,
+ *                                   one per line, 'FUNC MODULE OFF' (hex), and the
+ *                                   caller prefixes that are seen through further,
+ *                                   'FUNC MODULE OFF CMOD COFF [CMOD COFF]': there
+ *                                   the first call for each caller prefix is forked
+ *                                   (sweep.c, fs_census, makes the same keys)
  * The trunk appends "ORD PID\n" per child to RUN_DIR/forks, and "stop ORD WHY\n"
  * when fork mode ends early; the supervisor sweeps the rest in exec mode.
  *
@@ -77,51 +80,110 @@ static int fs_fork_busy;                     /* our own fork: not the program's 
 static struct { int fd; long fl, pos; } fs_saved[FS_MAX_SAVED];
 static int fs_nsaved;
 
-/* Wrapper sites of the site strategy (FAULTSTACK_FORK_WRAPPERS). */
-#define FS_MAX_WRAPPERS 256
-static struct { int func, mod; uint64_t off; char base[128]; } fs_wrap[FS_MAX_WRAPPERS];
+/* Wrapper sites of the site strategy and their caller prefixes seen through
+ * further (FAULTSTACK_FORK_WRAPPERS): hashes of (site, callers...) in an
+ * open-addressed set, tagged by the number of callers. */
+#define FS_WRAP_SLOTS 4096
+static uint64_t *fs_wrap_set;
 static int fs_nwrap;
 int fs_fork_child_caller;
 
-static void fs_wrappers_parse(const char *s)
+static uint64_t fs_wrap_mix(uint64_t h, const char *s, size_t n, uint64_t off)
 {
-    while (s && *s && fs_nwrap < FS_MAX_WRAPPERS) {
-        const char *end = strchr(s, ';');
-        size_t len = end ? (size_t)(end - s) : strlen(s);
-        const char *at = memchr(s, '@', len), *plus = NULL;
-        for (size_t i = 0; i < len; i++)
-            if (s[i] == '+') plus = s + i;
-        if (at && plus && plus > at + 1 && (size_t)(at - s) < 64 && (size_t)(plus - at - 1) < sizeof fs_wrap[0].base) {
-            char fn[64];
-            memcpy(fn, s, (size_t)(at - s));
-            fn[at - s] = '\0';
-            fs_wrap[fs_nwrap].func = fs_func_lookup(fn);
-            memcpy(fs_wrap[fs_nwrap].base, at + 1, (size_t)(plus - at - 1));
-            fs_wrap[fs_nwrap].base[plus - at - 1] = '\0';
-            fs_wrap[fs_nwrap].off = strtoull(plus + 1, NULL, 16);
-            fs_wrap[fs_nwrap].mod = 0;
-            if (fs_wrap[fs_nwrap].func >= 0)
-                fs_nwrap++;
-        }
-        s = end ? end + 1 : NULL;
+    for (size_t i = 0; i < n; i++)
+        h = (h ^ (unsigned char)s[i]) * 0x100000001b3ull;
+    h = (h ^ off) * 0x9E3779B97F4A7C15ull;
+    return h ^ (h >> 31);
+}
+
+static uint64_t fs_wrap_tag(uint64_t h, int level)
+{
+    h ^= (uint64_t)(level + 1) * 0xD6E8FEB86659FD93ull;
+    return h ? h : 1;
+}
+
+static void fs_wrap_put(uint64_t k)
+{
+    for (uint64_t i = k, n = 0; n < FS_WRAP_SLOTS; i++, n++) {
+        uint64_t *slot = &fs_wrap_set[i & (FS_WRAP_SLOTS - 1)];
+        if (*slot == k) return;
+        if (!*slot) { *slot = k; fs_nwrap++; return; }
     }
 }
 
-static int fs_is_wrapper_site(int id, int mod, uint64_t off)
+static int fs_wrap_has(uint64_t k)
 {
-    for (int i = 0; i < fs_nwrap; i++) {
-        if (fs_wrap[i].func != id || fs_wrap[i].off != off)
-            continue;
-        if (!fs_wrap[i].mod) {
-            struct fs_module *m = fs_module_by_id(mod);
-            if (!m || strcmp(m->base, fs_wrap[i].base) != 0)
-                continue;
-            fs_wrap[i].mod = mod;
-        }
-        if (fs_wrap[i].mod == mod)
-            return 1;
+    for (uint64_t i = k, n = 0; fs_wrap_set && n < FS_WRAP_SLOTS; i++, n++) {
+        uint64_t s = fs_wrap_set[i & (FS_WRAP_SLOTS - 1)];
+        if (s == k) return 1;
+        if (!s) return 0;
     }
     return 0;
+}
+
+static void fs_wrappers_read(const char *path)
+{
+    int fd = (int)syscall(SYS_openat, AT_FDCWD, path, O_RDONLY | O_CLOEXEC);
+    struct stat sb;
+    if (fd < 0)
+        return;
+    if (syscall(SYS_fstat, fd, &sb) == 0 && sb.st_size > 0 && (fs_wrap_set = fs_alloc(FS_WRAP_SLOTS * 8))) {
+        size_t len = (size_t)sb.st_size, got = 0;
+        char *buf = fs_alloc(len + 1);
+        while (buf && got < len) {
+            long r = syscall(SYS_read, fd, buf + got, len - got);
+            if (r <= 0) break;
+            got += (size_t)r;
+        }
+        for (size_t i = 0; buf && i < got && fs_nwrap < FS_WRAP_SLOTS / 2;) {
+            /* FUNC MOD OFF [CMOD COFF]... */
+            const char *w[8];
+            size_t wl[8];
+            int nw = 0;
+            while (i < got && buf[i] != '\n') {
+                while (i < got && buf[i] == ' ') i++;
+                size_t st = i;
+                while (i < got && buf[i] != ' ' && buf[i] != '\n') i++;
+                if (i > st && nw < 8) { w[nw] = buf + st; wl[nw++] = i - st; }
+            }
+            i++;
+            if (nw < 3 || nw % 2 == 0)
+                continue;
+            uint64_t h = fs_wrap_mix(0xcbf29ce484222325ull, w[0], wl[0], 0);
+            h = fs_wrap_mix(h, w[1], wl[1], strtoull(w[2], NULL, 16));
+            for (int k = 3; k + 1 < nw; k += 2)
+                h = fs_wrap_mix(h, w[k], wl[k], strtoull(w[k + 1], NULL, 16));
+            fs_wrap_put(fs_wrap_tag(h, (nw - 3) / 2));
+        }
+    }
+    syscall(SYS_close, fd);
+}
+
+/* The key of a fault point at a wrapper site: the hash of (site, callers...),
+ * with as many callers as sweep.c's census gives it; 0 when the site is not a
+ * wrapper site. */
+static uint64_t fs_wrapper_key(int id, int mod, uint64_t off)
+{
+    struct fs_module *m = fs_module_by_id(mod);
+    if (!m)
+        return 0;
+    const char *fn = fs_funcs[id].name;
+    uint64_t h = fs_wrap_mix(0xcbf29ce484222325ull, fn, strlen(fn), 0);
+    h = fs_wrap_mix(h, m->base, strlen(m->base), off);
+    if (!fs_wrap_has(fs_wrap_tag(h, 0)))
+        return 0;
+    int cm[FS_PLAN_MAX_CALLERS];
+    uint64_t co[FS_PLAN_MAX_CALLERS];
+    int n = fs_callers(FS_PLAN_MAX_CALLERS, cm, co);
+    for (int level = 1; level <= n; level++) {
+        struct fs_module *c = fs_module_by_id(cm[level - 1]);
+        if (!c)
+            break;
+        h = fs_wrap_mix(h, c->base, strlen(c->base), co[level - 1]);
+        if (level == FS_PLAN_MAX_CALLERS || !fs_wrap_has(fs_wrap_tag(h, level)))
+            break;                           /* not seen through further */
+    }
+    return h ? h : 1;
 }
 
 /* (site, context) pairs seen, for the stack strategy, and (wrapper site,
@@ -258,8 +320,9 @@ void fs_fork_init(void)
     const char *sk = getenv("FAULTSTACK_FORK_SKIP");
     if (sk && *sk)
         fs_fork_read_skip(sk);
-    if (fs_fork_strategy == FS_FORK_SITE)
-        fs_wrappers_parse(getenv("FAULTSTACK_FORK_WRAPPERS"));
+    const char *wr = getenv("FAULTSTACK_FORK_WRAPPERS");
+    if (fs_fork_strategy == FS_FORK_SITE && wr && *wr)
+        fs_wrappers_read(wr);
     if (fs_fork_strategy == FS_FORK_STACK || fs_nwrap)
         fs_ctx_seen = fs_alloc(FS_CTX_SLOTS * sizeof *fs_ctx_seen);
     for (int fd = 0; fd < 3; fd++)
@@ -477,18 +540,12 @@ int fs_fork_point(int id, int mod, uint64_t off, uint64_t ord, uint64_t occ, uin
     }
     switch (fs_fork_strategy) {
     case FS_FORK_NTH: break;
-    case FS_FORK_SITE:
-        if (fs_nwrap && fs_is_wrapper_site(id, mod, off)) {
-            int cm;
-            uint64_t co;
-            if (fs_caller(&cm, &co) != 0)
-                cm = 0, co = 0;
-            if (!fs_ctx_first(id, mod, off, ((uint64_t)cm << 48) ^ (co * 0x9E3779B97F4A7C15ull) ^ 1))
-                return 0;
-        } else if (occ != 1) {
+    case FS_FORK_SITE: {
+        uint64_t wk = fs_nwrap ? fs_wrapper_key(id, mod, off) : 0;
+        if (wk ? !fs_ctx_first(id, mod, off, wk) : occ != 1)
             return 0;
-        }
         break;
+    }
     case FS_FORK_STACK: if (!fs_ctx_first(id, mod, off, ctx)) return 0; break;
     default: return 0;
     }

@@ -4,11 +4,13 @@
 # yaml_malloc).
 #
 # targets/demo/wrapper_leak.c allocates everything through xmalloc(): one
-# malloc call site, reached from five callers. entry_new() loses the key when
+# malloc call site, reached from four callers, one of them xstrdup(), a wrapper
+# itself, called from two places. entry_new() loses the key when
 # the allocation of the value fails. Failing the first call of each call site
 # (the strategy before callers counted) fails only the table's allocation and
 # finds nothing; the site strategy makes one key per caller of the wrapper
-# ('site=malloc@...,caller=...') and must find the leak, in fork and in exec
+# ('site=malloc@...,caller=...'; through xstrdup, one per caller of xstrdup:
+# 'caller=A/B') and must find the leak, in fork and in exec
 # mode, with fewer runs than --strategy nth, whose finding it must equal.
 # Checked too: the caller keys replay (`faultstack run --fail KEY` fails the
 # value's allocation and shows the leak) and so does the finding's repro
@@ -25,9 +27,13 @@ VALUE_CALL=$(marker_line "$SRC" 'e->value = xmalloc(strlen(v) + 1);')
 for mode in fork exec; do
     fs_sweep_check wrapper "$mode" "$EXPECTED" demo_wrapper_leak "${ARGS[@]}"
     [[ $mode == fork ]] && fs_expect_fork_runs wrapper
-    # one key per caller of xmalloc: the table (2), xstrdup, entry_new (2)
-    assert_eq "$mode: site keys with caller= (xmalloc's five callers)" 5 \
+    # one key per caller of xmalloc (table_new, entry_new twice), and through
+    # xstrdup one per caller of xstrdup (table_new, entry_new)
+    assert_eq "$mode: site keys with one caller (xmalloc's callers but xstrdup)" 3 \
         "$(q "SELECT count(DISTINCT sweep_key) FROM runs WHERE confirms IS NULL AND sweep_key LIKE 'site=malloc@%,caller=%'
+              AND instr(sweep_key, 'then=') = 0 AND instr(sweep_key, '/') = 0")"
+    assert_eq "$mode: site keys with two callers (xstrdup's callers)" 2 \
+        "$(q "SELECT count(DISTINCT sweep_key) FROM runs WHERE confirms IS NULL AND sweep_key LIKE 'site=malloc@%,caller=%/%'
               AND instr(sweep_key, 'then=') = 0")"
     site_runs=$(q "SELECT count(*) FROM runs WHERE sweep_key IS NOT NULL AND confirms IS NULL")
     KEY=$(q "SELECT r.sweep_key FROM runs r JOIN leaks l ON l.run_id = r.id
