@@ -500,6 +500,7 @@ static void fs_repro(struct fs_ctx *C, int with_fault, int valgrind, char *out, 
         p.site_offset = C->fault.at.off;
         p.site_occurrence = C->fault.occ > 0 ? (uint64_t)C->fault.occ : 1;
         p.ctx = C->fault.ctx;
+        p.n_callers = 0;                     /* #K above counts every call of the site */
         p.n_only = 0;
         p.module_filter[0] = '\0';
         if (C->fault.then_first.valid) {     /* two faults: pin the first, keep then= */

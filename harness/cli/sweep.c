@@ -4,6 +4,10 @@
  * them into sweep keys, one run each:
  *   nth    every dynamic call:               nth=17
  *   site   the first call of each call site: site=open@prog+0x1a2b
+ *          and, for a call site reached from several callers (a thin
+ *          wrapper), the first call for each caller (and caller's caller
+ *          while that is reached from several too; fs_census):
+ *                                             site=malloc@lib.so+0x40,caller=lib.so+0x9a0
  *   stack  the first call of each (site, calling context):
  *                                             site=malloc@prog+0x40,ctx=0x9f3c...
  * A run whose fault reaches fault points the baseline never reached (error
@@ -106,6 +110,14 @@ struct fs_sweep {
     struct fs_strset base_sites; /* func|module|offset of the baseline's points */
     struct fs_strset errpath_sites;
     struct fs_strset pending;  /* finding keys a queued exec replay will confirm */
+    /* site strategy: call sites in thin wrappers (reached from several
+     * callers in the baseline) and their (site, caller) keys, from the
+     * baseline's 'c' lines (fs_census) */
+    struct fs_strset wrap_sites;             /* func|module|offset */
+    struct fs_strset wrap_ext;               /* func|module|offset|cmod|coff...: seen through */
+    struct fs_ckey { char *site_id; char *key; int64_t ord; } *ckeys;
+    size_t nckeys;
+    char *wrap_env;                          /* the trunk's FAULTSTACK_FORK_WRAPPERS file */
     struct fs_later { int64_t run_id; char *keys; } *later; /* fork runs linked after the replays */
     size_t nlater, caplater;
     int64_t planned, done, confirmations, unconfirmed, fork_runs, exec_runs;
@@ -337,6 +349,238 @@ static void fs_site_id(char *out, size_t cap, const char *func, const char *modu
     snprintf(out, cap, "%s|%s|%llx", func, module ? module : "", (unsigned long long)off);
 }
 
+/* ---------------- thin wrappers (site strategy) ----------------
+ *
+ * When a library sends every allocation through one wrapper (xmalloc,
+ * jsonp_malloc, yaml_malloc), all its allocations share one call site: the
+ * malloc inside the wrapper. Failing only the first call of that site tests one
+ * caller's error handling. The baseline of a site-strategy sweep therefore
+ * records, for every fault point, the callers of the function holding the call
+ * site (FAULTSTACK_CALLERS=1: 'c ORD MOD OFF [MOD OFF [MOD OFF]]' lines). A
+ * call site reached from two or more distinct callers is a wrapper site: it
+ * gets one key per caller, 'site=FUNC@MOD+0xOFF,caller=MOD+0xOFF' (the first
+ * call of the site for that caller), and one per caller's caller where the
+ * caller is reached from two or more ('caller=A+0x1/B+0x2'), up to three;
+ * `faultstack run --fail` replays them. */
+
+#define FS_NCALL 3                 /* = FS_PLAN_MAX_CALLERS */
+
+struct fs_cpoint {
+    int64_t ord, off;
+    char func[64], module[256];
+    int ncall;                     /* callers found: 0..FS_NCALL, innermost first */
+    char cmod[FS_NCALL][256];
+    int64_t coff[FS_NCALL];
+};
+
+/* Read the fault points and their callers from the record files of DIR. */
+static struct fs_cpoint *fs_census_read(const char *dir, size_t *np)
+{
+    struct fs_cpoint *v = NULL;
+    size_t n = 0, cap = 0;
+    DIR *d = opendir(dir);
+    struct dirent *de;
+    while (d && (de = readdir(d))) {
+        size_t l = strlen(de->d_name);
+        if (l < 5 || strcmp(de->d_name + l - 4, ".rec"))
+            continue;
+        char path[PATH_MAX + 300], line[1200];
+        snprintf(path, sizeof path, "%s/%s", dir, de->d_name);
+        FILE *f = fopen(path, "re");
+        if (!f)
+            continue;
+        /* module ids are per record file; 'm' comes before its first use */
+        static struct { long id; char base[256]; } mods[512];
+        int nm = 0;
+        size_t first = n;
+        while (fgets(line, sizeof line, f)) {
+            long long ord, occ;
+            long mod, id;
+            unsigned long long bias, uoff;
+            int pos = 0, inj;
+            char fn[64];
+            if (line[0] == 'm' && sscanf(line, "m %ld %llx %n", &id, &bias, &pos) == 2 && pos && nm < 512) {
+                line[strcspn(line, "\n")] = '\0';
+                const char *sl = strrchr(line + pos, '/');
+                mods[nm].id = id;
+                snprintf(mods[nm++].base, sizeof mods[0].base, "%s", sl ? sl + 1 : line + pos);
+            } else if (line[0] == 'p' && sscanf(line, "p %lld %63s %ld %llx %lld %d", &ord, fn, &mod, &uoff, &occ,
+                                                &inj) == 6) {
+                if (n == cap) {
+                    cap = cap ? cap * 2 : 1024;
+                    struct fs_cpoint *nv = realloc(v, cap * sizeof *v);
+                    if (!nv) break;
+                    v = nv;
+                }
+                memset(&v[n], 0, sizeof v[n]);
+                v[n].ord = ord;
+                snprintf(v[n].func, sizeof v[n].func, "%s", fn);
+                v[n].off = (int64_t)uoff;
+                for (int i = 0; i < nm; i++)
+                    if (mods[i].id == mod) snprintf(v[n].module, sizeof v[n].module, "%s", mods[i].base);
+                n++;
+            } else if (line[0] == 'c' && sscanf(line, "c %lld %n", &ord, &pos) == 1) {
+                struct fs_cpoint *cp = NULL;
+                for (size_t i = n; i-- > first;)
+                    if (v[i].ord == ord) { cp = &v[i]; break; }
+                const char *q = line + pos;
+                int used = 0;
+                while (cp && cp->ncall < FS_NCALL && sscanf(q, "%ld %llx %n", &mod, &uoff, &used) == 2 && used) {
+                    int found = 0;
+                    for (int k = 0; k < nm; k++)
+                        if (mods[k].id == mod) {
+                            snprintf(cp->cmod[cp->ncall], sizeof cp->cmod[0], "%s", mods[k].base);
+                            found = 1;
+                        }
+                    if (!found)
+                        break;
+                    cp->coff[cp->ncall++] = (int64_t)uoff;
+                    q += used;
+                    used = 0;
+                }
+            }
+        }
+        fclose(f);
+    }
+    if (d)
+        closedir(d);
+    *np = n;
+    return v;
+}
+
+/* "func|module|off" then "|cmod|coff" for each of the first ncall callers. */
+static void fs_prefix_id(char *out, size_t cap, const struct fs_cpoint *p, int ncall)
+{
+    size_t w = (size_t)snprintf(out, cap, "%s|%s|%llx", p->func, p->module, (unsigned long long)p->off);
+    for (int i = 0; i < ncall && w < cap; i++)
+        w += (size_t)snprintf(out + w, cap - w, "|%s|%llx", p->cmod[i], (unsigned long long)p->coff[i]);
+}
+
+/* How many callers name point p's key (sweep.c and forkmode.c agree): none
+ * unless its site is a wrapper site; then one, and one more while the prefix
+ * so far is seen through (W->wrap_ext). */
+static int fs_key_callers(const struct fs_sweep *W, const struct fs_cpoint *p)
+{
+    char id[1400];
+    fs_prefix_id(id, sizeof id, p, 0);
+    if (!p->ncall || !fs_strset_has(&W->wrap_sites, id))
+        return 0;
+    int d = 1;
+    while (d < p->ncall && d < FS_NCALL) {
+        fs_prefix_id(id, sizeof id, p, d);
+        if (!fs_strset_has(&W->wrap_ext, id))
+            break;
+        d++;
+    }
+    return d;
+}
+
+static void fs_cpoint_key(const struct fs_sweep *W, const struct fs_cpoint *p, char *out, size_t cap)
+{
+    int d = fs_key_callers(W, p);
+    size_t w = (size_t)snprintf(out, cap, "site=%s@%s+0x%llx", p->func, p->module, (unsigned long long)p->off);
+    for (int i = 0; i < d && w < cap; i++)
+        w += (size_t)snprintf(out + w, cap - w, "%s%s+0x%llx", i ? "/" : ",caller=", p->cmod[i],
+                              (unsigned long long)p->coff[i]);
+}
+
+/* Wrapper sites, the caller prefixes seen through, and the (site, callers)
+ * keys, from the census of a baseline run's directory. A call site reached
+ * from two or more distinct callers is a wrapper site; a (site, callers)
+ * prefix whose last caller's function is itself reached from two or more
+ * distinct callers is seen through one frame further (jsonp_strndup calling
+ * jsonp_malloc; json_object called from every line of a test), up to
+ * FS_NCALL callers. */
+static void fs_census(struct fs_sweep *W, const char *dir)
+{
+    size_t n = 0;
+    struct fs_cpoint *v = fs_census_read(dir, &n);
+    char id[1400], next[1700], key[1400];
+    for (int level = 0; level < FS_NCALL; level++) {
+        struct fs_strset one = { 0 }, nexts = { 0 };
+        struct fs_strset *grow = level == 0 ? &W->wrap_sites : &W->wrap_ext;
+        for (size_t i = 0; i < n; i++) {
+            if (!v[i].module[0])
+                continue;
+            if (level > 0 && fs_key_callers(W, &v[i]) < level)
+                continue;                    /* only prefixes a key reaches */
+            fs_prefix_id(id, sizeof id, &v[i], level);
+            if (v[i].ncall > level)
+                snprintf(next, sizeof next, "%s#%s|%llx", id, v[i].cmod[level], (unsigned long long)v[i].coff[level]);
+            else
+                snprintf(next, sizeof next, "%s#-", id);
+            if (fs_strset_add(&nexts, next) == 1 && fs_strset_add(&one, id) == 0)
+                fs_strset_add(grow, id);
+        }
+        fs_strset_free(&one);
+        fs_strset_free(&nexts);
+    }
+    struct fs_strset keys = { 0 };
+    for (size_t i = 0; i < n; i++) {         /* v is in ordinal order per process */
+        if (!v[i].module[0] || !fs_key_callers(W, &v[i]))
+            continue;
+        fs_cpoint_key(W, &v[i], key, sizeof key);
+        if (fs_strset_add(&keys, key) != 1)
+            continue;
+        struct fs_ckey *nk = realloc(W->ckeys, (W->nckeys + 1) * sizeof *nk);
+        if (!nk)
+            break;
+        W->ckeys = nk;
+        fs_prefix_id(id, sizeof id, &v[i], 0);
+        W->ckeys[W->nckeys].site_id = strdup(id);
+        W->ckeys[W->nckeys].key = strdup(key);
+        W->ckeys[W->nckeys++].ord = v[i].ord;
+    }
+    fs_strset_free(&keys);
+    /* what the fork-mode trunk needs to make the same keys (forkmode.c):
+     * 'FUNC MOD OFF' per wrapper site, 'FUNC MOD OFF CMOD COFF...' per prefix
+     * seen through */
+    free(W->wrap_env);
+    W->wrap_env = NULL;
+    size_t len = 0, cap = 0;
+    char *text = NULL;
+    struct fs_strset *sets[2] = { &W->wrap_sites, &W->wrap_ext };
+    for (int k = 0; k < 2; k++)
+        for (size_t i = 0; i < sets[k]->cap; i++) {
+            const char *e = sets[k]->slot[i];
+            if (!e)
+                continue;
+            size_t el = strlen(e);
+            if (len + el + 2 > cap) {
+                cap = (len + el + 2) * 2;
+                char *nt = realloc(text, cap);
+                if (!nt) { free(text); return; }
+                text = nt;
+            }
+            for (size_t j = 0; j < el; j++)
+                text[len++] = e[j] == '|' ? ' ' : e[j];
+            text[len++] = '\n';
+            text[len] = '\0';
+        }
+    W->wrap_env = text;
+    free(v);
+}
+
+/* --resume of a site-strategy sweep: the census from one more (unrecorded)
+ * baseline run. */
+static void fs_census_run(struct fs_sweep *W)
+{
+    char text[2048], err[2048], dir[PATH_MAX];
+    struct fs_plan plan;
+    fs_key_plan(W, "none", &plan, text, sizeof text, err, sizeof err);
+    plan.persistent = 0;
+    fs_plan_format(&plan, text, sizeof text);
+    if (fs_mk_run_dir(dir, err, sizeof err) != 0)
+        return;
+    char *env[] = { "FAULTSTACK_CALLERS=1", NULL };
+    struct fs_spawn sp = { W->prog, W->argv, W->preload, dir, text, W->timeout_ms, NULL, 1, env, 0, NULL };
+    sp.stdin_path = W->stdin_path;
+    struct fs_outcome oc;
+    if (fs_spawn_and_wait(&sp, &oc, err, sizeof err) == 0)
+        fs_census(W, dir);
+    fs_rm_rf(dir);
+}
+
 /* The baseline's sites (for error-path discovery) and its keys. from_ord: only
  * points at or after this ordinal (fork mode's exec fallback), skip: keys done. */
 static int fs_keys_from_baseline(struct fs_sweep *W, int64_t from_ord, const struct fs_strset *forked)
@@ -363,6 +607,16 @@ static int fs_keys_from_baseline(struct fs_sweep *W, int64_t from_ord, const str
         fs_site_id(id, sizeof id, func, module, off);
         fs_strset_add(&W->base_sites, id);
         listed++;
+        if (W->strategy == FS_S_SITE && fs_strset_has(&W->wrap_sites, id)) {
+            for (size_t c = 0; c < W->nckeys; c++) {      /* one key per caller */
+                const struct fs_ckey *ck = &W->ckeys[c];
+                if (strcmp(ck->site_id, id) || ck->ord < from_ord || !fs_in_shard(W, ck->ord) ||
+                    (forked && fs_strset_has(forked, ck->key)))
+                    continue;
+                fs_plan_key(W, ck->key, ck->ord, 0, 0);
+            }
+            continue;
+        }
         if (ord < from_ord || !fs_in_shard(W, ord))
             continue;
         fs_point_key(W, ord, func, module, off, ctx, key, sizeof key);
@@ -686,7 +940,8 @@ static int fs_baseline_exec(struct fs_sweep *W)
         fprintf(stderr, "faultstack sweep: warning: the preload cannot enter %s; its baseline runs unobserved, to "
                         "record its exit status (why: below, when it ends)\n", W->prog);
     fs_sanitizer_warn(W->prog);
-    char *env[] = { W->strategy == FS_S_STACK ? "FAULTSTACK_CTX=1" : NULL, NULL };
+    char *env[] = { W->strategy == FS_S_STACK ? "FAULTSTACK_CTX=1" :
+                    W->strategy == FS_S_SITE ? "FAULTSTACK_CALLERS=1" : NULL, NULL };
     struct fs_spawn sp = { W->prog, W->argv, W->preload, dir, text, W->timeout_ms, NULL, 2, env, 0, NULL };
     sp.stdin_path = W->stdin_path;
     struct fs_outcome oc;
@@ -703,6 +958,8 @@ static int fs_baseline_exec(struct fs_sweep *W)
                 err, dir);
         return -1;
     }
+    if (W->strategy == FS_S_SITE)
+        fs_census(W, dir);
     fs_rm_rf(dir);
     W->baseline_run = res.run_id;
     char obs[4096];
@@ -898,13 +1155,23 @@ static int fs_kid_fault(const char *kdir, char *func, size_t flen, char *module,
 /* Record one forked run (its process group is gone). Caller holds W->mu. */
 static void fs_kid_record(struct fs_sweep *W, const char *dir, const struct fs_kid *k, struct fs_strset *forked)
 {
-    char err[2048], kdir[PATH_MAX + 32], key[1024], ktext[2048], func[64], module[256];
+    char err[2048], kdir[PATH_MAX + 32], key[1024], ktext[2048], func[64] = "", module[256] = "";
     snprintf(kdir, sizeof kdir, "%s/f%lld", dir, (long long)k->ord);
     uint64_t off = 0, ctx = 0;
     int64_t occ = 0;
     snprintf(key, sizeof key, "nth=%lld", (long long)k->ord);
     if (W->strategy != FS_S_NTH && fs_kid_fault(kdir, func, sizeof func, module, sizeof module, &off, &occ, &ctx) == 0)
         fs_point_key(W, k->ord, func, module, (int64_t)off, (int64_t)ctx, key, sizeof key);
+    char sid[600];
+    fs_site_id(sid, sizeof sid, func, module, (int64_t)off);
+    if (W->strategy == FS_S_SITE && !strncmp(key, "site=", 5) && fs_strset_has(&W->wrap_sites, sid)) {
+        size_t n = 0;                        /* a wrapper site: the key names the caller */
+        struct fs_cpoint *v = fs_census_read(kdir, &n);
+        for (size_t i = 0; i < n; i++)
+            if (v[i].ord == k->ord && v[i].ncall && !strcmp(v[i].func, func) && !strcmp(v[i].module, module))
+                fs_cpoint_key(W, &v[i], key, sizeof key);
+        free(v);
+    }
     struct fs_plan kp;
     if (fs_key_plan(W, key, &kp, ktext, sizeof ktext, err, sizeof err) != 0)
         return;
@@ -972,13 +1239,15 @@ static void fs_kid_record(struct fs_sweep *W, const char *dir, const struct fs_k
                                -1, &ip, NULL) == SQLITE_OK) {
             sqlite3_bind_int64(ip, 1, kr.run_id);
             if (sqlite3_step(ip) == SQLITE_ROW && sqlite3_column_text(ip, 1)) {
+                /* #K is the occurrence among all calls of the site: no ctx=
+                 * or caller= (with them #K would count only the calls in that
+                 * context, and the replay of a stack-strategy key failed
+                 * nothing: jansson's test_dump lost its json_dumps leaks) */
                 char pin[1024];
-                int64_t o = sqlite3_column_int64(ip, 3), cx = sqlite3_column_int64(ip, 4);
-                int n = snprintf(pin, sizeof pin, "site=%s@%s+0x%llx#%lld", sqlite3_column_text(ip, 0),
-                                 sqlite3_column_text(ip, 1), (unsigned long long)sqlite3_column_int64(ip, 2),
-                                 (long long)(o > 0 ? o : 1));
-                if (W->strategy == FS_S_STACK && cx && n > 0 && (size_t)n < sizeof pin)
-                    snprintf(pin + n, sizeof pin - (size_t)n, ",ctx=0x%llx", (unsigned long long)cx);
+                int64_t o = sqlite3_column_int64(ip, 3);
+                snprintf(pin, sizeof pin, "site=%s@%s+0x%llx#%lld", sqlite3_column_text(ip, 0),
+                         sqlite3_column_text(ip, 1), (unsigned long long)sqlite3_column_int64(ip, 2),
+                         (long long)(o > 0 ? o : 1));
                 Q->v[Q->n - 1].replay = strdup(pin);
             }
         }
@@ -1089,6 +1358,19 @@ static int fs_fork_phase(struct fs_sweep *W, const char *skip_ords)
     if (skip_ords) {
         snprintf(e_skip, sizeof e_skip, "FAULTSTACK_FORK_SKIP=%s", skip_ords);
         env[ne++] = e_skip;
+    }
+    char e_wrap[PATH_MAX + 64];
+    if (W->strategy == FS_S_SITE && W->wrap_env && W->wrap_sites.n) {
+        char wpath[PATH_MAX + 16];
+        snprintf(wpath, sizeof wpath, "%s/wrappers", dir);
+        FILE *wf = fopen(wpath, "we");
+        if (wf) {
+            fputs(W->wrap_env, wf);
+            if (fclose(wf) == 0) {
+                snprintf(e_wrap, sizeof e_wrap, "FAULTSTACK_FORK_WRAPPERS=%s", wpath);
+                env[ne++] = e_wrap;
+            }
+        }
     }
     env[ne] = NULL;
     /* quiet 1: the trunk's stderr is the baseline's, shown once already */
@@ -1258,8 +1540,13 @@ static void fs_sweep_usage(FILE *f)
         "  point with that point failing; record every run, leak, anomaly and crash.\n"
         "  --db FILE           report database (default ./faultstack.db)\n"
         "  --strategy S        nth: every dynamic call; site: the first call of each call\n"
-        "                      site (default; far fewer runs); stack: the first call of each\n"
-        "                      (call site, calling context)\n"
+        "                      site (default; far fewer runs), and where a call site is\n"
+        "                      reached from several callers in the baseline (a thin wrapper:\n"
+        "                      xmalloc, jsonp_malloc), the first call for each caller of the\n"
+        "                      function holding it, and for each caller of that caller when\n"
+        "                      it too is reached from several (up to 3 callers; key\n"
+        "                      site=...,caller=MODULE+0xOFF[/MODULE+0xOFF...]);\n"
+        "                      stack: the first call of each (call site, calling context)\n"
         "  --mode M            fork (default): fork at each point, the prefix never re-runs;\n"
         "                      falls back to exec when the program has threads, children,\n"
         "                      pipes or sockets; exec: a fresh process per point\n"
@@ -1571,6 +1858,9 @@ static int fs_write_skip(struct fs_sweep *W, const struct fs_strset *done_keys, 
             if (fs_strset_has(done_keys, key))
                 fprintf(f, "%lld\n", (long long)ord);
         }
+        for (size_t c = 0; c < W->nckeys; c++)       /* wrapper sites: one key per caller */
+            if (fs_strset_has(done_keys, W->ckeys[c].key))
+                fprintf(f, "%lld\n", (long long)W->ckeys[c].ord);
     }
     sqlite3_finalize(st);
     if (f) fclose(f); else close(fd);
@@ -1726,6 +2016,8 @@ int fs_cmd_sweep(int argc, char **argv)
     if (fs_sweep_session(&W, &done_keys) != 0)
         goto out;
     if (W.resume && W.baseline_run) {
+        if (W.strategy == FS_S_SITE)
+            fs_census_run(&W);
         fs_keys_from_baseline(&W, INT64_MAX, NULL);   /* the baseline's sites, for discovery */
         fs_resume_plan(&W, &done_keys);
         if (W.fork_mode) {
@@ -1802,6 +2094,14 @@ out:
     fs_strset_free(&W.base_sites);
     fs_strset_free(&W.errpath_sites);
     fs_strset_free(&W.pending);
+    fs_strset_free(&W.wrap_sites);
+    fs_strset_free(&W.wrap_ext);
+    for (size_t i = 0; i < W.nckeys; i++) {
+        free(W.ckeys[i].site_id);
+        free(W.ckeys[i].key);
+    }
+    free(W.ckeys);
+    free(W.wrap_env);
     for (size_t i = 0; i < W.nlater; i++)
         free(W.later[i].keys);
     free(W.later);

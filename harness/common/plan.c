@@ -18,7 +18,7 @@
 
 #define FS_PLAN_ACCEPTED                                                       \
     "(accepted: nth=N, site=FUNC@MODULE+0xOFFSET[#K], random:p=P[,seed=S], "   \
-    "persistent, internal, errno=NAME, only=FUNC[,FUNC...], module=NAME, ctx=HEX, then=N, none)"
+    "persistent, internal, errno=NAME, only=FUNC[,FUNC...], module=NAME, ctx=HEX, caller=MOD+0xOFF[/...], then=N, none)"
 
 #define FS_PLAN_ERRNO_MAX 4095   /* the kernel's MAX_ERRNO */
 #define FS_PLAN_ECHO_MAX  300    /* longest item quoted whole in an error message */
@@ -421,7 +421,8 @@ struct fs_plan_parser {
     struct fs_plan_slice seed_item;
     struct fs_plan_slice ctx_item;
     struct fs_plan_slice then_item;
-    int have_then;
+    struct fs_plan_slice caller_item;
+    int have_then, have_caller;
     int have_trigger, have_seed, have_ctx, have_persistent, have_errno, have_only, have_module;
     int have_internal;
     int only_open;                      /* the previous item was only= or extended it */
@@ -643,6 +644,27 @@ static int fs_plan_keyed(struct fs_plan_parser *ps, struct fs_plan_slice item,
                                           "(accepted: ctx=HEX together with site=)");
         return 0;
     }
+    if (fs_plan_is(key, "caller")) {
+        if (fs_plan_dup(ps, item, &ps->have_caller, "caller"))
+            return -1;
+        ps->caller_item = item;
+        for (size_t a = 0; a <= v.n;) {          /* MOD+0xOFF[/MOD+0xOFF...] */
+            size_t b = a, plus;
+            while (b < v.n && v.s[b] != '/')
+                b++;
+            for (plus = b; plus > a && v.s[plus - 1] != '+'; plus--)
+                ;
+            if (p->n_callers >= FS_PLAN_MAX_CALLERS || plus < a + 2 || plus - 1 - a >= FS_PLAN_MODULE_MAX ||
+                fs_plan_u64(v.s + plus, b - plus, 16, &p->caller_offset[p->n_callers]) != 0)
+                return fs_plan_fail(ps, item, "give each caller as MODULE+0xOFFSET, at most 3, separated "
+                                              "by '/' (accepted: caller=MODULE+0xOFFSET[/MODULE+0xOFFSET...] "
+                                              "together with site=)");
+            memcpy(p->caller_module[p->n_callers], v.s + a, plus - 1 - a);
+            p->caller_module[p->n_callers++][plus - 1 - a] = '\0';
+            a = b + 1;
+        }
+        return 0;
+    }
     if (fs_plan_is(key, "then")) {
         if (fs_plan_dup(ps, item, &ps->have_then, "then"))
             return -1;
@@ -793,6 +815,11 @@ int fs_plan_parse(const char *spec, struct fs_plan *out, char *errbuf, size_t er
                                             "(accepted: site=FUNC@MODULE+0xOFFSET[#K],ctx=HEX)");
         goto out;
     }
+    if (ps.have_caller && out->trigger != FS_PLAN_SITE) {
+        rc = fs_plan_fail(&ps, ps.caller_item, "caller= only goes with site= "
+                                               "(accepted: site=FUNC@MODULE+0xOFFSET[#K],caller=MODULE+0xOFFSET)");
+        goto out;
+    }
     if (ps.have_then && out->trigger != FS_PLAN_SITE && out->trigger != FS_PLAN_NTH) {
         rc = fs_plan_fail(&ps, ps.then_item, "then= only goes with nth= or site= "
                                              "(accepted: site=FUNC@MODULE+0xOFFSET[#K],then=N)");
@@ -893,6 +920,12 @@ int fs_plan_format(const struct fs_plan *p, char *buf, size_t len)
                     (unsigned long long)p->site_offset);
         if (p->site_occurrence > 1)
             fs_plan_put(&o, "#%llu", (unsigned long long)p->site_occurrence);
+        for (int i = 0; i < p->n_callers && i < FS_PLAN_MAX_CALLERS; i++) {
+            if (i == 0)
+                fs_plan_sep(&o);
+            fs_plan_put(&o, "%s%s+0x%llx", i ? "/" : "caller=", p->caller_module[i],
+                        (unsigned long long)p->caller_offset[i]);
+        }
         if (p->ctx != 0) {
             fs_plan_sep(&o);
             fs_plan_put(&o, "ctx=0x%llx", (unsigned long long)p->ctx);

@@ -18,6 +18,14 @@
  *   ctx=HEX                   with site=: also require this calling-context hash
  *                             (0x optional; 0 = any context); #K then counts the calls
  *                             from that site in that context
+ *   caller=MODULE+OFFSET[/MODULE+OFFSET...]
+ *                             with site=: also require that the function holding the
+ *                             call site was called from MODULE+OFFSET (the return
+ *                             address one frame up, as sweep's site strategy prints it
+ *                             for a thin wrapper such as xmalloc), and that function
+ *                             from the next one, and so on (at most
+ *                             FS_PLAN_MAX_CALLERS, innermost first); #K then counts the
+ *                             calls from that site made for those callers
  *   then=N                    with nth= or site=: after the trigger's failure, also fail
  *                             the N-th fault point counted after it (the error path's
  *                             own error handling; used by sweep for error-path points)
@@ -44,7 +52,7 @@
  * FUNC: 1..FS_PLAN_NAME_MAX-1 characters of [A-Za-z0-9_.$]. MODULE, NAME:
  * 1..FS_PLAN_MODULE_MAX-1 printable characters without blanks, '/', ',', ';', '='.
  *
- * Canonical form (fs_plan_format): the trigger first, then ctx=, then=, persistent,
+ * Canonical form (fs_plan_format): the trigger first, then caller=, ctx=, then=, persistent,
  * internal, errno=, only=, module=; "none" when the plan has nothing at all, e.g.
  *   nth=3,only=open,openat    site=open@demo_fd+0x1234#2,ctx=0xbeef,errno=EIO
  *   random:p=0.25,seed=7,persistent
@@ -58,6 +66,7 @@
 #define FS_PLAN_MAX_ONLY   32
 #define FS_PLAN_NAME_MAX   64
 #define FS_PLAN_MODULE_MAX 256
+#define FS_PLAN_MAX_CALLERS 3
 
 enum fs_plan_trigger {
     FS_PLAN_NONE = 0,   /* never inject */
@@ -74,6 +83,9 @@ struct fs_plan {
     uint64_t site_offset;
     uint64_t site_occurrence;                  /* 1-based; 1 when #K is omitted */
     uint64_t ctx;                              /* 0 = any calling context */
+    int n_callers;                             /* 0 = any caller */
+    char caller_module[FS_PLAN_MAX_CALLERS][FS_PLAN_MODULE_MAX];   /* basenames, innermost first */
+    uint64_t caller_offset[FS_PLAN_MAX_CALLERS];
     uint64_t then;                             /* 0, or: also fail the then-th point after */
     double random_p;                           /* FS_PLAN_RANDOM */
     uint64_t random_seed;

@@ -381,6 +381,85 @@ int fs_unwind_site(int *mod, uint64_t *off, uintptr_t *sp)
     return 0;
 }
 
+/* The callers of the function that holds the call site: the return address
+ * one frame above the first frame in the program's code (the site's frame),
+ * then the one above that, and so on. With a thin wrapper (xmalloc,
+ * jsonp_malloc, yaml_malloc) every allocation has the same call site, and the
+ * callers are what tell them apart (sweep's site strategy, plan item caller=).
+ * Returns how many of the max callers were found (0: none). */
+struct fs_uw_caller { int n, at_site, got, max; int *mod; uint64_t *off; };
+
+static _Unwind_Reason_Code fs_uw_caller_cb(struct _Unwind_Context *ctx, void *arg)
+{
+    struct fs_uw_caller *w = arg;
+    uintptr_t ip = (uintptr_t)_Unwind_GetIP(ctx);
+    if (!ip || ++w->n > 64)
+        return _URC_END_OF_STACK;
+    struct fs_module *m = fs_module_of(ip);
+    if (!w->at_site) {
+        if (m && !m->system)
+            w->at_site = 1;                  /* the site's frame: the next ones are callers */
+        return _URC_NO_REASON;
+    }
+    if (!m)
+        return _URC_END_OF_STACK;
+    w->mod[w->got] = m->id;
+    w->off[w->got] = (uint64_t)(ip - 1 - m->bias);
+    return ++w->got < w->max ? _URC_NO_REASON : _URC_END_OF_STACK;
+}
+
+int fs_callers(int max, int *mod, uint64_t *off)
+{
+    struct fs_uw_caller w = { 0, 0, 0, max, mod, off };
+    if (max > 0)
+        _Unwind_Backtrace(fs_uw_caller_cb, &w);
+    return w.got;
+}
+
+/* FAULTSTACK_CALLERS=1 (sweep's baseline, site strategy): 'c ORD MOD OFF
+ * [MOD OFF [MOD OFF]]', the callers of each fault point's function, after its
+ * 'p' line. */
+static int fs_callers_all;
+
+static void fs_record_caller(uint64_t ord)
+{
+    int mod[FS_PLAN_MAX_CALLERS];
+    uint64_t off[FS_PLAN_MAX_CALLERS];
+    int n = fs_callers(FS_PLAN_MAX_CALLERS, mod, off);
+    if (n <= 0)
+        return;
+    char line[200];
+    size_t k = 0;
+    line[k++] = 'c'; line[k++] = ' ';
+    k += fs_fmt_u64(line + k, ord);
+    for (int i = 0; i < n; i++) {
+        line[k++] = ' ';
+        k += fs_fmt_u64(line + k, (uint64_t)mod[i]); line[k++] = ' ';
+        k += fs_fmt_hex(line + k, off[i]);
+        fs_record_module(fs_module_by_id(mod[i]));
+    }
+    line[k++] = '\n';
+    fs_record_raw(line, k);
+}
+
+/* site=...,caller=MOD+OFF[/...]: is this call made for those callers? */
+static uint64_t fs_caller_occ;         /* calls from the site for those callers */
+
+static int fs_caller_matches(const struct fs_plan *p)
+{
+    int mod[FS_PLAN_MAX_CALLERS];
+    uint64_t off[FS_PLAN_MAX_CALLERS];
+    int n = p->n_callers < FS_PLAN_MAX_CALLERS ? p->n_callers : FS_PLAN_MAX_CALLERS;
+    if (fs_callers(n, mod, off) != n)
+        return 0;
+    for (int i = 0; i < n; i++) {
+        struct fs_module *m = fs_module_by_id(mod[i]);
+        if (off[i] != p->caller_offset[i] || !m || strcmp(m->base, p->caller_module[i]) != 0)
+            return 0;
+    }
+    return 1;
+}
+
 /* ---------------- the fault decision ---------------- */
 
 static uint64_t fs_splitmix(uint64_t x)
@@ -434,6 +513,9 @@ static int fs_decide(struct fs_call *c, int id, uint64_t ordinal, int mod, uint6
     case FS_PLAN_SITE:
         if (id != fs_site_func || mod != fs_site_mod || off != p->site_offset)
             return 0;
+        if (p->n_callers)
+            return fs_caller_matches(p) &&
+                   __atomic_add_fetch(&fs_caller_occ, 1, __ATOMIC_RELAXED) == p->site_occurrence;
         if (p->ctx) {
             if (!c->ctx)
                 c->ctx = fs_ctx_hash();
@@ -477,6 +559,8 @@ static void fs_point(struct fs_call *c, int id)
             __atomic_store_n(&fs_shm->persist_func, (uint32_t)id + 1, __ATOMIC_RELAXED);
     }
     fs_record_point(c, occ);
+    if (fs_callers_all || (c->inject && fs_fork_child_caller))
+        fs_record_caller(ord);
     if (c->inject)
         fs_record_flush();          /* the injected point must survive a crash */
 }
@@ -632,6 +716,8 @@ static void fs_init(void)
     fs_record_start_image();
     fs_finish_init();
     const char *cx = getenv("FAULTSTACK_CTX");
+    const char *cl = getenv("FAULTSTACK_CALLERS");
+    fs_callers_all = cl && *cl == '1';
     fs_ctx_all = (cx && *cx == '1') || (getenv("FAULTSTACK_FORK") && !strcmp(getenv("FAULTSTACK_FORK"), "stack"));
     fs_fork_init();
     fs_guard--;

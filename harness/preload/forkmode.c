@@ -13,6 +13,12 @@
  *   FAULTSTACK_FORK_SHARD=I/N       only points whose ordinal % N == I-1
  *   FAULTSTACK_FORK_MAX=M           at most M children
  *   FAULTSTACK_FORK_SKIP=FILE       ordinals already swept (--resume), one per line
+ *   FAULTSTACK_FORK_WRAPPERS=FILE   site strategy: call sites in thin wrappers,
+ *                                   one per line, 'FUNC MODULE OFF' (hex), and the
+ *                                   caller prefixes that are seen through further,
+ *                                   'FUNC MODULE OFF CMOD COFF [CMOD COFF]': there
+ *                                   the first call for each caller prefix is forked
+ *                                   (sweep.c, fs_census, makes the same keys)
  * The trunk appends "ORD PID\n" per child to RUN_DIR/forks, and "stop ORD WHY\n"
  * when fork mode ends early; the supervisor sweeps the rest in exec mode.
  *
@@ -74,7 +80,114 @@ static int fs_fork_busy;                     /* our own fork: not the program's 
 static struct { int fd; long fl, pos; } fs_saved[FS_MAX_SAVED];
 static int fs_nsaved;
 
-/* (site, context) pairs seen, for the stack strategy: open addressing. */
+/* Wrapper sites of the site strategy and their caller prefixes seen through
+ * further (FAULTSTACK_FORK_WRAPPERS): hashes of (site, callers...) in an
+ * open-addressed set, tagged by the number of callers. */
+#define FS_WRAP_SLOTS 4096
+static uint64_t *fs_wrap_set;
+static int fs_nwrap;
+int fs_fork_child_caller;
+
+static uint64_t fs_wrap_mix(uint64_t h, const char *s, size_t n, uint64_t off)
+{
+    for (size_t i = 0; i < n; i++)
+        h = (h ^ (unsigned char)s[i]) * 0x100000001b3ull;
+    h = (h ^ off) * 0x9E3779B97F4A7C15ull;
+    return h ^ (h >> 31);
+}
+
+static uint64_t fs_wrap_tag(uint64_t h, int level)
+{
+    h ^= (uint64_t)(level + 1) * 0xD6E8FEB86659FD93ull;
+    return h ? h : 1;
+}
+
+static void fs_wrap_put(uint64_t k)
+{
+    for (uint64_t i = k, n = 0; n < FS_WRAP_SLOTS; i++, n++) {
+        uint64_t *slot = &fs_wrap_set[i & (FS_WRAP_SLOTS - 1)];
+        if (*slot == k) return;
+        if (!*slot) { *slot = k; fs_nwrap++; return; }
+    }
+}
+
+static int fs_wrap_has(uint64_t k)
+{
+    for (uint64_t i = k, n = 0; fs_wrap_set && n < FS_WRAP_SLOTS; i++, n++) {
+        uint64_t s = fs_wrap_set[i & (FS_WRAP_SLOTS - 1)];
+        if (s == k) return 1;
+        if (!s) return 0;
+    }
+    return 0;
+}
+
+static void fs_wrappers_read(const char *path)
+{
+    int fd = (int)syscall(SYS_openat, AT_FDCWD, path, O_RDONLY | O_CLOEXEC);
+    struct stat sb;
+    if (fd < 0)
+        return;
+    if (syscall(SYS_fstat, fd, &sb) == 0 && sb.st_size > 0 && (fs_wrap_set = fs_alloc(FS_WRAP_SLOTS * 8))) {
+        size_t len = (size_t)sb.st_size, got = 0;
+        char *buf = fs_alloc(len + 1);
+        while (buf && got < len) {
+            long r = syscall(SYS_read, fd, buf + got, len - got);
+            if (r <= 0) break;
+            got += (size_t)r;
+        }
+        for (size_t i = 0; buf && i < got && fs_nwrap < FS_WRAP_SLOTS / 2;) {
+            /* FUNC MOD OFF [CMOD COFF]... */
+            const char *w[8];
+            size_t wl[8];
+            int nw = 0;
+            while (i < got && buf[i] != '\n') {
+                while (i < got && buf[i] == ' ') i++;
+                size_t st = i;
+                while (i < got && buf[i] != ' ' && buf[i] != '\n') i++;
+                if (i > st && nw < 8) { w[nw] = buf + st; wl[nw++] = i - st; }
+            }
+            i++;
+            if (nw < 3 || nw % 2 == 0)
+                continue;
+            uint64_t h = fs_wrap_mix(0xcbf29ce484222325ull, w[0], wl[0], 0);
+            h = fs_wrap_mix(h, w[1], wl[1], strtoull(w[2], NULL, 16));
+            for (int k = 3; k + 1 < nw; k += 2)
+                h = fs_wrap_mix(h, w[k], wl[k], strtoull(w[k + 1], NULL, 16));
+            fs_wrap_put(fs_wrap_tag(h, (nw - 3) / 2));
+        }
+    }
+    syscall(SYS_close, fd);
+}
+
+/* The key of a fault point at a wrapper site: the hash of (site, callers...),
+ * with as many callers as sweep.c's census gives it; 0 when the site is not a
+ * wrapper site. */
+static uint64_t fs_wrapper_key(int id, int mod, uint64_t off)
+{
+    struct fs_module *m = fs_module_by_id(mod);
+    if (!m)
+        return 0;
+    const char *fn = fs_funcs[id].name;
+    uint64_t h = fs_wrap_mix(0xcbf29ce484222325ull, fn, strlen(fn), 0);
+    h = fs_wrap_mix(h, m->base, strlen(m->base), off);
+    if (!fs_wrap_has(fs_wrap_tag(h, 0)))
+        return 0;
+    int cm[FS_PLAN_MAX_CALLERS];
+    uint64_t co[FS_PLAN_MAX_CALLERS];
+    int n = fs_callers(FS_PLAN_MAX_CALLERS, cm, co);
+    for (int level = 1; level <= n; level++) {
+        struct fs_module *c = fs_module_by_id(cm[level - 1]);
+        if (!c)
+            break;
+        h = fs_wrap_mix(h, c->base, strlen(c->base), co[level - 1]);
+        if (level == FS_PLAN_MAX_CALLERS || !fs_wrap_has(fs_wrap_tag(h, level)))
+            break;                           /* not seen through further */
+    }
+    return h ? h : 1;
+}
+
+/* (site, context) pairs seen, for the stack strategy, and (wrapper site,
+ * caller) pairs for the site strategy: open addressing. */
 #define FS_CTX_SLOTS (1u << 18)
 static uint64_t *fs_ctx_seen;
 
@@ -207,7 +320,10 @@ void fs_fork_init(void)
     const char *sk = getenv("FAULTSTACK_FORK_SKIP");
     if (sk && *sk)
         fs_fork_read_skip(sk);
-    if (fs_fork_strategy == FS_FORK_STACK)
+    const char *wr = getenv("FAULTSTACK_FORK_WRAPPERS");
+    if (fs_fork_strategy == FS_FORK_SITE && wr && *wr)
+        fs_wrappers_read(wr);
+    if (fs_fork_strategy == FS_FORK_STACK || fs_nwrap)
         fs_ctx_seen = fs_alloc(FS_CTX_SLOTS * sizeof *fs_ctx_seen);
     for (int fd = 0; fd < 3; fd++)
         fs_std_remember(fd);
@@ -352,9 +468,42 @@ static void fs_fork_reopen(const char *dir)
     }
 }
 
+/* In the child: the environment an exec-mode run of the same point has —
+ * FAULTSTACK_RUN_DIR names the child's directory, the trunk's FAULTSTACK_FORK*
+ * settings are gone — changed in place, without the target's malloc.
+ * setenv() would allocate from the target's heap (the new string, a tsearch
+ * node for it, maybe a copy of the environ array): every block the program
+ * allocates afterwards would then sit at another address than in an exec run,
+ * and a stale pointer that the leak scan finds (a callee-saved register
+ * spilled at exit, a dangling global) would hit a lost block in one mode and
+ * miss it in the other. The child's heap must stay the trunk's, which is the
+ * exec run's. */
+static void fs_fork_child_env(const char *dir, size_t len)
+{
+    extern char **environ;
+    static const char key[] = "FAULTSTACK_RUN_DIR=";
+    char **e = environ, **w = environ;
+    for (; e && *e; e++) {
+        if (strncmp(*e, "FAULTSTACK_FORK", 15) == 0)
+            continue;                        /* dropped: the rest moves up */
+        if (strncmp(*e, key, sizeof key - 1) == 0) {
+            char *kv = fs_alloc(sizeof key + len);
+            if (kv) {
+                memcpy(kv, key, sizeof key - 1);
+                memcpy(kv + sizeof key - 1, dir, len + 1);
+                *e = kv;
+            }
+        }
+        *w++ = *e;
+    }
+    if (w)
+        *w = NULL;
+}
+
 /* In the child: its own run directory, shared page, records and files. */
 static void fs_fork_child_setup(uint64_t ord)
 {
+    fs_fork_child_caller = fs_fork_strategy == FS_FORK_SITE;
     fs_fork_strategy = FS_FORK_OFF;          /* a child never forks for the sweep */
     fs_pid_adopt();
     char dir[600];
@@ -371,8 +520,7 @@ static void fs_fork_child_setup(uint64_t ord)
     memset(&fresh, 0, sizeof fresh);
     fresh.ordinal = ord;
     fs_shm_attach(&fresh);
-    setenv("FAULTSTACK_RUN_DIR", dir, 1);
-    unsetenv("FAULTSTACK_FORK");
+    fs_fork_child_env(dir, l);
     fs_record_start_image();
     char line[64];
     size_t n = 0;
@@ -392,7 +540,12 @@ int fs_fork_point(int id, int mod, uint64_t off, uint64_t ord, uint64_t occ, uin
     }
     switch (fs_fork_strategy) {
     case FS_FORK_NTH: break;
-    case FS_FORK_SITE: if (occ != 1) return 0; break;
+    case FS_FORK_SITE: {
+        uint64_t wk = fs_nwrap ? fs_wrapper_key(id, mod, off) : 0;
+        if (wk ? !fs_ctx_first(id, mod, off, wk) : occ != 1)
+            return 0;
+        break;
+    }
     case FS_FORK_STACK: if (!fs_ctx_first(id, mod, off, ctx)) return 0; break;
     default: return 0;
     }

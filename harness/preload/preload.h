@@ -196,6 +196,11 @@ void fs_fork_init(void);
  * strategy selects it. Returns 1 in that child (the caller injects), 0 in the
  * trunk or when nothing was forked. */
 int fs_fork_point(int id, int mod, uint64_t off, uint64_t ord, uint64_t occ, uint64_t ctx);
+extern int fs_fork_child_caller;               /* a site-strategy child: record its fault's caller */
+/* The callers of the function holding the current call site (the frames above
+ * the first frame in the program's code), innermost first, as module id +
+ * offset. Returns how many of max were found. */
+int fs_callers(int max, int *mod, uint64_t *off);
 void fs_fork_target_forked(void);             /* atfork prepare: fork mode ends */
 /* Calling-context hash of the current call (core.c): module basenames and
  * offsets of up to 16 return addresses outside the preload; stable across runs. */

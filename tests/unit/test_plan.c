@@ -243,6 +243,36 @@ static void test_site(void)
     parse_ok("site=open@demo_fd+0x1234,ctx=0", &p);
     CHECK(p.ctx == 0, "ctx=0 means any");
 
+    /* caller= (sweep's keys for thin wrappers) */
+    parse_ok("site=malloc@libyaml.so.0+0x237c#3,caller=libyaml.so.0+0x11f5d", &p);
+    CHECK(p.n_callers == 1 && strcmp(p.caller_module[0], "libyaml.so.0") == 0 && p.caller_offset[0] == 0x11f5d &&
+          p.site_occurrence == 3, "caller= module '%s' offset %llx", p.caller_module[0],
+          (unsigned long long)p.caller_offset[0]);
+    {
+        char buf[512];
+        fs_plan_format(&p, buf, sizeof buf);
+        CHECK(strcmp(buf, "site=malloc@libyaml.so.0+0x237c#3,caller=libyaml.so.0+0x11f5d") == 0,
+              "format with caller= '%s'", buf);
+        check_roundtrip("caller=", &p, NULL, 0);
+    }
+    parse_ok("site=f@m+0x10,caller=a+b.so+0x20", &p);
+    CHECK(strcmp(p.caller_module[0], "a+b.so") == 0 && p.caller_offset[0] == 0x20, "caller: last '+' starts the offset");
+    parse_ok("site=f@m+0x10,caller=a+0x1/b.so+0x2/c+0x3", &p);
+    CHECK(p.n_callers == 3 && strcmp(p.caller_module[1], "b.so") == 0 && p.caller_offset[2] == 3, "three callers");
+    {
+        char buf[512];
+        fs_plan_format(&p, buf, sizeof buf);
+        CHECK(strcmp(buf, "site=f@m+0x10,caller=a+0x1/b.so+0x2/c+0x3") == 0, "format with 3 callers '%s'", buf);
+    }
+    parse_ok("site=f@m+0x10", &p);
+    CHECK(p.n_callers == 0, "no caller: any caller");
+    parse_bad("site=f@m+0x10,caller=a+0x1/b+0x2/c+0x3/d+0x4", "caller=a+0x1/b+0x2/c+0x3/d+0x4", "at most 3");
+    parse_bad("site=f@m+0x10,caller=a+0x1/", "caller=a+0x1/", "MODULE+0xOFFSET");
+    parse_bad("nth=3,caller=m+0x10", "caller=m+0x10", "only goes with site=");
+    parse_bad("site=f@m+0x10,caller=m", "caller=m", "MODULE+0xOFFSET");
+    parse_bad("site=f@m+0x10,caller=+0x10", "caller=+0x10", "MODULE+0xOFFSET");
+    parse_bad("site=f@m+0x10,caller=m+0x1,caller=m+0x2", "caller=m+0x2", "");
+
     /* longest accepted names */
     {
         char spec[1024], func[FS_PLAN_NAME_MAX], mod[FS_PLAN_MODULE_MAX];
@@ -403,7 +433,8 @@ static void test_errors(void)
 
     parse_bad("nht=3", "nht=3", "unknown key 'nht'");
     parse_bad("nht=3", "nht=3", "accepted: nth=N, site=FUNC@MODULE+0xOFFSET[#K], random:p=P[,seed=S], "
-                                "persistent, internal, errno=NAME, only=FUNC[,FUNC...], module=NAME, ctx=HEX, then=N, none");
+                                "persistent, internal, errno=NAME, only=FUNC[,FUNC...], module=NAME, ctx=HEX, caller=MOD+0xOFF[/...], "
+                                "then=N, none");
     parse_bad("nth=3,bogus", "bogus", "unknown item");
     parse_bad("open", "open", "accepted:");
     parse_bad("only=open,nth=2,close", "close", "must follow only= directly");
