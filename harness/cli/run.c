@@ -17,6 +17,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <pthread.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
@@ -119,7 +121,7 @@ void fs_rm_rf(const char *dir)
  * creates and removes thousands of small files, and on ext4 the inode
  * allocator's search made that cost more than the runs; measured in
  * bench/RESULTS.md), else $TMPDIR, else /tmp. */
-static const char *fs_run_base(void)
+const char *fs_run_base(void)
 {
     const char *e = getenv("FAULTSTACK_TMPDIR");
     if (e && *e)
@@ -131,10 +133,14 @@ static const char *fs_run_base(void)
     return e && *e ? e : "/tmp";
 }
 
+/* A run directory's name holds its supervisor's pid and start time
+ * (faultstack-run-PID.START-XXXXXX): the next faultstack removes those whose
+ * supervisor is gone (killed with SIGKILL, or by the OOM killer). */
 int fs_mk_run_dir(char *out, char *err, size_t errlen)
 {
     const char *base = fs_run_base();
-    snprintf(out, PATH_MAX, "%s/faultstack-run-XXXXXX", base);
+    snprintf(out, PATH_MAX, "%s/faultstack-run-%d.%llu-XXXXXX", base, (int)getpid(),
+             fs_proc_start(getpid(), NULL, NULL));
     if (mkdtemp(out))
         return 0;
     snprintf(err, errlen, "cannot create a run directory in %s: %s; set FAULTSTACK_TMPDIR to a writable "
@@ -267,7 +273,12 @@ pid_t fs_spawn_start(const struct fs_spawn *sp, int *errfd, char *err, size_t er
         free(env[0]); free(env);
         return -1;
     }
+    pid_t parent = getpid();
+    fs_targets_lock();                       /* no orphan reaping takes it before it is listed */
     pid_t pid = fork();
+    if (pid > 0)
+        fs_target_add(pid);
+    fs_targets_unlock();
     if (pid < 0) {
         snprintf(err, errlen, "cannot fork: %s", strerror(errno));
         close(errpipe[0]); close(errpipe[1]);
@@ -277,6 +288,10 @@ pid_t fs_spawn_start(const struct fs_spawn *sp, int *errfd, char *err, size_t er
         return -1;
     }
     if (pid == 0) {
+        /* ends with faultstack, however faultstack ends (kept across execve) */
+        prctl(PR_SET_PDEATHSIG, SIGKILL);
+        if (getppid() != parent)
+            _exit(127);
         setpgid(0, 0);
         dup2(errpipe[1], 2);
         if (in >= 0)
@@ -351,14 +366,29 @@ int fs_spawn_and_wait(const struct fs_spawn *sp, struct fs_outcome *oc, char *er
         return -1;
     oc->pid = pid;
     int pidfd = (int)syscall(SYS_pidfd_open, pid, 0);
-    int status = 0, exited = 0, eof = 0, killed = 0;
-    int64_t deadline = sp->timeout_ms > 0 ? t0 + sp->timeout_ms : 0;
-    int64_t grace = 0;
+    int status = 0, exited = 0, eof = 0, killed = 0, stopped = 0;
+    int64_t deadline = sp->timeout_ms > 0 ? t0 + sp->timeout_ms : 0, run_deadline = deadline;
+    int64_t grace = 0, stop_kill_at = 0;
     while (!exited || !eof) {
-        struct pollfd pf[2];
+        struct pollfd pf[3];
         int np = 0;
         if (!eof) { pf[np].fd = errfd; pf[np].events = POLLIN; pf[np].revents = 0; np++; }
         if (!exited && pidfd >= 0) { pf[np].fd = pidfd; pf[np].events = POLLIN; pf[np].revents = 0; np++; }
+        if (!fs_stop_count && fs_stop_fd() >= 0) {
+            pf[np].fd = fs_stop_fd(); pf[np].events = POLLIN; pf[np].revents = 0; np++;
+        }
+        if (fs_stop_count && !stopped) {     /* faultstack is asked to stop: so is the target */
+            oc->interrupted = 1;
+            kill(-pid, fs_stop_count >= 2 ? SIGKILL : SIGTERM);
+            stopped = 1;
+            stop_kill_at = fs_now_ms() + 1000;
+        }
+        if (stopped && !exited && (fs_stop_count >= 2 || fs_now_ms() >= stop_kill_at))
+            kill(-pid, SIGKILL);
+        if (stopped && exited)
+            eof = 1;
+        if (exited && eof)
+            break;
         int64_t now = fs_now_ms();
         int wait_ms = pidfd >= 0 ? 1000 : 10;
         if (deadline && deadline - now < wait_ms) wait_ms = deadline > now ? (int)(deadline - now) : 0;
@@ -369,8 +399,10 @@ int fs_spawn_and_wait(const struct fs_spawn *sp, struct fs_outcome *oc, char *er
             usleep((useconds_t)wait_ms * 1000);
         if (!eof && fs_spawn_drain(sp, errfd, oc) == 0)
             eof = 1;
-        if (!exited && waitpid(pid, &status, WNOHANG) == pid)
+        if (!exited && waitpid(pid, &status, WNOHANG) == pid) {
             exited = 1;
+            fs_target_done(pid);
+        }
         now = fs_now_ms();
         if (exited && !eof && !killed) {
             /* the target is gone but something it started keeps stderr open:
@@ -390,8 +422,12 @@ int fs_spawn_and_wait(const struct fs_spawn *sp, struct fs_outcome *oc, char *er
     if (pidfd >= 0)
         close(pidfd);
     close(errfd);
-    if (killed)
+    if (killed || stopped)
         kill(-pid, SIGKILL);                 /* whatever of the group is left */
+    /* processes of the run whose parent ended (a daemon: double fork, setsid)
+     * are ours now: their records count, so the run ends when they do (or at
+     * its deadline, or when faultstack is stopped) */
+    fs_wait_orphans(sp->run_dir, killed ? fs_now_ms() : run_deadline, &oc->timed_out);
     oc->duration_ms = fs_now_ms() - t0;
     fs_outcome_status(oc, status);
     return 0;
@@ -510,6 +546,8 @@ int fs_cmd_run(int argc, char **argv)
         fprintf(stderr, "faultstack run: %s\n", err);
         return 2;
     }
+    fs_stop_install();
+    fs_clean_stale(fs_run_base());
     sqlite3 *db = fs_db_open(db_path, err, sizeof err);
     if (!db) {
         fprintf(stderr, "faultstack run: %s\n", err);
@@ -535,7 +573,7 @@ int fs_confirm_stacks(sqlite3 *db, int64_t run_id, const struct fs_spawn *tmpl, 
     sp.quiet = 1;                            /* the target's output was shown once already */
     struct fs_outcome oc;
     int n = -1;
-    if (fs_spawn_and_wait(&sp, &oc, err, sizeof err) == 0) {
+    if (fs_spawn_and_wait(&sp, &oc, err, sizeof err) == 0 && !oc.interrupted) {
         n = fs_ingest_stacks(db, run_id, dir, err, sizeof err);
         if (verbose && n > 0)
             fprintf(stderr, "faultstack: confirmation run: acquire stacks of %d leak%s stored (leaks.stack)\n",
@@ -580,6 +618,12 @@ int fs_run_once(sqlite3 *db, const char *db_path, const char *kind, int64_t sess
     struct fs_outcome oc;
     if (fs_spawn_and_wait(&sp, &oc, err, sizeof err) != 0) {
         fprintf(stderr, "faultstack: %s\n", err);
+        fs_rm_rf(dir);
+        return 2;
+    }
+    if (oc.interrupted) {
+        fprintf(stderr, "faultstack: interrupted (%s): the program's processes were killed; run not recorded\n",
+                strsignal(fs_interrupted));
         fs_rm_rf(dir);
         return 2;
     }

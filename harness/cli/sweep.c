@@ -113,14 +113,6 @@ struct fs_sweep {
     int64_t fork_stop_ord;
 };
 
-static volatile sig_atomic_t fs_sweep_interrupted;
-
-static void fs_sweep_on_int(int sig)
-{
-    fs_sweep_interrupted = 1;
-    signal(sig, SIG_DFL);                    /* a second ^C stops at once */
-}
-
 /* ---------------- small helpers ---------------- */
 
 static uint64_t fs_hash_str(const char *s)
@@ -490,6 +482,10 @@ static void fs_exec_job(struct fs_sweep *W, const struct fs_job *j)
         pthread_mutex_unlock(&W->mu);
         return;
     }
+    if (oc.interrupted) {                    /* killed by our stop: --resume runs it again */
+        fs_rm_rf(dir);
+        return;
+    }
     struct fs_run_info info;
     fs_sweep_info(W, &info, dir, &plan, text, "exec", &oc);
     info.sweep_key = j->key;
@@ -536,7 +532,7 @@ static void *fs_worker(void *arg)
     for (;;) {
         pthread_mutex_lock(&W->mu);
         struct fs_queue *Q = &W->q[W->phase];
-        if (fs_sweep_interrupted || Q->next >= Q->n) {
+        if (fs_interrupted || Q->next >= Q->n) {
             pthread_mutex_unlock(&W->mu);
             return NULL;
         }
@@ -552,7 +548,7 @@ static void fs_exec_phase(struct fs_sweep *W)
     int discovered = 0;
     for (;;) {
         W->phase = W->q[0].next < W->q[0].n ? 0 : 1;
-        if (W->phase == 1 && !discovered && !fs_sweep_interrupted) {
+        if (W->phase == 1 && !discovered && !fs_interrupted) {
             pthread_mutex_lock(&W->mu);
             fs_discover_all(W);
             fs_sweep_row_update(W, NULL);
@@ -560,7 +556,7 @@ static void fs_exec_phase(struct fs_sweep *W)
             discovered = 1;
         }
         struct fs_queue *Q = &W->q[W->phase];
-        if (fs_sweep_interrupted || Q->next >= Q->n)
+        if (fs_interrupted || Q->next >= Q->n)
             break;
         int n = W->jobs;
         size_t pending = Q->n - Q->next;
@@ -654,6 +650,10 @@ static int fs_baseline_exec(struct fs_sweep *W)
     struct fs_outcome oc;
     if (fs_spawn_and_wait(&sp, &oc, err, sizeof err) != 0) {
         fprintf(stderr, "faultstack sweep: %s\n", err);
+        fs_rm_rf(dir);
+        return -1;
+    }
+    if (oc.interrupted) {
         fs_rm_rf(dir);
         return -1;
     }
@@ -857,6 +857,65 @@ static int fs_kid_fault(const char *kdir, char *func, size_t flen, char *module,
     return found;
 }
 
+/* Queue the exec replay confirming forked run run_id (sweep key key): it
+ * fails the very call the forked run failed, pinned to its site and
+ * occurrence, which stays put when ordinals shift between runs (a program
+ * reading /proc, timing). Caller holds W->mu. */
+static void fs_queue_replay(struct fs_sweep *W, const char *key, int64_t ord, int64_t run_id)
+{
+    fs_plan_key(W, key, ord, run_id, 0);
+    sqlite3_stmt *ip = NULL;
+    struct fs_queue *Q = &W->q[0];
+    if (Q->n && Q->v[Q->n - 1].confirms == run_id &&
+        sqlite3_prepare_v2(W->db, "SELECT func, module, offset, site_occurrence, ctx FROM point "
+                                  "WHERE run_id = ?1 AND injected = 1 ORDER BY ordinal LIMIT 1",
+                           -1, &ip, NULL) == SQLITE_OK) {
+        sqlite3_bind_int64(ip, 1, run_id);
+        if (sqlite3_step(ip) == SQLITE_ROW && sqlite3_column_text(ip, 1)) {
+            char pin[1024];
+            int64_t o = sqlite3_column_int64(ip, 3), cx = sqlite3_column_int64(ip, 4);
+            int n = snprintf(pin, sizeof pin, "site=%s@%s+0x%llx#%lld", sqlite3_column_text(ip, 0),
+                             sqlite3_column_text(ip, 1), (unsigned long long)sqlite3_column_int64(ip, 2),
+                             (long long)(o > 0 ? o : 1));
+            if (W->strategy == FS_S_STACK && cx && n > 0 && (size_t)n < sizeof pin)
+                snprintf(pin + n, sizeof pin - (size_t)n, ",ctx=0x%llx", (unsigned long long)cx);
+            Q->v[Q->n - 1].replay = strdup(pin);
+        }
+    }
+    sqlite3_finalize(ip);
+}
+
+/* --resume: a forked run is done only once its findings are confirmed. A
+ * forked run whose fault caused something (a leak or anomaly attributed to
+ * the fault, a crash, a timeout) and that no exec replay confirms yet — the
+ * sweep was stopped between the two — gets its replay queued again, ahead of
+ * the error-path runs (which would otherwise record the finding under their
+ * second fault). Returns how many. */
+static int64_t fs_requeue_replays(struct fs_sweep *W)
+{
+    sqlite3_stmt *st = NULL;
+    int64_t n = 0;
+    if (sqlite3_prepare_v2(W->db,
+            "SELECT r.id, r.sweep_key FROM run r WHERE r.session_id = ?1 AND r.mode = 'fork' "
+            "AND r.sweep_key IS NOT NULL AND r.confirms IS NULL "
+            "AND NOT EXISTS (SELECT 1 FROM run c WHERE c.confirms = r.id) "
+            "AND (r.timed_out = 1 OR r.signal IS NOT NULL "
+            "  OR EXISTS (SELECT 1 FROM resource x WHERE x.run_id = r.id AND x.verdict = 'leak' "
+            "             AND x.fault_func IS NOT NULL) "
+            "  OR EXISTS (SELECT 1 FROM anomaly a WHERE a.run_id = r.id AND a.fault_func IS NOT NULL) "
+            "  OR EXISTS (SELECT 1 FROM crash k WHERE k.run_id = r.id)) ORDER BY r.id", -1, &st, NULL) != SQLITE_OK)
+        return 0;
+    sqlite3_bind_int64(st, 1, W->session_id);
+    pthread_mutex_lock(&W->mu);
+    while (sqlite3_step(st) == SQLITE_ROW) {
+        fs_queue_replay(W, (const char *)sqlite3_column_text(st, 1), 0, sqlite3_column_int64(st, 0));
+        n++;
+    }
+    pthread_mutex_unlock(&W->mu);
+    sqlite3_finalize(st);
+    return n;
+}
+
 /* Record one forked run (its process group is gone). Caller holds W->mu. */
 static void fs_kid_record(struct fs_sweep *W, const char *dir, const struct fs_kid *k, struct fs_strset *forked)
 {
@@ -922,29 +981,7 @@ static void fs_kid_record(struct fs_sweep *W, const char *dir, const struct fs_k
             fs_strset_add(&W->pending, k0);
             *nl = '\n';
         }
-        /* confirm by an exec replay of the very call the forked run failed:
-         * pinned to its site and occurrence, which stays put when ordinals
-         * shift between runs (a program reading /proc, timing) */
-        fs_plan_key(W, key, k->ord, kr.run_id, 0);
-        sqlite3_stmt *ip = NULL;
-        struct fs_queue *Q = &W->q[0];
-        if (Q->n && Q->v[Q->n - 1].confirms == kr.run_id &&
-            sqlite3_prepare_v2(W->db, "SELECT func, module, offset, site_occurrence, ctx FROM point "
-                                      "WHERE run_id = ?1 AND injected = 1 ORDER BY ordinal LIMIT 1",
-                               -1, &ip, NULL) == SQLITE_OK) {
-            sqlite3_bind_int64(ip, 1, kr.run_id);
-            if (sqlite3_step(ip) == SQLITE_ROW && sqlite3_column_text(ip, 1)) {
-                char pin[1024];
-                int64_t o = sqlite3_column_int64(ip, 3), cx = sqlite3_column_int64(ip, 4);
-                int n = snprintf(pin, sizeof pin, "site=%s@%s+0x%llx#%lld", sqlite3_column_text(ip, 0),
-                                 sqlite3_column_text(ip, 1), (unsigned long long)sqlite3_column_int64(ip, 2),
-                                 (long long)(o > 0 ? o : 1));
-                if (W->strategy == FS_S_STACK && cx && n > 0 && (size_t)n < sizeof pin)
-                    snprintf(pin + n, sizeof pin - (size_t)n, ",ctx=0x%llx", (unsigned long long)cx);
-                Q->v[Q->n - 1].replay = strdup(pin);
-            }
-        }
-        sqlite3_finalize(ip);
+        fs_queue_replay(W, key, k->ord, kr.run_id);
     }
     free(kr.deferred_keys);
     fs_sweep_row_update(W, NULL);
@@ -1117,6 +1154,7 @@ static int fs_fork_phase(struct fs_sweep *W, const char *skip_ords)
         pid_t w;
         while ((w = waitpid(-1, &status, WNOHANG)) > 0) {
             if (w == trunk) {
+                fs_target_done(trunk);
                 trunk_done = 1;
                 trunk_status = status;
                 continue;
@@ -1161,7 +1199,7 @@ static int fs_fork_phase(struct fs_sweep *W, const char *skip_ords)
             W->planned = base_planned + (int64_t)F.n;
         fs_progress(W, 0);
         pthread_mutex_unlock(&W->mu);
-        if (fs_sweep_interrupted) {
+        if (fs_interrupted) {
             kill(-trunk, SIGKILL);
             for (size_t i = 0; i < F.n; i++)
                 if (!F.k[i].reaped) { kill(-F.k[i].pid, SIGKILL); kill(F.k[i].pid, SIGKILL); }
@@ -1170,6 +1208,7 @@ static int fs_fork_phase(struct fs_sweep *W, const char *skip_ords)
     close(errfd);
     if (sigfd >= 0)
         close(sigfd);
+    fs_kill_orphans(dir);                    /* what the trunk's program left running */
     pthread_sigmask(SIG_SETMASK, &oldmask, NULL);
     fs_read_forks_log(W, &F, dir, &logpos);
     toc.duration_ms = fs_now_ms() - t0;
@@ -1186,7 +1225,7 @@ static int fs_fork_phase(struct fs_sweep *W, const char *skip_ords)
     int rc = 0;
     pthread_mutex_lock(&W->mu);
     W->planned = base_planned + (W->done - base_done);
-    if (fs_sweep_interrupted) {
+    if (fs_interrupted) {
         fprintf(stderr, "\nfaultstack sweep: interrupted; forked runs still running were not recorded\n");
         rc = -1;
     } else {
@@ -1204,7 +1243,7 @@ static int fs_fork_phase(struct fs_sweep *W, const char *skip_ords)
     pthread_mutex_destroy(&R.m);
     pthread_cond_destroy(&R.c);
     fs_strset_free(&forked);
-    if (rc == 0 || fs_sweep_interrupted)
+    if (rc == 0 || fs_interrupted)
         fs_rm_rf(dir);                       /* kept (and named) only when recording failed */
     free(F.k);
     return rc;
@@ -1505,8 +1544,9 @@ static int fs_write_skip(struct fs_sweep *W, const struct fs_strset *done_keys, 
 {
     if (!done_keys->n)
         return 0;
-    const char *tmp = getenv("TMPDIR");
-    snprintf(path, PATH_MAX, "%s/faultstack-skip-XXXXXX", tmp && *tmp ? tmp : "/tmp");
+    /* named like a run directory: removed by the next faultstack if we are killed */
+    snprintf(path, PATH_MAX, "%s/faultstack-skip-%d.%llu-XXXXXX", fs_run_base(), (int)getpid(),
+             fs_proc_start(getpid(), NULL, NULL));
     int fd = mkstemp(path);
     if (fd < 0)
         return -1;
@@ -1641,12 +1681,11 @@ int fs_cmd_sweep(int argc, char **argv)
     W.t0 = fs_now_ms();
     unsetenv("DEBUGINFOD_URLS");
     W.sym = fs_sym_new();
-    struct sigaction sa, old_int, old_term;
-    memset(&sa, 0, sizeof sa);
-    sa.sa_handler = fs_sweep_on_int;
-    sigaction(SIGINT, &sa, &old_int);
-    sigaction(SIGTERM, &sa, &old_term);
+    /* ^C, SIGTERM, SIGHUP: the runs in progress are killed (not recorded), the
+     * sweep stops resumable; a second one kills at once */
+    fs_stop_install();
     signal(SIGPIPE, SIG_IGN);
+    fs_clean_stale(fs_run_base());
 
     struct fs_strset done_keys = { 0 };
     int rc = 2;
@@ -1656,16 +1695,20 @@ int fs_cmd_sweep(int argc, char **argv)
     if (W.resume && W.baseline_run) {
         fs_keys_from_baseline(&W, INT64_MAX, NULL);   /* the baseline's sites, for discovery */
         fs_resume_plan(&W, &done_keys);
+        int64_t rq = fs_requeue_replays(&W);
+        if (rq)
+            fprintf(stderr, "faultstack sweep: %lld forked run%s with findings not yet confirmed: their exec "
+                            "replay%s run first\n", (long long)rq, rq == 1 ? "" : "s", rq == 1 ? "" : "s");
         if (W.fork_mode) {
             if (fs_write_skip(&W, &done_keys, skip_path) < 0)
                 skip_path[0] = '\0';
-            if (fs_fork_phase(&W, skip_path[0] ? skip_path : NULL) != 0 && !fs_sweep_interrupted)
+            if (fs_fork_phase(&W, skip_path[0] ? skip_path : NULL) != 0 && !fs_interrupted)
                 goto out;
         } else {
             fs_keys_from_baseline(&W, 0, &done_keys);
         }
     } else if (W.fork_mode) {
-        if (fs_fork_phase(&W, NULL) != 0 && !fs_sweep_interrupted)
+        if (fs_fork_phase(&W, NULL) != 0 && !fs_interrupted)
             goto out;
         if (!W.fork_mode) {                  /* could not fork: exec mode after all */
             if (fs_baseline_exec(&W) != 0)
@@ -1684,7 +1727,7 @@ int fs_cmd_sweep(int argc, char **argv)
                         "other shards sweep them\n", W.shard_i, W.shard_n);
     fs_progress(&W, 1);
     pthread_mutex_unlock(&W.mu);
-    if (!fs_sweep_interrupted)
+    if (!fs_interrupted)
         fs_exec_phase(&W);
     for (size_t i = 0; i < W.nlater; i++) {
         for (char *k0 = W.later[i].keys, *nl; k0 && *k0; k0 = nl + 1) {
@@ -1698,7 +1741,7 @@ int fs_cmd_sweep(int argc, char **argv)
     }
     W.nlater = 0;
     fs_progress_end(&W);
-    if (fs_sweep_interrupted) {
+    if (fs_interrupted) {
         fs_sweep_row_update(&W, "interrupted");
         fprintf(stderr, "faultstack sweep: interrupted after %lld of %lld points; what was recorded is kept; "
                         "go on with: faultstack sweep --resume (same options) -- ...\n",
@@ -1714,7 +1757,7 @@ int fs_cmd_sweep(int argc, char **argv)
     }
     if (W.tool_error)
         rc = 2;
-    if (fs_sweep_interrupted && rc == 0)
+    if (fs_interrupted && rc == 0)
         rc = 2;
 out:
     if (W.baseline_failed) {
@@ -1723,8 +1766,6 @@ out:
     }
     if (skip_path[0])
         unlink(skip_path);
-    sigaction(SIGINT, &old_int, NULL);
-    sigaction(SIGTERM, &old_term, NULL);
     fs_strset_free(&done_keys);
     fs_strset_free(&W.keys);
     fs_strset_free(&W.base_sites);
