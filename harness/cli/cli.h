@@ -99,6 +99,11 @@ void fs_clean_stale(const char *base);
 /* Where run directories go ($FAULTSTACK_TMPDIR, /dev/shm, $TMPDIR, /tmp). */
 const char *fs_run_base(void);
 
+/* Were the run's records in dir lost to a full filesystem (its shared page
+ * not allocated, or a record without its 'done' line when killed is 0, and
+ * less than 1 MiB free)? Returns 1 with the reason and what to do in why. */
+int fs_run_dir_full(const char *dir, int killed, char *why, size_t len);
+
 /* Make a private run directory under $TMPDIR (or /tmp) into out (PATH_MAX).
  * Returns 0 or -1 with a message. fs_rm_rf removes it with what it holds. */
 int fs_mk_run_dir(char *out, char *err, size_t errlen);

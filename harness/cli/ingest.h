@@ -55,6 +55,8 @@ struct fs_run_result {
     char *deferred_keys;        /* defer_findings: their finding keys, one per line (malloc'ed,
                                    the caller frees it), or NULL */
     int64_t inj_ordinal;        /* ordinal of the first injected point (0: none) */
+    int db_error;               /* fs_ingest_run failed writing the database: the SQLite
+                                   result code (SQLITE_FULL, SQLITE_IOERR...), else 0 */
 };
 
 /* Ingest the run. Returns 0, or -1 with a message in err (nothing written:

@@ -20,6 +20,7 @@
 #include <pthread.h>
 #include <sys/prctl.h>
 #include <sys/stat.h>
+#include <sys/statvfs.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -146,6 +147,51 @@ int fs_mk_run_dir(char *out, char *err, size_t errlen)
     snprintf(err, errlen, "cannot create a run directory in %s: %s; set FAULTSTACK_TMPDIR to a writable "
              "directory", base, strerror(errno));
     return -1;
+}
+
+/* Lost to a full filesystem? The run's shared page could not be allocated
+ * (its file is shorter than a page: the preload counted on a private one) or
+ * a record file lacks its closing 'done' line although the run was not
+ * killed, and the run directory's filesystem has less than 1 MiB left. */
+int fs_run_dir_full(const char *dir, int killed, char *why, size_t len)
+{
+    char path[PATH_MAX + 300];
+    struct stat sb;
+    snprintf(path, sizeof path, "%s/shared", dir);
+    int lost = stat(path, &sb) == 0 && sb.st_size < 4096;
+    DIR *d = lost || killed ? NULL : opendir(dir);
+    struct dirent *de;
+    while (d && !lost && (de = readdir(d))) {
+        size_t l = strlen(de->d_name);
+        if (l < 5 || strcmp(de->d_name + l - 4, ".rec"))
+            continue;
+        snprintf(path, sizeof path, "%s/%s", dir, de->d_name);
+        int fd = open(path, O_RDONLY | O_CLOEXEC);
+        char tail[8] = "";
+        if (fd >= 0) {
+            off_t end = lseek(fd, 0, SEEK_END);
+            if (end < 5 || pread(fd, tail, 5, end - 5) != 5)
+                tail[0] = '\0';
+            close(fd);
+        }
+        lost = memcmp(tail, "done\n", 5) != 0;
+    }
+    if (d)
+        closedir(d);
+    struct statvfs vf;
+    if (!lost || statvfs(dir, &vf) != 0)
+        return 0;
+    unsigned long long room = (unsigned long long)vf.f_bavail * vf.f_frsize;
+    if (room >= 1024 * 1024 && vf.f_favail > 16)
+        return 0;
+    char base[PATH_MAX];
+    snprintf(base, sizeof base, "%s", dir);
+    char *sl = strrchr(base, '/');
+    if (sl && sl != base) *sl = '\0';
+    snprintf(why, len, "the filesystem of the run directories (%s: %llu KiB, %llu inodes free) is full, so the "
+             "preload could not write what the run did; free space there or set FAULTSTACK_TMPDIR to a "
+             "directory on a filesystem with room", base, room / 1024, (unsigned long long)vf.f_favail);
+    return 1;
 }
 
 extern char **environ;
@@ -627,6 +673,8 @@ int fs_run_once(sqlite3 *db, const char *db_path, const char *kind, int64_t sess
         fs_rm_rf(dir);
         return 2;
     }
+    char lost_why[1024];
+    int lost = fs_run_dir_full(dir, oc.timed_out || oc.signal, lost_why, sizeof lost_why);
     struct fs_run_info info;
     memset(&info, 0, sizeof info);
     info.session_id = session_id;
@@ -656,14 +704,29 @@ int fs_run_once(sqlite3 *db, const char *db_path, const char *kind, int64_t sess
         snprintf(why, sizeof why, "it was killed (--timeout) before the preload had started in it; raise --timeout");
     else if (can != 0 && oc.exit_code == 127 && !oc.signal)
         snprintf(why, sizeof why, "it wrote no record and exited 127: it did not start (see the message above)");
-    int unobserved = fs_check_observed(db, res.run_id, oc.pid, prog,
+    int unobserved = lost ? 3 : fs_check_observed(db, res.run_id, oc.pid, prog,
                                        can == 0 || oc.timed_out || (oc.exit_code == 127 && !oc.signal) ? why : NULL,
                                        msg, sizeof msg);
+    if (lost) {
+        /* records cut short: what the run did is not known (points_total
+         * NULL, like a run not observed), never clean */
+        sqlite3_stmt *up = NULL;
+        if (sqlite3_prepare_v2(db, "UPDATE run SET points_total = NULL WHERE id = ?1", -1, &up, NULL) == SQLITE_OK) {
+            sqlite3_bind_int64(up, 1, res.run_id);
+            sqlite3_step(up);
+        }
+        sqlite3_finalize(up);
+        snprintf(msg, sizeof msg, "%s", lost_why);
+        unobserved = 3;
+    }
     fs_print_summary(&res, &oc, db_path);
     if (unobserved == 2)
         fprintf(stderr, "faultstack: run %lld NOT OBSERVED, nothing was tested: %s\n", (long long)res.run_id, msg);
     else if (unobserved == 1)
         fprintf(stderr, "faultstack: run %lld only PARTLY OBSERVED: %s; what ran there was not tested\n",
+                (long long)res.run_id, msg);
+    else if (unobserved == 3)
+        fprintf(stderr, "faultstack: run %lld NOT FULLY RECORDED: %s; it is not reported clean\n",
                 (long long)res.run_id, msg);
     else if (unobserved < 0)
         fprintf(stderr, "faultstack: warning: cannot check that run %lld was observed: %s\n",

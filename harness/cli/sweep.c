@@ -44,6 +44,7 @@
 #include <sys/prctl.h>
 #include <sys/signalfd.h>
 #include <sys/stat.h>
+#include <sys/statvfs.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -105,6 +106,9 @@ struct fs_sweep {
     int64_t planned, done, confirmations, unconfirmed, fork_runs, exec_runs;
     int limited;
     int tool_error;
+    int stopped;               /* nothing more can be recorded (database or run directories'
+                                  filesystem full, database I/O error): stop, stay resumable */
+    char stop_why[2048];
     int baseline_failed;       /* the baseline tested nothing, or ended as --expect-exit does not allow */
     char partial[4096];        /* the baseline was only partly observed: which process, why */
     int64_t t0, last_progress;
@@ -315,6 +319,36 @@ static void fs_sweep_row_update(struct fs_sweep *W, const char *status)
     sqlite3_finalize(st);
 }
 
+/* Nothing more can be recorded: the database cannot be written (res's
+ * db_error: SQLITE_FULL, an I/O error...), or the run directories'
+ * filesystem is full (why). The sweep stops where it is, resumable; the runs
+ * in progress are killed and not recorded. Caller holds W->mu. */
+static void fs_sweep_stop(struct fs_sweep *W, int db_error, const char *err, const char *why)
+{
+    if (W->stopped++)
+        return;
+    if (why) {
+        snprintf(W->stop_why, sizeof W->stop_why, "%s", why);
+        return;
+    }
+    char dir[PATH_MAX];
+    snprintf(dir, sizeof dir, "%s", W->db_path);
+    char *sl = strrchr(dir, '/');
+    if (sl) { if (sl == dir) sl[1] = '\0'; else *sl = '\0'; } else snprintf(dir, sizeof dir, ".");
+    struct statvfs vf;
+    char room[128] = "";
+    if (statvfs(dir, &vf) == 0)
+        snprintf(room, sizeof room, " (%llu KiB free)", (unsigned long long)vf.f_bavail * vf.f_frsize / 1024);
+    int code = db_error & 0xff;
+    if (code == SQLITE_FULL)
+        snprintf(W->stop_why, sizeof W->stop_why, "cannot write the database %.400s (and its -journal): the "
+                 "filesystem holding %.400s is full%s (SQLite: %.300s); free space there, or move the database to a "
+                 "filesystem with room and pass its new --db", W->db_path, dir, room, err);
+    else
+        snprintf(W->stop_why, sizeof W->stop_why, "cannot write the database %.400s (in %.400s%s): %.300s; check the file, "
+                 "its directory and the disk", W->db_path, dir, room, err);
+}
+
 /* ---------------- keys from the baseline ---------------- */
 
 static void fs_site_id(char *out, size_t cap, const char *func, const char *module, int64_t off)
@@ -482,7 +516,14 @@ static void fs_exec_job(struct fs_sweep *W, const struct fs_job *j)
         pthread_mutex_unlock(&W->mu);
         return;
     }
-    if (oc.interrupted) {                    /* killed by our stop: --resume runs it again */
+    char lost[1024];
+    if (oc.interrupted || W->stopped ||     /* killed by our stop: --resume runs it again */
+        fs_run_dir_full(dir, oc.timed_out || oc.signal, lost, sizeof lost)) {
+        if (!oc.interrupted && !W->stopped) {
+            pthread_mutex_lock(&W->mu);
+            fs_sweep_stop(W, 0, NULL, lost);
+            pthread_mutex_unlock(&W->mu);
+        }
         fs_rm_rf(dir);
         return;
     }
@@ -492,10 +533,20 @@ static void fs_exec_job(struct fs_sweep *W, const struct fs_job *j)
     info.confirms = j->confirms;
     pthread_mutex_lock(&W->mu);
     struct fs_run_result res;
+    if (W->stopped) {
+        pthread_mutex_unlock(&W->mu);
+        fs_rm_rf(dir);
+        return;
+    }
     if (fs_ingest_run(W->db, &info, &res, err, sizeof err) != 0) {
-        fprintf(stderr, "\nfaultstack sweep: could not record the run of %s: %s; its records are kept in %s\n",
-                j->key, err, dir);
-        W->tool_error = 1;
+        if (res.db_error) {                  /* nothing more can be recorded: stop */
+            fs_sweep_stop(W, res.db_error, err, NULL);
+            fs_rm_rf(dir);
+        } else {
+            fprintf(stderr, "\nfaultstack sweep: could not record the run of %s: %s; its records are kept in %s\n",
+                    j->key, err, dir);
+            W->tool_error = 1;
+        }
         pthread_mutex_unlock(&W->mu);
         return;
     }
@@ -532,7 +583,7 @@ static void *fs_worker(void *arg)
     for (;;) {
         pthread_mutex_lock(&W->mu);
         struct fs_queue *Q = &W->q[W->phase];
-        if (fs_interrupted || Q->next >= Q->n) {
+        if (fs_interrupted || W->stopped || Q->next >= Q->n) {
             pthread_mutex_unlock(&W->mu);
             return NULL;
         }
@@ -548,7 +599,7 @@ static void fs_exec_phase(struct fs_sweep *W)
     int discovered = 0;
     for (;;) {
         W->phase = W->q[0].next < W->q[0].n ? 0 : 1;
-        if (W->phase == 1 && !discovered && !fs_interrupted) {
+        if (W->phase == 1 && !discovered && !fs_interrupted && !W->stopped) {
             pthread_mutex_lock(&W->mu);
             fs_discover_all(W);
             fs_sweep_row_update(W, NULL);
@@ -556,7 +607,7 @@ static void fs_exec_phase(struct fs_sweep *W)
             discovered = 1;
         }
         struct fs_queue *Q = &W->q[W->phase];
-        if (fs_interrupted || Q->next >= Q->n)
+        if (fs_interrupted || W->stopped || Q->next >= Q->n)
             break;
         int n = W->jobs;
         size_t pending = Q->n - Q->next;
@@ -657,10 +708,21 @@ static int fs_baseline_exec(struct fs_sweep *W)
         fs_rm_rf(dir);
         return -1;
     }
+    char lost[1024];
+    if (fs_run_dir_full(dir, oc.timed_out || oc.signal, lost, sizeof lost)) {
+        fs_sweep_stop(W, 0, NULL, lost);
+        fs_rm_rf(dir);
+        return -1;
+    }
     struct fs_run_info info;
     fs_sweep_info(W, &info, dir, &plan, NULL, "exec", &oc);
     struct fs_run_result res;
     if (fs_ingest_run(W->db, &info, &res, err, sizeof err) != 0) {
+        if (res.db_error) {
+            fs_sweep_stop(W, res.db_error, err, NULL);
+            fs_rm_rf(dir);
+            return -1;
+        }
         fprintf(stderr, "faultstack sweep: could not record the baseline run: %s; its records are kept in %s\n",
                 err, dir);
         return -1;
@@ -938,12 +1000,24 @@ static void fs_kid_record(struct fs_sweep *W, const char *dir, const struct fs_k
     char ep[PATH_MAX + 64];
     snprintf(ep, sizeof ep, "%s/stderr", kdir);
     oc.stderr_bytes = (int)fs_file_size(ep);
+    char lost[1024];
+    if (W->stopped || fs_interrupted || fs_run_dir_full(kdir, oc.timed_out || oc.signal, lost, sizeof lost)) {
+        if (!W->stopped && !fs_interrupted)
+            fs_sweep_stop(W, 0, NULL, lost);
+        fs_rm_rf(kdir);                      /* not recorded: --resume runs it again */
+        return;
+    }
     struct fs_run_info info;
     fs_sweep_info(W, &info, kdir, &kp, ktext, "fork", &oc);
     info.sweep_key = key;
     info.defer_findings = 1;
     struct fs_run_result kr;
     if (fs_ingest_run(W->db, &info, &kr, err, sizeof err) != 0) {
+        if (kr.db_error) {
+            fs_sweep_stop(W, kr.db_error, err, NULL);
+            fs_rm_rf(kdir);
+            return;
+        }
         fprintf(stderr, "\nfaultstack sweep: could not record the forked run of %s: %s; its records are kept in %s\n",
                 key, err, kdir);
         W->tool_error = 1;
@@ -1199,7 +1273,7 @@ static int fs_fork_phase(struct fs_sweep *W, const char *skip_ords)
             W->planned = base_planned + (int64_t)F.n;
         fs_progress(W, 0);
         pthread_mutex_unlock(&W->mu);
-        if (fs_interrupted) {
+        if (fs_interrupted || W->stopped) {
             kill(-trunk, SIGKILL);
             for (size_t i = 0; i < F.n; i++)
                 if (!F.k[i].reaped) { kill(-F.k[i].pid, SIGKILL); kill(F.k[i].pid, SIGKILL); }
@@ -1225,8 +1299,9 @@ static int fs_fork_phase(struct fs_sweep *W, const char *skip_ords)
     int rc = 0;
     pthread_mutex_lock(&W->mu);
     W->planned = base_planned + (W->done - base_done);
-    if (fs_interrupted) {
-        fprintf(stderr, "\nfaultstack sweep: interrupted; forked runs still running were not recorded\n");
+    if (fs_interrupted || W->stopped) {
+        fprintf(stderr, "\nfaultstack sweep: %s; forked runs still running were not recorded\n",
+                W->stopped ? "stopped" : "interrupted");
         rc = -1;
     } else {
         /* the trunk is not recorded: the exec baseline is the same run */
@@ -1243,7 +1318,7 @@ static int fs_fork_phase(struct fs_sweep *W, const char *skip_ords)
     pthread_mutex_destroy(&R.m);
     pthread_cond_destroy(&R.c);
     fs_strset_free(&forked);
-    if (rc == 0 || fs_interrupted)
+    if (rc == 0 || fs_interrupted || W->stopped)
         fs_rm_rf(dir);                       /* kept (and named) only when recording failed */
     free(F.k);
     return rc;
@@ -1702,13 +1777,13 @@ int fs_cmd_sweep(int argc, char **argv)
         if (W.fork_mode) {
             if (fs_write_skip(&W, &done_keys, skip_path) < 0)
                 skip_path[0] = '\0';
-            if (fs_fork_phase(&W, skip_path[0] ? skip_path : NULL) != 0 && !fs_interrupted)
+            if (fs_fork_phase(&W, skip_path[0] ? skip_path : NULL) != 0 && !fs_interrupted && !W.stopped)
                 goto out;
         } else {
             fs_keys_from_baseline(&W, 0, &done_keys);
         }
     } else if (W.fork_mode) {
-        if (fs_fork_phase(&W, NULL) != 0 && !fs_interrupted)
+        if (fs_fork_phase(&W, NULL) != 0 && !fs_interrupted && !W.stopped)
             goto out;
         if (!W.fork_mode) {                  /* could not fork: exec mode after all */
             if (fs_baseline_exec(&W) != 0)
@@ -1716,7 +1791,7 @@ int fs_cmd_sweep(int argc, char **argv)
             fs_keys_from_baseline(&W, 0, NULL);
         }
     } else {
-        if (fs_baseline_exec(&W) != 0)
+        if (fs_baseline_exec(&W) != 0 && !W.stopped)
             goto out;
         fs_keys_from_baseline(&W, 0, NULL);
     }
@@ -1727,7 +1802,7 @@ int fs_cmd_sweep(int argc, char **argv)
                         "other shards sweep them\n", W.shard_i, W.shard_n);
     fs_progress(&W, 1);
     pthread_mutex_unlock(&W.mu);
-    if (!fs_interrupted)
+    if (!fs_interrupted && !W.stopped)
         fs_exec_phase(&W);
     for (size_t i = 0; i < W.nlater; i++) {
         for (char *k0 = W.later[i].keys, *nl; k0 && *k0; k0 = nl + 1) {
@@ -1741,7 +1816,11 @@ int fs_cmd_sweep(int argc, char **argv)
     }
     W.nlater = 0;
     fs_progress_end(&W);
-    if (fs_interrupted) {
+    if (W.stopped) {
+        /* best effort: the database may not take even this; 'running' is
+         * resumable too */
+        fs_sweep_row_update(&W, "interrupted");
+    } else if (fs_interrupted) {
         fs_sweep_row_update(&W, "interrupted");
         fprintf(stderr, "faultstack sweep: interrupted after %lld of %lld points; what was recorded is kept; "
                         "go on with: faultstack sweep --resume (same options) -- ...\n",
@@ -1755,7 +1834,12 @@ int fs_cmd_sweep(int argc, char **argv)
                 W.partial);
         rc = 2;
     }
-    if (W.tool_error)
+    if (W.stopped)
+        fprintf(stderr, "faultstack sweep: error: the sweep stopped after %lld of %lld points: %s. Nothing "
+                        "recorded is lost (each run is committed whole; the runs in progress were not recorded). "
+                        "Then go on with: faultstack sweep --resume (same options) -- ...\n",
+                (long long)W.done, (long long)W.planned, W.stop_why);
+    if (W.tool_error || W.stopped)
         rc = 2;
     if (fs_interrupted && rc == 0)
         rc = 2;
