@@ -51,8 +51,63 @@ static void fs_on_stop(int sig)
     errno = saved;
 }
 
+/* The watchdog: a process of its own (double fork, its own session) that
+ * waits for the supervisor to end — however it ends, SIGKILL included — then
+ * kills what still runs in the supervisor's run directories (a daemon of the
+ * program, children of a target whose PR_SET_PDEATHSIG fired) and removes
+ * them. It holds only the read end of a pipe whose write end only the
+ * supervisor holds (close-on-exec: no target inherits it). */
+static void fs_clean_owned(const char *base, const char *prefix);
+
+static void fs_watchdog_start(void)
+{
+    int p[2];
+    if (pipe2(p, O_CLOEXEC) != 0)
+        return;
+    char base[PATH_MAX], prefix[128];
+    snprintf(base, sizeof base, "%s", fs_run_base());
+    snprintf(prefix, sizeof prefix, "faultstack-run-%d.%llu-", (int)getpid(), fs_proc_start(getpid(), NULL, NULL));
+    pid_t super = getpid();
+    pid_t mid = fork();
+    if (mid < 0) {
+        close(p[0]);
+        close(p[1]);
+        return;
+    }
+    if (mid == 0) {
+        setsid();                            /* no terminal signal, no group kill of faultstack's */
+        if (fork() != 0)
+            _exit(0);                        /* init's child, not ours: we are a subreaper later */
+        char name[16];
+        snprintf(name, sizeof name, "fswatch-%d", (int)super);
+        prctl(PR_SET_NAME, name);
+        int null = open("/dev/null", O_RDWR);
+        for (int fd = 0; fd < 3; fd++)
+            dup2(null, fd);
+        for (int fd = 3; fd < 4096; fd++)
+            if (fd != p[0])
+                close(fd);
+        signal(SIGINT, SIG_IGN);
+        signal(SIGHUP, SIG_IGN);
+        char c;
+        while (read(p[0], &c, 1) < 0 && errno == EINTR)
+            ;
+        fs_clean_owned(base, prefix);        /* the supervisor is gone */
+        char sp[160];                        /* and its skip files */
+        snprintf(sp, sizeof sp, "faultstack-skip-%s", prefix + strlen("faultstack-run-"));
+        fs_clean_owned(base, sp);
+        _exit(0);
+    }
+    close(p[0]);
+    waitpid(mid, NULL, 0);
+    /* p[1] stays open, close-on-exec, until faultstack ends */
+}
+
 void fs_stop_install(void)
 {
+    static int once;
+    if (!once++ && !getenv("FAULTSTACK_NO_WATCHDOG"))
+        fs_watchdog_start();
     if (fs_stop_pipe[0] < 0 && pipe2(fs_stop_pipe, O_CLOEXEC | O_NONBLOCK) != 0)
         fs_stop_pipe[0] = fs_stop_pipe[1] = -1;
     struct sigaction sa;
@@ -252,6 +307,49 @@ void fs_kill_orphans(const char *dir)
 
 /* ---------------- stale run directories ---------------- */
 
+/* Kill what still runs in run directory dir (not our children: found in all
+ * of /proc), then remove it (or the skip file). */
+static void fs_end_dir(const char *dir)
+{
+    for (int round = 0; round < 3; round++) {  /* a process may fork while we kill */
+        int hit = 0;
+        DIR *pd = opendir("/proc");
+        struct dirent *pe;
+        while (pd && (pe = readdir(pd)))
+            if (pe->d_name[0] >= '1' && pe->d_name[0] <= '9' && fs_proc_in_dir((pid_t)atoi(pe->d_name), dir)) {
+                kill((pid_t)atoi(pe->d_name), SIGKILL);
+                hit = 1;
+            }
+        if (pd)
+            closedir(pd);
+        if (!hit)
+            break;
+        usleep(20000);
+    }
+    struct stat sb;
+    if (stat(dir, &sb) == 0 && S_ISDIR(sb.st_mode))
+        fs_rm_rf(dir);
+    else
+        unlink(dir);
+}
+
+/* The watchdog's job: end every run directory of base whose name starts with prefix. */
+static void fs_clean_owned(const char *base, const char *prefix)
+{
+    DIR *d = opendir(base);
+    if (!d)
+        return;
+    struct dirent *de;
+    size_t pl = strlen(prefix);
+    while ((de = readdir(d)))
+        if (!strncmp(de->d_name, prefix, pl)) {
+            char dir[PATH_MAX];
+            snprintf(dir, sizeof dir, "%s/%s", base, de->d_name);
+            fs_end_dir(dir);
+        }
+    closedir(d);
+}
+
 void fs_clean_stale(const char *base)
 {
     DIR *d = opendir(base);
@@ -270,20 +368,7 @@ void fs_clean_stale(const char *base)
             continue;                         /* its faultstack still runs */
         char dir[PATH_MAX];
         snprintf(dir, sizeof dir, "%s/%s", base, de->d_name);
-        /* what still runs there (a target of the killed supervisor: not our
-         * child, so found in all of /proc) */
-        DIR *pd = opendir("/proc");
-        struct dirent *pe;
-        while (pd && (pe = readdir(pd)))
-            if (pe->d_name[0] >= '1' && pe->d_name[0] <= '9' && fs_proc_in_dir((pid_t)atoi(pe->d_name), dir))
-                kill((pid_t)atoi(pe->d_name), SIGKILL);
-        if (pd)
-            closedir(pd);
-        struct stat sb;
-        if (stat(dir, &sb) == 0 && S_ISDIR(sb.st_mode))
-            fs_rm_rf(dir);
-        else
-            unlink(dir);
+        fs_end_dir(dir);
         removed++;
     }
     closedir(d);

@@ -493,7 +493,21 @@ fs_wait_tree() {
 # private run directories are gone (fs_private_rundirs).
 assert_no_leftovers() {
     fs_wait_tree "$1: the target's processes ended" 3
-    local left
-    left=$(ls -A "$FAULTSTACK_TMPDIR" 2>/dev/null || true)
-    [[ -z $left ]] || fs_fail "$1: no run directory left in $FAULTSTACK_TMPDIR" "(none)" "$left"
+    local left i
+    for ((i = 0; i < 60; i++)); do
+        left=$(ls -A "$FAULTSTACK_TMPDIR" 2>/dev/null || true)
+        [[ -z $left ]] && return 0
+        sleep 0.05
+    done
+    fs_fail "$1: no run directory left in $FAULTSTACK_TMPDIR" "(none)" "$left"
+}
+
+# fs_watchdog_of PID: the pid of faultstack PID's watchdog (a process named
+# fswatch-PID), or nothing.
+fs_watchdog_of() {
+    local f
+    for f in /proc/[0-9]*/comm; do
+        [[ $(cat "$f" 2>/dev/null) == "fswatch-$1" ]] && { f=${f#/proc/}; echo "${f%/comm}"; return 0; }
+    done
+    return 0
 }

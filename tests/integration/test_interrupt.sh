@@ -9,11 +9,12 @@
 #      progress are killed and not recorded (no SIGTERM "crash"), the sweep is
 #      'interrupted', exit 2, and --resume finds what a full sweep finds;
 #   4. SIGKILL of a fork-mode sweep while the trunk forks: the trunk and its
-#      forked runs end with it (PR_SET_PDEATHSIG); the next faultstack removes
-#      the run directory it left;
+#      forked runs end with it (PR_SET_PDEATHSIG, the trunk watching its
+#      supervisor), faultstack's watchdog removes the run directory;
 #   5. SIGKILL of `run` while a detached daemon of the program runs (its own
-#      session, reparented away): the next faultstack kills it and removes the
-#      run directory.
+#      session, reparented away): the watchdog kills it;
+#   6. the same with the watchdog killed too: the next faultstack kills the
+#      daemon and removes the run directory left behind.
 # Every signal goes to faultstack itself ($FS_BG), never to a wrapper.
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
@@ -82,29 +83,40 @@ fs_wait_sql "fork sweep: forked runs recorded" "SELECT count(*) FROM runs WHERE 
 kill -KILL "$FS_BG"
 fs_bg_wait
 fs_wait_tree "SIGKILL of a fork sweep: the trunk and its forked runs end with it" 2
-[[ -n $(ls -A "$FAULTSTACK_TMPDIR") ]] ||
-    fs_fail "SIGKILL leaves its run directory (nothing can remove it then)" "a run directory" "none"
+assert_no_leftovers "SIGKILL of a fork sweep (its watchdog removes the run directory)"
+
+# ---- 5. SIGKILL of run while a detached daemon of the program runs (its own
+#         session, reparented away: no PR_SET_PDEATHSIG reaches it)
+# fs_bg_daemon: run the hanging daemon demo; return once only the daemon runs
+fs_bg_daemon() {
+    fs_bg run --db "$DB" --timeout 60 -- "$DEMO_BIN/demo_daemon" "$DEMO_SRC/daemon.c" hang
+    local i
+    for ((i = 0; i < 200; i++)); do
+        # only the daemon is left, reparented to faultstack (the subreaper)
+        [[ $(fs_tree_pids) == "$(pgrep -P "$FS_BG" || true)" ]] && [[ $(fs_tree_pids | wc -l) -eq 1 ]] && return 0
+        sleep 0.05
+    done
+    fs_fail "the daemon demo detaches" "1 process left, faultstack's child" "$(fs_tree_pids | wc -l)"
+}
+fs_new_db daemon_kill
+fs_bg_daemon
+kill -KILL "$FS_BG"
+fs_bg_wait
+assert_no_leftovers "SIGKILL of run with a daemon running (its watchdog kills the daemon)"
+
+# ---- 6. the watchdog killed too: the next faultstack kills the daemon and
+#         removes the run directory left behind
+fs_new_db daemon_kill2
+fs_bg_daemon
+wd=$(fs_watchdog_of "$FS_BG")
+[[ -n $wd ]] || fs_fail "faultstack has a watchdog" "a process named fswatch-$FS_BG" "none"
+kill -KILL "$wd" "$FS_BG"
+fs_bg_wait
+sleep 0.3
+[[ $(fs_tree_pids | wc -l) -eq 1 ]] ||
+    fs_fail "with faultstack and its watchdog killed, the daemon is left running" "1 process" "$(fs_tree_pids | wc -l)"
 fs_new_db after_kill
 fs_exec run --db "$DB" -- "$DEMO_BIN/demo_fd_leak_ok" "$DEMO_SRC/fd_leak.c" "$SCRATCH/copy.out"
 assert_status 0
 assert_stderr_contains "the next faultstack removes the run directory of the killed one" "removed 1 run directory"
-assert_no_leftovers "the next faultstack after a SIGKILL"
-
-# ---- 5. SIGKILL of run while a detached daemon of the program runs
-fs_new_db daemon_kill
-fs_bg run --db "$DB" --timeout 60 -- "$DEMO_BIN/demo_daemon" "$DEMO_SRC/daemon.c" hang
-for ((i = 0; i < 200; i++)); do     # the first process and the intermediate are gone: only the daemon
-    [[ $(fs_tree_pids | wc -l) -eq 1 ]] && ! pgrep -P "$FS_BG" >/dev/null && break
-    sleep 0.05
-done
-kill -KILL "$FS_BG"
-fs_bg_wait
-sleep 0.3
-[[ $(fs_tree_pids | wc -l) -eq 1 ]] ||
-    fs_fail "the detached daemon outlives a SIGKILLed faultstack (its own session: no PDEATHSIG)" "1 process" \
-        "$(fs_tree_pids | wc -l)"
-fs_new_db after_daemon
-fs_exec run --db "$DB" -- "$DEMO_BIN/demo_fd_leak_ok" "$DEMO_SRC/fd_leak.c" "$SCRATCH/copy.out"
-assert_status 0
-assert_stderr_contains "the next faultstack cleans up after the killed one" "removed 1 run directory"
-assert_no_leftovers "the next faultstack kills the daemon left running"
+assert_no_leftovers "the next faultstack after faultstack and its watchdog were killed"
