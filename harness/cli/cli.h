@@ -104,6 +104,10 @@ const char *fs_run_base(void);
  * less than 1 MiB free)? Returns 1 with the reason and what to do in why. */
 int fs_run_dir_full(const char *dir, int killed, char *why, size_t len);
 
+/* Move run directory dir (its records could not be recorded: kept for the
+ * user) where no cleanup removes it; dir (PATH_MAX) gets the new path. */
+void fs_keep_run_dir(char *dir);
+
 /* Make a private run directory under $TMPDIR (or /tmp) into out (PATH_MAX).
  * Returns 0 or -1 with a message. fs_rm_rf removes it with what it holds. */
 int fs_mk_run_dir(char *out, char *err, size_t errlen);

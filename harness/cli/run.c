@@ -194,6 +194,19 @@ int fs_run_dir_full(const char *dir, int killed, char *why, size_t len)
     return 1;
 }
 
+/* A run directory kept on purpose (its records could not be recorded) is
+ * moved out of the way of the cleanup (the watchdog, the next faultstack):
+ * BASE/faultstack-kept-PID-MS-NAME. dir is updated (PATH_MAX). */
+void fs_keep_run_dir(char *dir)
+{
+    const char *sl = strrchr(dir, '/');
+    char to[PATH_MAX];
+    snprintf(to, sizeof to, "%s/faultstack-kept-%d-%lld-%s", fs_run_base(), (int)getpid(), (long long)fs_now_ms(),
+             sl ? sl + 1 : dir);
+    if (rename(dir, to) == 0)
+        snprintf(dir, PATH_MAX, "%s", to);
+}
+
 extern char **environ;
 
 /* The fds faultstack itself was started with (a caller may hand some to the
@@ -693,6 +706,7 @@ int fs_run_once(sqlite3 *db, const char *db_path, const char *kind, int64_t sess
     info.stdin_path = stdin_path;
     struct fs_run_result res;
     if (fs_ingest_run(db, &info, &res, err, sizeof err) != 0) {
+        fs_keep_run_dir(dir);
         fprintf(stderr, "faultstack: could not record the run: %s\n"
                         "faultstack: its raw records are kept in %s; nothing recorded before was lost\n",
                 err, dir);

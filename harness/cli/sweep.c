@@ -543,6 +543,7 @@ static void fs_exec_job(struct fs_sweep *W, const struct fs_job *j)
             fs_sweep_stop(W, res.db_error, err, NULL);
             fs_rm_rf(dir);
         } else {
+            fs_keep_run_dir(dir);
             fprintf(stderr, "\nfaultstack sweep: could not record the run of %s: %s; its records are kept in %s\n",
                     j->key, err, dir);
             W->tool_error = 1;
@@ -723,6 +724,7 @@ static int fs_baseline_exec(struct fs_sweep *W)
             fs_rm_rf(dir);
             return -1;
         }
+        fs_keep_run_dir(dir);
         fprintf(stderr, "faultstack sweep: could not record the baseline run: %s; its records are kept in %s\n",
                 err, dir);
         return -1;
@@ -1018,6 +1020,7 @@ static void fs_kid_record(struct fs_sweep *W, const char *dir, const struct fs_k
             fs_rm_rf(kdir);
             return;
         }
+        fs_keep_run_dir(kdir);
         fprintf(stderr, "\nfaultstack sweep: could not record the forked run of %s: %s; its records are kept in %s\n",
                 key, err, kdir);
         W->tool_error = 1;

@@ -52,9 +52,9 @@ fs__on_exit() {
         wait "$FS_BG" 2>/dev/null || true
     fi
     for c in "${FS_CLEANUP[@]}"; do eval "$c" || true; done
-    if [[ $rc -eq 0 ]]; then
+    if [[ $rc -eq 0 || $rc -eq 77 ]]; then
         rm -rf -- "$SCRATCH"
-        echo "PASS: $FS_TEST"
+        if [[ $rc -eq 0 ]]; then echo "PASS: $FS_TEST"; else echo "SKIP: $FS_TEST"; fi
     else
         echo "FAIL: $FS_TEST (exit $rc); scratch directory kept: $SCRATCH" >&2
     fi
@@ -510,4 +510,20 @@ fs_watchdog_of() {
         [[ $(cat "$f" 2>/dev/null) == "fswatch-$1" ]] && { f=${f#/proc/}; echo "${f%/comm}"; return 0; }
     done
     return 0
+}
+
+# fs_small_fs DIR SIZE: mount a tmpfs of SIZE (e.g. 1m) on DIR for this test
+# (unmounted at exit), or exit 77 (skipped) when that is not permitted.
+fs_small_fs() {
+    mkdir -p "$1"
+    if ! mount -t tmpfs -o "size=$2" tmpfs "$1" 2>"$SCRATCH/mount.err"; then
+        echo "$FS_TEST: SKIP: cannot mount a ${2} tmpfs to fill up: $(cat "$SCRATCH/mount.err") (run as root)" >&2
+        exit 77
+    fi
+    FS_CLEANUP+=("umount -l '$1'")
+}
+
+# fs_fill DIR: fill the filesystem of DIR up (file DIR/fill).
+fs_fill() {
+    dd if=/dev/zero of="$1/fill" bs=4k 2>/dev/null || true
 }
