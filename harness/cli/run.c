@@ -531,9 +531,13 @@ static void fs_run_usage(FILE *f)
         "  --timeout S     kill the target's process group after S seconds (default 300;\n"
         "                  0.001 to 604800)\n"
         "  --stdin FILE    the program reads FILE on stdin (default: faultstack's stdin)\n"
+        "  ^C, SIGTERM, SIGHUP: the program's processes are killed (a second signal: at\n"
+        "  once) and nothing is recorded (exit 2). Processes the program detached (a\n"
+        "  daemon) are waited for until --timeout and recorded.\n"
         "exit status: 0 nothing found (and the program was observed), 1 findings,\n"
-        "2 usage or tool error, or nothing observed: the preload could not enter the\n"
-        "program (statically linked, set-user-ID, another architecture; the message says)\n");
+        "2 usage or tool error, interrupted, or nothing observed: the preload could not\n"
+        "enter the program (statically linked, set-user-ID, another architecture), or its\n"
+        "records were cut short by a full disk (NOT FULLY RECORDED; the message says)\n");
 }
 
 int fs_cmd_run(int argc, char **argv)

@@ -1348,6 +1348,8 @@ static void fs_sweep_usage(FILE *f)
         "  --shard I/N         only this machine's share (baseline ordinal %% N == I-1);\n"
         "                      join the databases with faultstack merge\n"
         "  --resume            go on with the last unfinished sweep of this command in --db\n"
+        "                      (after ^C, SIGKILL or a full disk: unconfirmed fork-mode\n"
+        "                      findings are replayed first)\n"
         "  --depth 2           also fail each point on the error path of each fault\n"
         "  --persistent        keep failing the same function after the first fault (OOM-like)\n"
         "  --fail FILTERS      only=FUNC,..., module=NAME, errno=NAME for every run\n"
@@ -1363,10 +1365,14 @@ static void fs_sweep_usage(FILE *f)
         "  Points reached only on error paths are discovered and failed too ('<key>,then=N').\n"
         "  The baseline must be observed, reach a fault point, not crash, and end as\n"
         "  --expect-exit says; otherwise nothing is swept and the exit status is 2.\n"
+        "  ^C/SIGTERM/SIGHUP: the runs in progress are killed, not recorded; the sweep\n"
+        "  stops 'interrupted' (a second signal kills at once). A full disk (database or\n"
+        "  run directories) stops it too, with exit 2 and what to do; both are resumable.\n"
         "exit status: 0 nothing found (and the baseline was observed and swept), 1 findings,\n"
-        "2 usage or tool error, or the baseline tested nothing: not observed (static or\n"
-        "set-user-ID program), crashed, timed out, reached no fault point, or exited\n"
-        "otherwise than --expect-exit allows (the message says which and what to do)\n");
+        "2 usage or tool error, interrupted, a full disk, or the baseline tested nothing:\n"
+        "not observed (static or set-user-ID program), crashed, timed out, reached no fault\n"
+        "point, or exited otherwise than --expect-exit allows (the message says which and\n"
+        "what to do)\n");
 }
 
 static int fs_parse_fail_on(const char *s, unsigned *out)
