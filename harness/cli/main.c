@@ -57,7 +57,9 @@ static void fs_usage(FILE *f)
         "    runs.points_total NULL (faultstack report lists them);\n"
         "  - sweep: the baseline crashed, timed out, reached no fault point, or ended\n"
         "    otherwise than --expect-exit allows (nothing is swept; sweep status\n"
-        "    'baseline-failed').\n");
+        "    'baseline-failed');\n"
+        "  - interrupted (^C, SIGTERM, SIGHUP), or a full disk: a sweep stops resumable;\n"
+        "    a run whose records a full disk cut short is NOT FULLY RECORDED.\n");
 }
 
 int main(int argc, char **argv)
