@@ -86,7 +86,11 @@ soak() {
              }
              printf "\n";
          }' "$rss"
-    awk '{ t[NR] = $1; r[NR] = $2; if ($2 > m) m = $2 }
+    awk 'function median(v, n,   i, j, x) {     # insertion sort (mawk has no asort)
+             for (i = 2; i <= n; i++) { x = v[i]; for (j = i - 1; j >= 1 && v[j] > x; j--) v[j + 1] = v[j]; v[j + 1] = x }
+             return v[int((n + 1) / 2)];
+         }
+         { t[NR] = $1; r[NR] = $2; if ($2 > m) m = $2 }
          END {
              printf "  supervisor VmRSS (KiB): first %d", r[1];
              for (k = 1; k <= 10; k++) { i = int(k * NR / 10); if (i < 1) i = 1; printf ", %d0%% %d", k, r[i] }
@@ -95,8 +99,7 @@ soak() {
              if (b < a) b = a;
              n1 = 0; for (i = a; i <= b; i++) v1[++n1] = r[i];
              n2 = 0; for (i = c; i <= NR; i++) v2[++n2] = r[i];
-             asort(v1); asort(v2);
-             m1 = v1[int((n1 + 1) / 2)]; m2 = v2[int((n2 + 1) / 2)];
+             m1 = median(v1, n1); m2 = median(v2, n2);
              printf "  memory: second tenth median %d KiB, last tenth median %d KiB: %s (ratio %.2f)\n",
                     m1, m2, (m2 <= m1 * 1.10 ? "flat" : "GROWING"), m2 / m1;
          }' "$rss"
