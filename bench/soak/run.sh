@@ -11,12 +11,15 @@
 #               tenth's median within 10 % of the second tenth's;
 #   every run   runs in the database = 1 baseline + 1 per fault point (5,000;
 #               the sweep's own count), and no run directory left behind.
-# A second row runs the same sweep with FAULTSTACK_MAX_POINTS=POINT_CAP (each
-# run records at most that many of its fault points, the injected one always):
-# the cost of storing every point of every run (~12.5 million point rows).
+# A second row runs the same target with FAULTSTACK_MAX_POINTS=POINT_CAP (each
+# run records at most that many of its fault points, the injected one always)
+# and --strategy nth (whose keys go beyond the points recorded): every run is
+# small, so the supervisor's memory shows what each run costs it, apart from
+# the size of the runs (in the first row, run K records K points: ~12.5
+# million point rows in all).
 #
 # Usage: bash bench/soak/run.sh [BUILD_DIR]      (default: build/ of this checkout)
-# Env:   JOBS (2)  SAMPLE_S (1)  POINT_CAP (100; empty: skip that row)
+# Env:   JOBS (2)  SAMPLE_S (1)  POINT_CAP (100)  ROWS ("all cap": which rows)
 #        BENCH_TMP (where the database goes; default /tmp)
 set -eu
 
@@ -24,6 +27,7 @@ B=$(cd "${1:-$(dirname "$0")/../../build}" && pwd) || exit 2
 JOBS=${JOBS:-2}
 SAMPLE_S=${SAMPLE_S:-1}
 POINT_CAP=${POINT_CAP-100}
+ROWS=${ROWS:-all cap}
 for f in "$B/bin/faultstack" "$B/bin/bench_soak_target" "$B/lib/libfaultstack-preload.so"; do
     [ -e "$f" ] || { echo "run.sh: $f missing: build first (cmake --build $B)" >&2; exit 2; }
 done
@@ -51,7 +55,7 @@ soak() {
     local t0 t1
     t0=$(date +%s%N)
     env "$@" FAULTSTACK_TMPDIR="$TMP/runs" FAULTSTACK_NO_CONFIRM=1 \
-        "$FS" sweep --db "$db" -j "$JOBS" --timeout 60 -- "$TARGET" >"$TMP/$label.out" 2>"$TMP/$label.err" &
+        "$FS" sweep --db "$db" -j "$JOBS" --strategy "${STRATEGY:-site}" --timeout 60 -- "$TARGET" >"$TMP/$label.out" 2>"$TMP/$label.err" &
     FS_PID=$!
     while kill -0 "$FS_PID" 2>/dev/null; do
         local n
@@ -106,6 +110,6 @@ soak() {
     tail -3 "$TMP/$label.err" | sed 's/^/  | /'
 }
 
-soak all-points
-[ -n "$POINT_CAP" ] && soak "cap-$POINT_CAP" FAULTSTACK_MAX_POINTS="$POINT_CAP"
+case " $ROWS " in *" all "*) soak all-points ;; esac
+case " $ROWS " in *" cap "*) [ -n "$POINT_CAP" ] && STRATEGY=nth soak "cap-$POINT_CAP" FAULTSTACK_MAX_POINTS="$POINT_CAP" ;; esac
 exit 0
