@@ -76,6 +76,9 @@ void fs_outcome_status(struct fs_outcome *oc, int status);
  * readable once a stop signal came (poll it beside your own fds). */
 extern volatile sig_atomic_t fs_interrupted, fs_stop_count;
 void fs_stop_install(void);
+/* `faultstack __watchdog PID BASE PREFIX` (started by fs_stop_install, pipe
+ * on fd 3): once PID is gone, end its run directories. Returns 0. */
+int fs_watchdog_main(int argc, char **argv);
 int fs_stop_fd(void);
 /* Start time of pid (clock ticks since boot), its state letter and parent;
  * 0 when it does not exist. */

@@ -64,6 +64,8 @@ static void fs_usage(FILE *f)
 
 int main(int argc, char **argv)
 {
+    if (argc > 1 && !strcmp(argv[1], "__watchdog"))   /* internal: tree.c */
+        return fs_watchdog_main(argc, argv);
     fs_note_inherited_fds();
     if (argc < 2) {
         fs_usage(stderr);

@@ -55,9 +55,37 @@ static void fs_on_stop(int sig)
  * waits for the supervisor to end — however it ends, SIGKILL included — then
  * kills what still runs in the supervisor's run directories (a daemon of the
  * program, children of a target whose PR_SET_PDEATHSIG fired) and removes
- * them. It holds only the read end of a pipe whose write end only the
- * supervisor holds (close-on-exec: no target inherits it). */
+ * them. It holds only the read end of a pipe (its fd 3) whose write end only
+ * the supervisor holds (close-on-exec: no target inherits it). It runs as
+ * `faultstack __watchdog PID BASE PREFIX` (fs_watchdog_main). */
 static void fs_clean_owned(const char *base, const char *prefix);
+
+int fs_watchdog_main(int argc, char **argv)
+{
+    if (argc != 5)
+        return 2;
+    char name[16];
+    snprintf(name, sizeof name, "fswatch-%s", argv[2]);
+    prctl(PR_SET_NAME, name);
+    signal(SIGINT, SIG_IGN);
+    signal(SIGHUP, SIG_IGN);
+    char c;
+    while (read(3, &c, 1) < 0 && errno == EINTR)
+        ;
+    /* end of file: the supervisor is gone; make sure (same pid, same start) */
+    int pid = 0;
+    unsigned long long start = 0;
+    if (sscanf(argv[4], "faultstack-run-%d.%llu-", &pid, &start) != 2)
+        return 2;
+    char st = 0;
+    while (fs_proc_start((pid_t)pid, &st, NULL) == start && st != 'Z' && st != 'X')
+        usleep(100000);
+    fs_clean_owned(argv[3], argv[4]);
+    char sp[160];                            /* and its skip files */
+    snprintf(sp, sizeof sp, "faultstack-skip-%s", argv[4] + strlen("faultstack-run-"));
+    fs_clean_owned(argv[3], sp);
+    return 0;
+}
 
 static void fs_watchdog_start(void)
 {
@@ -78,24 +106,22 @@ static void fs_watchdog_start(void)
         setsid();                            /* no terminal signal, no group kill of faultstack's */
         if (fork() != 0)
             _exit(0);                        /* init's child, not ours: we are a subreaper later */
-        char name[16];
-        snprintf(name, sizeof name, "fswatch-%d", (int)super);
-        prctl(PR_SET_NAME, name);
         int null = open("/dev/null", O_RDWR);
         for (int fd = 0; fd < 3; fd++)
             dup2(null, fd);
-        for (int fd = 3; fd < 4096; fd++)
-            if (fd != p[0])
-                close(fd);
-        signal(SIGINT, SIG_IGN);
-        signal(SIGHUP, SIG_IGN);
-        char c;
-        while (read(p[0], &c, 1) < 0 && errno == EINTR)
-            ;
-        fs_clean_owned(base, prefix);        /* the supervisor is gone */
-        char sp[160];                        /* and its skip files */
-        snprintf(sp, sizeof sp, "faultstack-skip-%s", prefix + strlen("faultstack-run-"));
-        fs_clean_owned(base, sp);
+        if (p[0] == 3)                       /* the pipe as fd 3, kept across exec */
+            fcntl(3, F_SETFD, 0);
+        else
+            dup2(p[0], 3);
+        for (int fd = 4; fd < 4096; fd++)
+            close(fd);
+        char spid[24];
+        snprintf(spid, sizeof spid, "%d", (int)super);
+        /* a program of its own (faultstack __watchdog): its command line is
+         * not the supervisor's, which pgrep -f of the target would match */
+        char *wargv[] = { "faultstack", "__watchdog", spid, base, prefix, NULL };
+        execv("/proc/self/exe", wargv);
+        fs_watchdog_main(5, wargv);          /* cannot exec: watch from here */
         _exit(0);
     }
     close(p[0]);
