@@ -95,6 +95,11 @@ void fs_target_done(pid_t pid);
  * set on the deadline). Returns 1 when there were any. fs_kill_orphans kills
  * them at once (dir NULL: every orphan). */
 int fs_wait_orphans(const char *dir, int64_t deadline_ms, int *timed_out);
+/* Could the run in dir (first process pgid, ended) have left processes behind?
+ * Some process of it forked (RUN_DIR/forked, written by the preload), its
+ * process group still has members, or it has more than one record. Cheap: a
+ * run that says no needs no scan of /proc. */
+int fs_may_have_orphans(const char *dir, pid_t pgid);
 void fs_kill_orphans(const char *dir);
 /* Remove the run directories in base (and skip files) left by a faultstack
  * that is gone, killing what still runs in them. */

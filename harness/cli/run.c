@@ -486,7 +486,8 @@ int fs_spawn_and_wait(const struct fs_spawn *sp, struct fs_outcome *oc, char *er
     /* processes of the run whose parent ended (a daemon: double fork, setsid)
      * are ours now: their records count, so the run ends when they do (or at
      * its deadline, or when faultstack is stopped) */
-    fs_wait_orphans(sp->run_dir, killed ? fs_now_ms() : run_deadline, &oc->timed_out);
+    if (fs_may_have_orphans(sp->run_dir, pid))
+        fs_wait_orphans(sp->run_dir, killed ? fs_now_ms() : run_deadline, &oc->timed_out);
     oc->duration_ms = fs_now_ms() - t0;
     fs_outcome_status(oc, status);
     return 0;

@@ -277,6 +277,24 @@ static int fs_orphans(const char *dir, pid_t *out, int max)
     return n;
 }
 
+int fs_may_have_orphans(const char *dir, pid_t pgid)
+{
+    char path[PATH_MAX + 16];
+    snprintf(path, sizeof path, "%s/forked", dir);
+    if (access(path, F_OK) == 0 || kill(-pgid, 0) == 0)
+        return 1;                            /* a process forked, or the group lives on */
+    DIR *d = opendir(dir);
+    int recs = 0;
+    struct dirent *de;
+    while (d && recs < 2 && (de = readdir(d))) {
+        size_t l = strlen(de->d_name);
+        recs += l > 4 && !strcmp(de->d_name + l - 4, ".rec");
+    }
+    if (d)
+        closedir(d);
+    return recs > 1;                         /* another process image (posix_spawn) */
+}
+
 static void fs_kill_tree_of(pid_t pid, int sig)
 {
     if (getpgid(pid) == pid)
