@@ -2,6 +2,7 @@
 #ifndef FS_CLI_H
 #define FS_CLI_H
 
+#include <signal.h>
 #include <sqlite3.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -48,6 +49,8 @@ struct fs_outcome {
     int stderr_bytes;
     int64_t duration_ms;
     pid_t pid;                /* the target's pid (its first process) */
+    int interrupted;          /* killed because faultstack got SIGINT/SIGTERM/SIGHUP: not a
+                                 result of the program, never recorded */
 };
 
 /* Start the target in its own process group and wait (timeout: SIGTERM to the
@@ -64,6 +67,54 @@ int fs_spawn_drain(const struct fs_spawn *sp, int errfd, struct fs_outcome *oc);
 int64_t fs_now_ms(void);
 /* Exit code and signal of a waitpid status into *oc. */
 void fs_outcome_status(struct fs_outcome *oc, int status);
+
+/* tree.c — the target's whole process tree ends with faultstack.
+ * fs_stop_install: SIGINT, SIGTERM and SIGHUP set fs_interrupted (the first
+ * signal's number) and count in fs_stop_count; every wait kills what it runs
+ * (SIGTERM to the process group, SIGKILL 1 s later; at once on a second
+ * signal); faultstack becomes the children's subreaper. fs_stop_fd is
+ * readable once a stop signal came (poll it beside your own fds). */
+extern volatile sig_atomic_t fs_interrupted, fs_stop_count;
+void fs_stop_install(void);
+/* `faultstack __watchdog PID BASE PREFIX` (started by fs_stop_install, pipe
+ * on fd 3): once PID is gone, end its run directories. Returns 0. */
+int fs_watchdog_main(int argc, char **argv);
+int fs_stop_fd(void);
+/* Start time of pid (clock ticks since boot), its state letter and parent;
+ * 0 when it does not exist. */
+unsigned long long fs_proc_start(pid_t pid, char *state, pid_t *ppid);
+/* Targets waited for by pid: the lock is held across fork (fs_spawn_start)
+ * so that no orphan reaping takes another thread's target. */
+void fs_targets_lock(void);
+void fs_targets_unlock(void);
+void fs_target_add(pid_t pid);               /* caller holds the lock */
+void fs_target_done(pid_t pid);
+/* After the target ended: wait for the processes of its run directory dir
+ * still running (orphans reparented to us: a daemon's double fork) until they
+ * end; at deadline_ms (0: none) or on a stop signal they are killed (*timed_out
+ * set on the deadline). Returns 1 when there were any. fs_kill_orphans kills
+ * them at once (dir NULL: every orphan). */
+int fs_wait_orphans(const char *dir, int64_t deadline_ms, int *timed_out);
+/* Could the run in dir (first process pgid, ended) have left processes behind?
+ * Some process of it forked (RUN_DIR/forked, written by the preload), its
+ * process group still has members, or it has more than one record. Cheap: a
+ * run that says no needs no scan of /proc. */
+int fs_may_have_orphans(const char *dir, pid_t pgid);
+void fs_kill_orphans(const char *dir);
+/* Remove the run directories in base (and skip files) left by a faultstack
+ * that is gone, killing what still runs in them. */
+void fs_clean_stale(const char *base);
+/* Where run directories go ($FAULTSTACK_TMPDIR, /dev/shm, $TMPDIR, /tmp). */
+const char *fs_run_base(void);
+
+/* Were the run's records in dir lost to a full filesystem (its shared page
+ * not allocated, or a record without its 'done' line when killed is 0, and
+ * less than 1 MiB free)? Returns 1 with the reason and what to do in why. */
+int fs_run_dir_full(const char *dir, int killed, char *why, size_t len);
+
+/* Move run directory dir (its records could not be recorded: kept for the
+ * user) where no cleanup removes it; dir (PATH_MAX) gets the new path. */
+void fs_keep_run_dir(char *dir);
 
 /* Make a private run directory under $TMPDIR (or /tmp) into out (PATH_MAX).
  * Returns 0 or -1 with a message. fs_rm_rf removes it with what it holds. */

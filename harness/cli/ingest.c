@@ -1139,8 +1139,10 @@ int fs_ingest_run(sqlite3 *db, const struct fs_run_info *info, struct fs_run_res
     }
     res->swallowed = info->exit_code == 0 && !info->signal && res->injected > 0 && info->stderr_bytes == 0;
 
-    if (fs_db_exec(db, "BEGIN IMMEDIATE", err, errlen))
+    if (fs_db_exec(db, "BEGIN IMMEDIATE", err, errlen)) {
+        res->db_error = sqlite3_errcode(db);
         goto out;
+    }
     time_t now = time(NULL);
     char ts[32];
     strftime(ts, sizeof ts, "%Y-%m-%dT%H:%M:%SZ", gmtime(&now));
@@ -1233,6 +1235,7 @@ int fs_ingest_run(sqlite3 *db, const struct fs_run_info *info, struct fs_run_res
 rollback:
     {
         char ignore[64];
+        res->db_error = sqlite3_errcode(db);
         fs_db_exec(db, "ROLLBACK", ignore, sizeof ignore);
         free(res->deferred_keys);
         res->deferred_keys = NULL;

@@ -62,6 +62,8 @@ struct fs_run_result {
     int memcheck_errors;        /* --valgrind: memory errors in the program (findings 'memcheck') */
     int memcheck_lost;          /* --valgrind: loss records memcheck calls definitely/indirectly lost */
     int memcheck_fds;           /* --valgrind: fds memcheck saw open at exit (not inherited) */
+    int db_error;               /* fs_ingest_run failed writing the database: the SQLite
+                                   result code (SQLITE_FULL, SQLITE_IOERR...), else 0 */
 };
 
 /* Ingest the run. Returns 0, or -1 with a message in err (nothing written:

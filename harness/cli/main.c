@@ -60,6 +60,15 @@ static void fs_usage(FILE *f)
         "jsonp_malloc, yaml_malloc) is failed once per caller instead, and once per caller's\n"
         "caller where that is reached from several too (faultstack sweep --help).\n"
         "\n"
+        "Interruptions: ^C, SIGTERM or SIGHUP kill the runs in progress (process group,\n"
+        "SIGKILL 1 s later, at once on a second signal) and record nothing of them; a\n"
+        "sweep stops 'interrupted' (exit 2): go on with sweep --resume. After SIGKILL a\n"
+        "watchdog kills what is left and removes the run directories (else the next\n"
+        "faultstack does). A process the program detached (a daemon) is waited for\n"
+        "(until --timeout) and recorded. A full disk (the database's, or the run\n"
+        "directories': /dev/shm or $FAULTSTACK_TMPDIR) stops a sweep with exit 2,\n"
+        "resumable; a run whose records it cut short is NOT FULLY RECORDED (exit 2).\n"
+        "\n"
         "Default database: ./faultstack.db (query it with sqlite3; views: runs, fault_points,\n"
         "leaks, anomalies, findings, held, sanitizer_reports, memcheck, memcheck_vs_faultstack —\n"
         "see reports/schema.sql).\n"
@@ -73,11 +82,15 @@ static void fs_usage(FILE *f)
         "    runs.points_total NULL (faultstack report lists them);\n"
         "  - sweep: the baseline crashed, timed out, reached no fault point, or ended\n"
         "    otherwise than --expect-exit allows (nothing is swept; sweep status\n"
-        "    'baseline-failed').\n");
+        "    'baseline-failed');\n"
+        "  - interrupted (^C, SIGTERM, SIGHUP), or a full disk: a sweep stops resumable;\n"
+        "    a run whose records a full disk cut short is NOT FULLY RECORDED.\n");
 }
 
 int main(int argc, char **argv)
 {
+    if (argc > 1 && !strcmp(argv[1], "__watchdog"))   /* internal: tree.c */
+        return fs_watchdog_main(argc, argv);
     fs_note_inherited_fds();
     if (argc < 2) {
         fs_usage(stderr);

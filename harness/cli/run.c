@@ -17,7 +17,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <pthread.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
+#include <sys/statvfs.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -121,7 +124,7 @@ void fs_rm_rf(const char *dir)
  * creates and removes thousands of small files, and on ext4 the inode
  * allocator's search made that cost more than the runs; measured in
  * bench/RESULTS.md), else $TMPDIR, else /tmp. */
-static const char *fs_run_base(void)
+const char *fs_run_base(void)
 {
     const char *e = getenv("FAULTSTACK_TMPDIR");
     if (e && *e)
@@ -133,15 +136,77 @@ static const char *fs_run_base(void)
     return e && *e ? e : "/tmp";
 }
 
+/* A run directory's name holds its supervisor's pid and start time
+ * (faultstack-run-PID.START-XXXXXX): the next faultstack removes those whose
+ * supervisor is gone (killed with SIGKILL, or by the OOM killer). */
 int fs_mk_run_dir(char *out, char *err, size_t errlen)
 {
     const char *base = fs_run_base();
-    snprintf(out, PATH_MAX, "%s/faultstack-run-XXXXXX", base);
+    snprintf(out, PATH_MAX, "%s/faultstack-run-%d.%llu-XXXXXX", base, (int)getpid(),
+             fs_proc_start(getpid(), NULL, NULL));
     if (mkdtemp(out))
         return 0;
     snprintf(err, errlen, "cannot create a run directory in %s: %s; set FAULTSTACK_TMPDIR to a writable "
              "directory", base, strerror(errno));
     return -1;
+}
+
+/* Lost to a full filesystem? The run's shared page could not be allocated
+ * (its file is shorter than a page: the preload counted on a private one) or
+ * a record file lacks its closing 'done' line although the run was not
+ * killed, and the run directory's filesystem has less than 1 MiB left. */
+int fs_run_dir_full(const char *dir, int killed, char *why, size_t len)
+{
+    char path[PATH_MAX + 300];
+    struct stat sb;
+    snprintf(path, sizeof path, "%s/shared", dir);
+    int lost = stat(path, &sb) == 0 && sb.st_size < 4096;
+    DIR *d = lost || killed ? NULL : opendir(dir);
+    struct dirent *de;
+    while (d && !lost && (de = readdir(d))) {
+        size_t l = strlen(de->d_name);
+        if (l < 5 || strcmp(de->d_name + l - 4, ".rec"))
+            continue;
+        snprintf(path, sizeof path, "%s/%s", dir, de->d_name);
+        int fd = open(path, O_RDONLY | O_CLOEXEC);
+        char tail[8] = "";
+        if (fd >= 0) {
+            off_t end = lseek(fd, 0, SEEK_END);
+            if (end < 5 || pread(fd, tail, 5, end - 5) != 5)
+                tail[0] = '\0';
+            close(fd);
+        }
+        lost = memcmp(tail, "done\n", 5) != 0;
+    }
+    if (d)
+        closedir(d);
+    struct statvfs vf;
+    if (!lost || statvfs(dir, &vf) != 0)
+        return 0;
+    unsigned long long room = (unsigned long long)vf.f_bavail * vf.f_frsize;
+    if (room >= 1024 * 1024 && vf.f_favail > 16)
+        return 0;
+    char base[PATH_MAX];
+    snprintf(base, sizeof base, "%s", dir);
+    char *sl = strrchr(base, '/');
+    if (sl && sl != base) *sl = '\0';
+    snprintf(why, len, "the filesystem of the run directories (%s: %llu KiB, %llu inodes free) is full, so the "
+             "preload could not write what the run did; free space there or set FAULTSTACK_TMPDIR to a "
+             "directory on a filesystem with room", base, room / 1024, (unsigned long long)vf.f_favail);
+    return 1;
+}
+
+/* A run directory kept on purpose (its records could not be recorded) is
+ * moved out of the way of the cleanup (the watchdog, the next faultstack):
+ * BASE/faultstack-kept-PID-MS-NAME. dir is updated (PATH_MAX). */
+void fs_keep_run_dir(char *dir)
+{
+    const char *sl = strrchr(dir, '/');
+    char to[PATH_MAX];
+    snprintf(to, sizeof to, "%s/faultstack-kept-%d-%lld-%s", fs_run_base(), (int)getpid(), (long long)fs_now_ms(),
+             sl ? sl + 1 : dir);
+    if (rename(dir, to) == 0)
+        snprintf(dir, PATH_MAX, "%s", to);
 }
 
 extern char **environ;
@@ -273,7 +338,12 @@ pid_t fs_spawn_start(const struct fs_spawn *sp, int *errfd, char *err, size_t er
         free(env[0]); free(env);
         return -1;
     }
+    pid_t parent = getpid();
+    fs_targets_lock();                       /* no orphan reaping takes it before it is listed */
     pid_t pid = fork();
+    if (pid > 0)
+        fs_target_add(pid);
+    fs_targets_unlock();
     if (pid < 0) {
         snprintf(err, errlen, "cannot fork: %s", strerror(errno));
         close(errpipe[0]); close(errpipe[1]);
@@ -283,6 +353,10 @@ pid_t fs_spawn_start(const struct fs_spawn *sp, int *errfd, char *err, size_t er
         return -1;
     }
     if (pid == 0) {
+        /* ends with faultstack, however faultstack ends (kept across execve) */
+        prctl(PR_SET_PDEATHSIG, SIGKILL);
+        if (getppid() != parent)
+            _exit(127);
         setpgid(0, 0);
         dup2(errpipe[1], 2);
         if (in >= 0)
@@ -357,14 +431,29 @@ int fs_spawn_and_wait(const struct fs_spawn *sp, struct fs_outcome *oc, char *er
         return -1;
     oc->pid = pid;
     int pidfd = (int)syscall(SYS_pidfd_open, pid, 0);
-    int status = 0, exited = 0, eof = 0, killed = 0;
-    int64_t deadline = sp->timeout_ms > 0 ? t0 + sp->timeout_ms : 0;
-    int64_t grace = 0;
+    int status = 0, exited = 0, eof = 0, killed = 0, stopped = 0;
+    int64_t deadline = sp->timeout_ms > 0 ? t0 + sp->timeout_ms : 0, run_deadline = deadline;
+    int64_t grace = 0, stop_kill_at = 0;
     while (!exited || !eof) {
-        struct pollfd pf[2];
+        struct pollfd pf[3];
         int np = 0;
         if (!eof) { pf[np].fd = errfd; pf[np].events = POLLIN; pf[np].revents = 0; np++; }
         if (!exited && pidfd >= 0) { pf[np].fd = pidfd; pf[np].events = POLLIN; pf[np].revents = 0; np++; }
+        if (!fs_stop_count && fs_stop_fd() >= 0) {
+            pf[np].fd = fs_stop_fd(); pf[np].events = POLLIN; pf[np].revents = 0; np++;
+        }
+        if (fs_stop_count && !stopped) {     /* faultstack is asked to stop: so is the target */
+            oc->interrupted = 1;
+            kill(-pid, fs_stop_count >= 2 ? SIGKILL : SIGTERM);
+            stopped = 1;
+            stop_kill_at = fs_now_ms() + 1000;
+        }
+        if (stopped && !exited && (fs_stop_count >= 2 || fs_now_ms() >= stop_kill_at))
+            kill(-pid, SIGKILL);
+        if (stopped && exited)
+            eof = 1;
+        if (exited && eof)
+            break;
         int64_t now = fs_now_ms();
         int wait_ms = pidfd >= 0 ? 1000 : 10;
         if (deadline && deadline - now < wait_ms) wait_ms = deadline > now ? (int)(deadline - now) : 0;
@@ -375,8 +464,10 @@ int fs_spawn_and_wait(const struct fs_spawn *sp, struct fs_outcome *oc, char *er
             usleep((useconds_t)wait_ms * 1000);
         if (!eof && fs_spawn_drain(sp, errfd, oc) == 0)
             eof = 1;
-        if (!exited && waitpid(pid, &status, WNOHANG) == pid)
+        if (!exited && waitpid(pid, &status, WNOHANG) == pid) {
             exited = 1;
+            fs_target_done(pid);
+        }
         now = fs_now_ms();
         if (exited && !eof && !killed) {
             /* the target is gone but something it started keeps stderr open:
@@ -396,8 +487,13 @@ int fs_spawn_and_wait(const struct fs_spawn *sp, struct fs_outcome *oc, char *er
     if (pidfd >= 0)
         close(pidfd);
     close(errfd);
-    if (killed)
+    if (killed || stopped)
         kill(-pid, SIGKILL);                 /* whatever of the group is left */
+    /* processes of the run whose parent ended (a daemon: double fork, setsid)
+     * are ours now: their records count, so the run ends when they do (or at
+     * its deadline, or when faultstack is stopped) */
+    if (fs_may_have_orphans(sp->run_dir, pid))
+        fs_wait_orphans(sp->run_dir, killed ? fs_now_ms() : run_deadline, &oc->timed_out);
     oc->duration_ms = fs_now_ms() - t0;
     fs_outcome_status(oc, status);
     return 0;
@@ -456,9 +552,13 @@ static void fs_run_usage(FILE *f)
         "                  memcheck's leaks, fds open at exit and memory errors are stored with the\n"
         "                  run (views memcheck, memcheck_vs_faultstack); memory errors are findings\n"
         "                  of category 'memcheck'. Needs valgrind >= 3.15 (apt-get install valgrind)\n"
+        "  ^C, SIGTERM, SIGHUP: the program's processes are killed (a second signal: at\n"
+        "  once) and nothing is recorded (exit 2). Processes the program detached (a\n"
+        "  daemon) are waited for until --timeout and recorded.\n"
         "exit status: 0 nothing found (and the program was observed), 1 findings,\n"
-        "2 usage or tool error, or nothing observed: the preload could not enter the\n"
-        "program (statically linked, set-user-ID, another architecture; the message says)\n");
+        "2 usage or tool error, interrupted, or nothing observed: the preload could not\n"
+        "enter the program (statically linked, set-user-ID, another architecture), or its\n"
+        "records were cut short by a full disk (NOT FULLY RECORDED; the message says)\n");
 }
 
 int fs_cmd_run(int argc, char **argv)
@@ -536,6 +636,8 @@ int fs_cmd_run(int argc, char **argv)
         fprintf(stderr, "faultstack run: %s\n", err);
         return 2;
     }
+    fs_stop_install();
+    fs_clean_stale(fs_run_base());
     sqlite3 *db = fs_db_open(db_path, err, sizeof err);
     if (!db) {
         fprintf(stderr, "faultstack run: %s\n", err);
@@ -562,7 +664,7 @@ int fs_confirm_stacks(sqlite3 *db, int64_t run_id, const struct fs_spawn *tmpl, 
     sp.quiet = 1;                            /* the target's output was shown once already */
     struct fs_outcome oc;
     int n = -1;
-    if (fs_spawn_and_wait(&sp, &oc, err, sizeof err) == 0) {
+    if (fs_spawn_and_wait(&sp, &oc, err, sizeof err) == 0 && !oc.interrupted) {
         n = fs_ingest_stacks(db, run_id, dir, err, sizeof err);
         if (verbose && n > 0)
             fprintf(stderr, "faultstack: confirmation run: acquire stacks of %d leak%s stored (leaks.stack)\n",
@@ -636,6 +738,14 @@ int fs_run_once_vg(sqlite3 *db, const char *db_path, const char *kind, int64_t s
         fs_rm_rf(dir);
         return 2;
     }
+    if (oc.interrupted) {
+        fprintf(stderr, "faultstack: interrupted (%s): the program's processes were killed; run not recorded\n",
+                strsignal(fs_interrupted));
+        fs_rm_rf(dir);
+        return 2;
+    }
+    char lost_why[1024];
+    int lost = fs_run_dir_full(dir, oc.timed_out || oc.signal, lost_why, sizeof lost_why);
     struct fs_run_info info;
     memset(&info, 0, sizeof info);
     info.session_id = session_id;
@@ -655,6 +765,7 @@ int fs_run_once_vg(sqlite3 *db, const char *db_path, const char *kind, int64_t s
     info.valgrind = vg;
     struct fs_run_result res;
     if (fs_ingest_run(db, &info, &res, err, sizeof err) != 0) {
+        fs_keep_run_dir(dir);
         fprintf(stderr, "faultstack: could not record the run: %s\n"
                         "faultstack: its raw records are kept in %s; nothing recorded before was lost\n",
                 err, dir);
@@ -666,15 +777,30 @@ int fs_run_once_vg(sqlite3 *db, const char *db_path, const char *kind, int64_t s
         snprintf(why, sizeof why, "it was killed (--timeout) before the preload had started in it; raise --timeout");
     else if (can != 0 && oc.exit_code == 127 && !oc.signal)
         snprintf(why, sizeof why, "it wrote no record and exited 127: it did not start (see the message above)");
-    int unobserved = fs_check_observed(db, res.run_id, oc.pid, prog,
+    int unobserved = lost ? 3 : fs_check_observed(db, res.run_id, oc.pid, prog,
                                        can == 0 || oc.timed_out || (oc.exit_code == 127 && !oc.signal) ? why : NULL,
                                        msg, sizeof msg);
+    if (lost) {
+        /* records cut short: what the run did is not known (points_total
+         * NULL, like a run not observed), never clean */
+        sqlite3_stmt *up = NULL;
+        if (sqlite3_prepare_v2(db, "UPDATE run SET points_total = NULL WHERE id = ?1", -1, &up, NULL) == SQLITE_OK) {
+            sqlite3_bind_int64(up, 1, res.run_id);
+            sqlite3_step(up);
+        }
+        sqlite3_finalize(up);
+        snprintf(msg, sizeof msg, "%s", lost_why);
+        unobserved = 3;
+    }
     fs_print_summary(&res, &oc, db_path);
     fs_sanitizer_summary(db, res.run_id, db_path);
     if (unobserved == 2)
         fprintf(stderr, "faultstack: run %lld NOT OBSERVED, nothing was tested: %s\n", (long long)res.run_id, msg);
     else if (unobserved == 1)
         fprintf(stderr, "faultstack: run %lld only PARTLY OBSERVED: %s; what ran there was not tested\n",
+                (long long)res.run_id, msg);
+    else if (unobserved == 3)
+        fprintf(stderr, "faultstack: run %lld NOT FULLY RECORDED: %s; it is not reported clean\n",
                 (long long)res.run_id, msg);
     else if (unobserved < 0)
         fprintf(stderr, "faultstack: warning: cannot check that run %lld was observed: %s\n",

@@ -48,6 +48,7 @@
 #include <sys/prctl.h>
 #include <sys/signalfd.h>
 #include <sys/stat.h>
+#include <sys/statvfs.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -123,6 +124,9 @@ struct fs_sweep {
     int64_t planned, done, confirmations, unconfirmed, fork_runs, exec_runs;
     int limited;
     int tool_error;
+    int stopped;               /* nothing more can be recorded (database or run directories'
+                                  filesystem full, database I/O error): stop, stay resumable */
+    char stop_why[2048];
     int baseline_failed;       /* the baseline tested nothing, or ended as --expect-exit does not allow */
     char partial[4096];        /* the baseline was only partly observed: which process, why */
     int64_t t0, last_progress;
@@ -130,14 +134,6 @@ struct fs_sweep {
     char fork_stop_why[128];
     int64_t fork_stop_ord;
 };
-
-static volatile sig_atomic_t fs_sweep_interrupted;
-
-static void fs_sweep_on_int(int sig)
-{
-    fs_sweep_interrupted = 1;
-    signal(sig, SIG_DFL);                    /* a second ^C stops at once */
-}
 
 /* ---------------- small helpers ---------------- */
 
@@ -340,6 +336,36 @@ static void fs_sweep_row_update(struct fs_sweep *W, const char *status)
         sqlite3_step(st);
     }
     sqlite3_finalize(st);
+}
+
+/* Nothing more can be recorded: the database cannot be written (res's
+ * db_error: SQLITE_FULL, an I/O error...), or the run directories'
+ * filesystem is full (why). The sweep stops where it is, resumable; the runs
+ * in progress are killed and not recorded. Caller holds W->mu. */
+static void fs_sweep_stop(struct fs_sweep *W, int db_error, const char *err, const char *why)
+{
+    if (W->stopped++)
+        return;
+    if (why) {
+        snprintf(W->stop_why, sizeof W->stop_why, "%s", why);
+        return;
+    }
+    char dir[PATH_MAX];
+    snprintf(dir, sizeof dir, "%s", W->db_path);
+    char *sl = strrchr(dir, '/');
+    if (sl) { if (sl == dir) sl[1] = '\0'; else *sl = '\0'; } else snprintf(dir, sizeof dir, ".");
+    struct statvfs vf;
+    char room[128] = "";
+    if (statvfs(dir, &vf) == 0)
+        snprintf(room, sizeof room, " (%llu KiB free)", (unsigned long long)vf.f_bavail * vf.f_frsize / 1024);
+    int code = db_error & 0xff;
+    if (code == SQLITE_FULL)
+        snprintf(W->stop_why, sizeof W->stop_why, "cannot write the database %.400s (and its -journal): the "
+                 "filesystem holding %.400s is full%s (SQLite: %.300s); free space there, or move the database to a "
+                 "filesystem with room and pass its new --db", W->db_path, dir, room, err);
+    else
+        snprintf(W->stop_why, sizeof W->stop_why, "cannot write the database %.400s (in %.400s%s): %.300s; check the file, "
+                 "its directory and the disk", W->db_path, dir, room, err);
 }
 
 /* ---------------- keys from the baseline ---------------- */
@@ -781,16 +807,38 @@ static void fs_exec_job(struct fs_sweep *W, const struct fs_job *j)
         pthread_mutex_unlock(&W->mu);
         return;
     }
+    char lost[1024];
+    if (oc.interrupted || W->stopped ||     /* killed by our stop: --resume runs it again */
+        fs_run_dir_full(dir, oc.timed_out || oc.signal, lost, sizeof lost)) {
+        if (!oc.interrupted && !W->stopped) {
+            pthread_mutex_lock(&W->mu);
+            fs_sweep_stop(W, 0, NULL, lost);
+            pthread_mutex_unlock(&W->mu);
+        }
+        fs_rm_rf(dir);
+        return;
+    }
     struct fs_run_info info;
     fs_sweep_info(W, &info, dir, &plan, text, "exec", &oc);
     info.sweep_key = j->key;
     info.confirms = j->confirms;
     pthread_mutex_lock(&W->mu);
     struct fs_run_result res;
+    if (W->stopped) {
+        pthread_mutex_unlock(&W->mu);
+        fs_rm_rf(dir);
+        return;
+    }
     if (fs_ingest_run(W->db, &info, &res, err, sizeof err) != 0) {
-        fprintf(stderr, "\nfaultstack sweep: could not record the run of %s: %s; its records are kept in %s\n",
-                j->key, err, dir);
-        W->tool_error = 1;
+        if (res.db_error) {                  /* nothing more can be recorded: stop */
+            fs_sweep_stop(W, res.db_error, err, NULL);
+            fs_rm_rf(dir);
+        } else {
+            fs_keep_run_dir(dir);
+            fprintf(stderr, "\nfaultstack sweep: could not record the run of %s: %s; its records are kept in %s\n",
+                    j->key, err, dir);
+            W->tool_error = 1;
+        }
         pthread_mutex_unlock(&W->mu);
         return;
     }
@@ -827,7 +875,7 @@ static void *fs_worker(void *arg)
     for (;;) {
         pthread_mutex_lock(&W->mu);
         struct fs_queue *Q = &W->q[W->phase];
-        if (fs_sweep_interrupted || Q->next >= Q->n) {
+        if (fs_interrupted || W->stopped || Q->next >= Q->n) {
             pthread_mutex_unlock(&W->mu);
             return NULL;
         }
@@ -843,7 +891,7 @@ static void fs_exec_phase(struct fs_sweep *W)
     int discovered = 0;
     for (;;) {
         W->phase = W->q[0].next < W->q[0].n ? 0 : 1;
-        if (W->phase == 1 && !discovered && !fs_sweep_interrupted) {
+        if (W->phase == 1 && !discovered && !fs_interrupted && !W->stopped) {
             pthread_mutex_lock(&W->mu);
             fs_discover_all(W);
             fs_sweep_row_update(W, NULL);
@@ -851,7 +899,7 @@ static void fs_exec_phase(struct fs_sweep *W)
             discovered = 1;
         }
         struct fs_queue *Q = &W->q[W->phase];
-        if (fs_sweep_interrupted || Q->next >= Q->n)
+        if (fs_interrupted || W->stopped || Q->next >= Q->n)
             break;
         int n = W->jobs;
         size_t pending = Q->n - Q->next;
@@ -950,10 +998,26 @@ static int fs_baseline_exec(struct fs_sweep *W)
         fs_rm_rf(dir);
         return -1;
     }
+    if (oc.interrupted) {
+        fs_rm_rf(dir);
+        return -1;
+    }
+    char lost[1024];
+    if (fs_run_dir_full(dir, oc.timed_out || oc.signal, lost, sizeof lost)) {
+        fs_sweep_stop(W, 0, NULL, lost);
+        fs_rm_rf(dir);
+        return -1;
+    }
     struct fs_run_info info;
     fs_sweep_info(W, &info, dir, &plan, NULL, "exec", &oc);
     struct fs_run_result res;
     if (fs_ingest_run(W->db, &info, &res, err, sizeof err) != 0) {
+        if (res.db_error) {
+            fs_sweep_stop(W, res.db_error, err, NULL);
+            fs_rm_rf(dir);
+            return -1;
+        }
+        fs_keep_run_dir(dir);
         fprintf(stderr, "faultstack sweep: could not record the baseline run: %s; its records are kept in %s\n",
                 err, dir);
         return -1;
@@ -1152,6 +1216,67 @@ static int fs_kid_fault(const char *kdir, char *func, size_t flen, char *module,
     return found;
 }
 
+/* Queue the exec replay confirming forked run run_id (sweep key key): it
+ * fails the very call the forked run failed, pinned to its site and
+ * occurrence, which stays put when ordinals shift between runs (a program
+ * reading /proc, timing). Caller holds W->mu. */
+static void fs_queue_replay(struct fs_sweep *W, const char *key, int64_t ord, int64_t run_id)
+{
+    fs_plan_key(W, key, ord, run_id, 0);
+    sqlite3_stmt *ip = NULL;
+    struct fs_queue *Q = &W->q[0];
+    if (Q->n && Q->v[Q->n - 1].confirms == run_id &&
+        sqlite3_prepare_v2(W->db, "SELECT func, module, offset, site_occurrence, ctx FROM point "
+                                  "WHERE run_id = ?1 AND injected = 1 ORDER BY ordinal LIMIT 1",
+                           -1, &ip, NULL) == SQLITE_OK) {
+        sqlite3_bind_int64(ip, 1, run_id);
+        if (sqlite3_step(ip) == SQLITE_ROW && sqlite3_column_text(ip, 1)) {
+            /* #K is the occurrence among all calls of the site: no ctx= or
+             * caller= (with them #K would count only the calls in that
+             * context, and the replay of a stack-strategy key failed nothing:
+             * jansson's test_dump lost its json_dumps leaks) */
+            char pin[1024];
+            int64_t o = sqlite3_column_int64(ip, 3);
+            snprintf(pin, sizeof pin, "site=%s@%s+0x%llx#%lld", sqlite3_column_text(ip, 0),
+                     sqlite3_column_text(ip, 1), (unsigned long long)sqlite3_column_int64(ip, 2),
+                     (long long)(o > 0 ? o : 1));
+            Q->v[Q->n - 1].replay = strdup(pin);
+        }
+    }
+    sqlite3_finalize(ip);
+}
+
+/* --resume: a forked run is done only once its findings are confirmed. A
+ * forked run whose fault caused something (a leak or anomaly attributed to
+ * the fault, a crash, a timeout) and that no exec replay confirms yet — the
+ * sweep was stopped between the two — gets its replay queued again, ahead of
+ * the error-path runs (which would otherwise record the finding under their
+ * second fault). Returns how many. */
+static int64_t fs_requeue_replays(struct fs_sweep *W)
+{
+    sqlite3_stmt *st = NULL;
+    int64_t n = 0;
+    if (sqlite3_prepare_v2(W->db,
+            "SELECT r.id, r.sweep_key FROM run r WHERE r.session_id = ?1 AND r.mode = 'fork' "
+            "AND r.sweep_key IS NOT NULL AND r.confirms IS NULL "
+            "AND NOT EXISTS (SELECT 1 FROM run c WHERE c.confirms = r.id) "
+            "AND (r.timed_out = 1 OR r.signal IS NOT NULL "
+            "  OR EXISTS (SELECT 1 FROM resource x WHERE x.run_id = r.id AND x.verdict = 'leak' "
+            "             AND x.fault_func IS NOT NULL) "
+            "  OR EXISTS (SELECT 1 FROM anomaly a WHERE a.run_id = r.id AND a.fault_func IS NOT NULL) "
+            "  OR EXISTS (SELECT 1 FROM crash k WHERE k.run_id = r.id)) ORDER BY r.id", -1, &st, NULL) != SQLITE_OK)
+        return 0;
+    sqlite3_bind_int64(st, 1, W->session_id);
+    pthread_mutex_lock(&W->mu);
+    while (sqlite3_step(st) == SQLITE_ROW) {
+        fs_queue_replay(W, (const char *)sqlite3_column_text(st, 1), 0, sqlite3_column_int64(st, 0));
+        n++;
+    }
+    pthread_mutex_unlock(&W->mu);
+    sqlite3_finalize(st);
+    return n;
+}
+
 /* Record one forked run (its process group is gone). Caller holds W->mu. */
 static void fs_kid_record(struct fs_sweep *W, const char *dir, const struct fs_kid *k, struct fs_strset *forked)
 {
@@ -1184,12 +1309,25 @@ static void fs_kid_record(struct fs_sweep *W, const char *dir, const struct fs_k
     char ep[PATH_MAX + 64];
     snprintf(ep, sizeof ep, "%s/stderr", kdir);
     oc.stderr_bytes = (int)fs_file_size(ep);
+    char lost[1024];
+    if (W->stopped || fs_interrupted || fs_run_dir_full(kdir, oc.timed_out || oc.signal, lost, sizeof lost)) {
+        if (!W->stopped && !fs_interrupted)
+            fs_sweep_stop(W, 0, NULL, lost);
+        fs_rm_rf(kdir);                      /* not recorded: --resume runs it again */
+        return;
+    }
     struct fs_run_info info;
     fs_sweep_info(W, &info, kdir, &kp, ktext, "fork", &oc);
     info.sweep_key = key;
     info.defer_findings = 1;
     struct fs_run_result kr;
     if (fs_ingest_run(W->db, &info, &kr, err, sizeof err) != 0) {
+        if (kr.db_error) {
+            fs_sweep_stop(W, kr.db_error, err, NULL);
+            fs_rm_rf(kdir);
+            return;
+        }
+        fs_keep_run_dir(kdir);
         fprintf(stderr, "\nfaultstack sweep: could not record the forked run of %s: %s; its records are kept in %s\n",
                 key, err, kdir);
         W->tool_error = 1;
@@ -1227,31 +1365,7 @@ static void fs_kid_record(struct fs_sweep *W, const char *dir, const struct fs_k
             fs_strset_add(&W->pending, k0);
             *nl = '\n';
         }
-        /* confirm by an exec replay of the very call the forked run failed:
-         * pinned to its site and occurrence, which stays put when ordinals
-         * shift between runs (a program reading /proc, timing) */
-        fs_plan_key(W, key, k->ord, kr.run_id, 0);
-        sqlite3_stmt *ip = NULL;
-        struct fs_queue *Q = &W->q[0];
-        if (Q->n && Q->v[Q->n - 1].confirms == kr.run_id &&
-            sqlite3_prepare_v2(W->db, "SELECT func, module, offset, site_occurrence, ctx FROM point "
-                                      "WHERE run_id = ?1 AND injected = 1 ORDER BY ordinal LIMIT 1",
-                               -1, &ip, NULL) == SQLITE_OK) {
-            sqlite3_bind_int64(ip, 1, kr.run_id);
-            if (sqlite3_step(ip) == SQLITE_ROW && sqlite3_column_text(ip, 1)) {
-                /* #K is the occurrence among all calls of the site: no ctx=
-                 * or caller= (with them #K would count only the calls in that
-                 * context, and the replay of a stack-strategy key failed
-                 * nothing: jansson's test_dump lost its json_dumps leaks) */
-                char pin[1024];
-                int64_t o = sqlite3_column_int64(ip, 3);
-                snprintf(pin, sizeof pin, "site=%s@%s+0x%llx#%lld", sqlite3_column_text(ip, 0),
-                         sqlite3_column_text(ip, 1), (unsigned long long)sqlite3_column_int64(ip, 2),
-                         (long long)(o > 0 ? o : 1));
-                Q->v[Q->n - 1].replay = strdup(pin);
-            }
-        }
-        sqlite3_finalize(ip);
+        fs_queue_replay(W, key, k->ord, kr.run_id);
     }
     free(kr.deferred_keys);
     fs_sweep_row_update(W, NULL);
@@ -1437,6 +1551,7 @@ static int fs_fork_phase(struct fs_sweep *W, const char *skip_ords)
         pid_t w;
         while ((w = waitpid(-1, &status, WNOHANG)) > 0) {
             if (w == trunk) {
+                fs_target_done(trunk);
                 trunk_done = 1;
                 trunk_status = status;
                 continue;
@@ -1481,7 +1596,7 @@ static int fs_fork_phase(struct fs_sweep *W, const char *skip_ords)
             W->planned = base_planned + (int64_t)F.n;
         fs_progress(W, 0);
         pthread_mutex_unlock(&W->mu);
-        if (fs_sweep_interrupted) {
+        if (fs_interrupted || W->stopped) {
             kill(-trunk, SIGKILL);
             for (size_t i = 0; i < F.n; i++)
                 if (!F.k[i].reaped) { kill(-F.k[i].pid, SIGKILL); kill(F.k[i].pid, SIGKILL); }
@@ -1490,6 +1605,7 @@ static int fs_fork_phase(struct fs_sweep *W, const char *skip_ords)
     close(errfd);
     if (sigfd >= 0)
         close(sigfd);
+    fs_kill_orphans(dir);                    /* what the trunk's program left running */
     pthread_sigmask(SIG_SETMASK, &oldmask, NULL);
     fs_read_forks_log(W, &F, dir, &logpos);
     toc.duration_ms = fs_now_ms() - t0;
@@ -1506,8 +1622,9 @@ static int fs_fork_phase(struct fs_sweep *W, const char *skip_ords)
     int rc = 0;
     pthread_mutex_lock(&W->mu);
     W->planned = base_planned + (W->done - base_done);
-    if (fs_sweep_interrupted) {
-        fprintf(stderr, "\nfaultstack sweep: interrupted; forked runs still running were not recorded\n");
+    if (fs_interrupted || W->stopped) {
+        fprintf(stderr, "\nfaultstack sweep: %s; forked runs still running were not recorded\n",
+                W->stopped ? "stopped" : "interrupted");
         rc = -1;
     } else {
         /* the trunk is not recorded: the exec baseline is the same run */
@@ -1524,7 +1641,7 @@ static int fs_fork_phase(struct fs_sweep *W, const char *skip_ords)
     pthread_mutex_destroy(&R.m);
     pthread_cond_destroy(&R.c);
     fs_strset_free(&forked);
-    if (rc == 0 || fs_sweep_interrupted)
+    if (rc == 0 || fs_interrupted || W->stopped)
         fs_rm_rf(dir);                       /* kept (and named) only when recording failed */
     free(F.k);
     return rc;
@@ -1556,6 +1673,8 @@ static void fs_sweep_usage(FILE *f)
         "  --shard I/N         only this machine's share (baseline ordinal %% N == I-1);\n"
         "                      join the databases with faultstack merge\n"
         "  --resume            go on with the last unfinished sweep of this command in --db\n"
+        "                      (after ^C, SIGKILL or a full disk: unconfirmed fork-mode\n"
+        "                      findings are replayed first)\n"
         "  --depth 2           also fail each point on the error path of each fault\n"
         "  --persistent        keep failing the same function after the first fault (OOM-like)\n"
         "  --fail FILTERS      only=FUNC,..., module=NAME, errno=NAME for every run\n"
@@ -1574,10 +1693,14 @@ static void fs_sweep_usage(FILE *f)
         "  Points reached only on error paths are discovered and failed too ('<key>,then=N').\n"
         "  The baseline must be observed, reach a fault point, not crash, and end as\n"
         "  --expect-exit says; otherwise nothing is swept and the exit status is 2.\n"
+        "  ^C/SIGTERM/SIGHUP: the runs in progress are killed, not recorded; the sweep\n"
+        "  stops 'interrupted' (a second signal kills at once). A full disk (database or\n"
+        "  run directories) stops it too, with exit 2 and what to do; both are resumable.\n"
         "exit status: 0 nothing found (and the baseline was observed and swept), 1 findings,\n"
-        "2 usage or tool error, or the baseline tested nothing: not observed (static or\n"
-        "set-user-ID program), crashed, timed out, reached no fault point, or exited\n"
-        "otherwise than --expect-exit allows (the message says which and what to do)\n");
+        "2 usage or tool error, interrupted, a full disk, or the baseline tested nothing:\n"
+        "not observed (static or set-user-ID program), crashed, timed out, reached no fault\n"
+        "point, or exited otherwise than --expect-exit allows (the message says which and\n"
+        "what to do)\n");
 }
 
 static int fs_parse_fail_on(const char *s, unsigned *out)
@@ -1836,8 +1959,9 @@ static int fs_write_skip(struct fs_sweep *W, const struct fs_strset *done_keys, 
 {
     if (!done_keys->n)
         return 0;
-    const char *tmp = getenv("TMPDIR");
-    snprintf(path, PATH_MAX, "%s/faultstack-skip-XXXXXX", tmp && *tmp ? tmp : "/tmp");
+    /* named like a run directory: removed by the next faultstack if we are killed */
+    snprintf(path, PATH_MAX, "%s/faultstack-skip-%d.%llu-XXXXXX", fs_run_base(), (int)getpid(),
+             fs_proc_start(getpid(), NULL, NULL));
     int fd = mkstemp(path);
     if (fd < 0)
         return -1;
@@ -2003,12 +2127,11 @@ int fs_cmd_sweep(int argc, char **argv)
     W.t0 = fs_now_ms();
     unsetenv("DEBUGINFOD_URLS");
     W.sym = fs_sym_new();
-    struct sigaction sa, old_int, old_term;
-    memset(&sa, 0, sizeof sa);
-    sa.sa_handler = fs_sweep_on_int;
-    sigaction(SIGINT, &sa, &old_int);
-    sigaction(SIGTERM, &sa, &old_term);
+    /* ^C, SIGTERM, SIGHUP: the runs in progress are killed (not recorded), the
+     * sweep stops resumable; a second one kills at once */
+    fs_stop_install();
     signal(SIGPIPE, SIG_IGN);
+    fs_clean_stale(fs_run_base());
 
     struct fs_strset done_keys = { 0 };
     int rc = 2;
@@ -2020,16 +2143,20 @@ int fs_cmd_sweep(int argc, char **argv)
             fs_census_run(&W);
         fs_keys_from_baseline(&W, INT64_MAX, NULL);   /* the baseline's sites, for discovery */
         fs_resume_plan(&W, &done_keys);
+        int64_t rq = fs_requeue_replays(&W);
+        if (rq)
+            fprintf(stderr, "faultstack sweep: %lld forked run%s with findings not yet confirmed: their exec "
+                            "replay%s run first\n", (long long)rq, rq == 1 ? "" : "s", rq == 1 ? "" : "s");
         if (W.fork_mode) {
             if (fs_write_skip(&W, &done_keys, skip_path) < 0)
                 skip_path[0] = '\0';
-            if (fs_fork_phase(&W, skip_path[0] ? skip_path : NULL) != 0 && !fs_sweep_interrupted)
+            if (fs_fork_phase(&W, skip_path[0] ? skip_path : NULL) != 0 && !fs_interrupted && !W.stopped)
                 goto out;
         } else {
             fs_keys_from_baseline(&W, 0, &done_keys);
         }
     } else if (W.fork_mode) {
-        if (fs_fork_phase(&W, NULL) != 0 && !fs_sweep_interrupted)
+        if (fs_fork_phase(&W, NULL) != 0 && !fs_interrupted && !W.stopped)
             goto out;
         if (!W.fork_mode) {                  /* could not fork: exec mode after all */
             if (fs_baseline_exec(&W) != 0)
@@ -2037,7 +2164,7 @@ int fs_cmd_sweep(int argc, char **argv)
             fs_keys_from_baseline(&W, 0, NULL);
         }
     } else {
-        if (fs_baseline_exec(&W) != 0)
+        if (fs_baseline_exec(&W) != 0 && !W.stopped)
             goto out;
         fs_keys_from_baseline(&W, 0, NULL);
     }
@@ -2048,7 +2175,7 @@ int fs_cmd_sweep(int argc, char **argv)
                         "other shards sweep them\n", W.shard_i, W.shard_n);
     fs_progress(&W, 1);
     pthread_mutex_unlock(&W.mu);
-    if (!fs_sweep_interrupted)
+    if (!fs_interrupted && !W.stopped)
         fs_exec_phase(&W);
     for (size_t i = 0; i < W.nlater; i++) {
         for (char *k0 = W.later[i].keys, *nl; k0 && *k0; k0 = nl + 1) {
@@ -2062,7 +2189,11 @@ int fs_cmd_sweep(int argc, char **argv)
     }
     W.nlater = 0;
     fs_progress_end(&W);
-    if (fs_sweep_interrupted) {
+    if (W.stopped) {
+        /* best effort: the database may not take even this; 'running' is
+         * resumable too */
+        fs_sweep_row_update(&W, "interrupted");
+    } else if (fs_interrupted) {
         fs_sweep_row_update(&W, "interrupted");
         fprintf(stderr, "faultstack sweep: interrupted after %lld of %lld points; what was recorded is kept; "
                         "go on with: faultstack sweep --resume (same options) -- ...\n",
@@ -2076,9 +2207,14 @@ int fs_cmd_sweep(int argc, char **argv)
                 W.partial);
         rc = 2;
     }
-    if (W.tool_error)
+    if (W.stopped)
+        fprintf(stderr, "faultstack sweep: error: the sweep stopped after %lld of %lld points: %s. Nothing "
+                        "recorded is lost (each run is committed whole; the runs in progress were not recorded). "
+                        "Then go on with: faultstack sweep --resume (same options) -- ...\n",
+                (long long)W.done, (long long)W.planned, W.stop_why);
+    if (W.tool_error || W.stopped)
         rc = 2;
-    if (fs_sweep_interrupted && rc == 0)
+    if (fs_interrupted && rc == 0)
         rc = 2;
 out:
     if (W.baseline_failed) {
@@ -2087,8 +2223,6 @@ out:
     }
     if (skip_path[0])
         unlink(skip_path);
-    sigaction(SIGINT, &old_int, NULL);
-    sigaction(SIGTERM, &old_term, NULL);
     fs_strset_free(&done_keys);
     fs_strset_free(&W.keys);
     fs_strset_free(&W.base_sites);

@@ -656,8 +656,14 @@ void fs_shm_attach(const struct fs_shared *init)
     if (fd >= 0) {
         if (init)                            /* a fork-mode child's fresh page, before mapping */
             syscall(SYS_pwrite64, fd, init, sizeof *init, 0L);
-        /* every process of the run maps the same page; the first one sizes it */
-        if (syscall(SYS_ftruncate, fd, 4096L) == 0) {
+        /* every process of the run maps the same page; the first one sizes it.
+         * Its block is allocated before it is mapped: on a full tmpfs a page
+         * that is only sized is a SIGBUS at the first touch. When it cannot
+         * be allocated the process counts on a private page, and the file
+         * stays shorter than a page: the supervisor reports the run as not
+         * fully recorded (never clean). */
+        int fa = syscall(SYS_fallocate, fd, 0, 0L, 4096L) == 0 ? 0 : errno;
+        if ((fa == 0 || fa == EOPNOTSUPP) && syscall(SYS_ftruncate, fd, 4096L) == 0) {
             long p = syscall(SYS_mmap, NULL, 4096, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
             if (!(p < 0 && p > -4096))
                 fs_shm = (void *)p;

@@ -273,6 +273,7 @@ static void fs_atfork_prepare(void)
 static void fs_atfork_parent(void)
 {
     fs_ledger_unlock_all();
+    fs_record_forked();
 }
 
 static void fs_atfork_child(void)

@@ -54,6 +54,7 @@
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
@@ -74,6 +75,7 @@ static size_t fs_fork_nskip;
 static pid_t fs_fork_kids[FS_FORK_MAX_JOBS];
 static struct { uint64_t dev, ino; int ok; } fs_std_id[3];
 static int fs_fork_busy;                     /* our own fork: not the program's */
+static pid_t fs_fork_super;                  /* the supervisor (the trunk's parent) */
 /* Regular files and directories open at the fork point, with their flags and
  * offsets read by the trunk before forking (fs_fork_hazard). */
 #define FS_MAX_SAVED 1024
@@ -327,6 +329,7 @@ void fs_fork_init(void)
         fs_ctx_seen = fs_alloc(FS_CTX_SLOTS * sizeof *fs_ctx_seen);
     for (int fd = 0; fd < 3; fd++)
         fs_std_remember(fd);
+    fs_fork_super = (pid_t)syscall(SYS_getppid);
     fs_getpid();                             /* cache the identity children adopt */
     fs_gettid();
 }
@@ -395,6 +398,8 @@ static const char *fs_fork_hazard(void)
 static void fs_fork_throttle(void)
 {
     for (unsigned spin = 0;; spin++) {
+        if (syscall(SYS_getppid) != fs_fork_super)
+            syscall(SYS_exit_group, 0);      /* the supervisor is gone: the sweep is over */
         int running = 0;
         for (int i = 0; i < fs_fork_jobs; i++) {
             if (fs_fork_kids[i] > 0 && syscall(SYS_kill, fs_fork_kids[i], 0) != 0)
@@ -570,11 +575,21 @@ int fs_fork_point(int id, int mod, uint64_t off, uint64_t ord, uint64_t occ, uin
     int was_pending = sigismember(&pending, SIGCHLD);
     pid_t mid = fs_fork_raw();
     if (mid == 0) {
+        pid_t me = (pid_t)syscall(SYS_getpid);
         pid_t kid = fs_fork_raw();
         if (kid != 0) {
             __atomic_store_n(&fs_shm->fork_kid, kid > 0 ? kid : 0, __ATOMIC_RELEASE);
             syscall(SYS_exit_group, kid > 0 ? 0 : 1);
         }
+        /* once the intermediate is gone we are the supervisor's (its children's
+         * subreaper): end with it, however it ends */
+        while (syscall(SYS_getppid) == me) {
+            struct timespec ts = { 0, 20000 };
+            syscall(SYS_nanosleep, &ts, NULL);
+        }
+        syscall(SYS_prctl, PR_SET_PDEATHSIG, SIGKILL, 0L, 0L, 0L);
+        if (syscall(SYS_getppid) != fs_fork_super)
+            syscall(SYS_exit_group, 0);
         fs_fork_child_setup(ord);
         sigprocmask(SIG_SETMASK, &old, NULL);
         return 1;                            /* the caller injects */

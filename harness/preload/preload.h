@@ -173,6 +173,8 @@ void fs_record_flush(void);
 void fs_record_in_signal(int on);
 void fs_record_module(struct fs_module *m);          /* emit 'm' line once */
 void fs_record_start_image(void);                    /* new process or image */
+void fs_record_forked(void);        /* this process forked: RUN_DIR/forked exists (the
+                                       supervisor then looks for the run's orphans) */
 size_t fs_fmt_u64(char *out, uint64_t v);            /* decimal */
 size_t fs_fmt_hex(char *out, uint64_t v);            /* 0x... */
 

@@ -22,7 +22,8 @@
  *   done                               the record is complete
  *   w MOD OFF                          a close() site that closed never-opened fds (a
  *                                      close-every-fd loop): its EBADFs are not double closes
- * Module 0 means "no site". The supervisor (harness/cli/ingest.c) parses it. */
+ * Module 0 means "no site". Beside the records, RUN_DIR/forked (empty) says
+ * that some process of the run forked (fs_record_forked). The supervisor (harness/cli/ingest.c) parses it. */
 #define _GNU_SOURCE
 #include "preload.h"
 
@@ -214,6 +215,24 @@ void fs_record_start_image(void)
     line[k++] = '\n';
     fs_record_raw(line, k);
     fs_record_flush();
+}
+
+/* The first fork of this process leaves RUN_DIR/forked, before fork()
+ * returns in the parent: a run without it started no process that could
+ * outlive its first one, and the supervisor need not look for orphans. */
+void fs_record_forked(void)
+{
+    static int done;
+    if (done || !fs_run_dir[0])
+        return;
+    done = 1;
+    char path[600];
+    size_t n = strlen(fs_run_dir);
+    memcpy(path, fs_run_dir, n);
+    memcpy(path + n, "/forked", 8);
+    int fd = (int)syscall(SYS_openat, AT_FDCWD, path, O_WRONLY | O_CREAT | O_CLOEXEC, 0600);
+    if (fd >= 0)
+        syscall(SYS_close, fd);
 }
 
 void fs_record_point(const struct fs_call *c, uint64_t occ)

@@ -40,14 +40,21 @@ fs_init() {
     DB=$SCRATCH/faultstack.db
     FS_LAST_CMD="(none yet)"
     FS_STATUS=
+    FS_BG=
+    FS_CLEANUP=()
     trap 'fs__on_exit $?' EXIT
 }
 
 fs__on_exit() {
-    local rc=$1
-    if [[ $rc -eq 0 ]]; then
+    local rc=$1 c
+    if [[ -n ${FS_BG:-} ]] && kill -0 "$FS_BG" 2>/dev/null; then
+        kill -KILL "$FS_BG" 2>/dev/null || true       # a faultstack this test started
+        wait "$FS_BG" 2>/dev/null || true
+    fi
+    for c in "${FS_CLEANUP[@]}"; do eval "$c" || true; done
+    if [[ $rc -eq 0 || $rc -eq 77 ]]; then
         rm -rf -- "$SCRATCH"
-        echo "PASS: $FS_TEST"
+        if [[ $rc -eq 0 ]]; then echo "PASS: $FS_TEST"; else echo "SKIP: $FS_TEST"; fi
     else
         echo "FAIL: $FS_TEST (exit $rc); scratch directory kept: $SCRATCH" >&2
     fi
@@ -408,4 +415,115 @@ fs_expect_swept() {
 fs_expect_fork_runs() {
     [[ $(q "SELECT count(*) FROM runs WHERE mode = 'fork' AND sweep_key IS NOT NULL") -ge 1 ]] ||
         fs_fail "$1/fork: the sweep forked at fault points" ">= 1 fault run of mode 'fork'" "0"
+}
+
+# ---------------------------------------------------------------- interruption helpers
+# Used by the tests that stop faultstack in the middle (signals, SIGKILL, full
+# disks): faultstack runs in the background, the test signals faultstack
+# itself (never a wrapper), and checks that nothing is left behind.
+
+# fs_private_rundirs: run directories go to $SCRATCH/rundirs (FAULTSTACK_TMPDIR),
+# so that what a test leaves there can be seen (other tests use /dev/shm).
+fs_private_rundirs() {
+    export FAULTSTACK_TMPDIR=$SCRATCH/rundirs
+    mkdir -p "$FAULTSTACK_TMPDIR"
+}
+
+# fs_bg ARGS...: start "$FAULTSTACK" ARGS... in the background; FS_BG is
+# faultstack's own pid (bash execs it in the forked child).
+fs_bg() {
+    FS_LAST_CMD="$FAULTSTACK $(printf '%q ' "$@") &"
+    echo "+ $FS_LAST_CMD"
+    "$FAULTSTACK" "$@" >"$SCRATCH/last.out" 2>"$SCRATCH/last.err" &
+    FS_BG=$!
+}
+
+# fs_bg_wait: wait for the background faultstack (at most FS_RUN_TIMEOUT s);
+# sets FS_STATUS.
+fs_bg_wait() {
+    local i
+    for ((i = 0; i < FS_RUN_TIMEOUT * 10; i++)); do
+        kill -0 "$FS_BG" 2>/dev/null || break
+        sleep 0.1
+    done
+    if kill -0 "$FS_BG" 2>/dev/null; then
+        kill -KILL "$FS_BG"
+        echo "faultstack did not finish within ${FS_RUN_TIMEOUT}s" >>"$SCRATCH/last.err"
+    fi
+    FS_STATUS=0
+    wait "$FS_BG" || FS_STATUS=$?
+    FS_BG=
+}
+
+# fs_wait_sql WHAT SQL MIN [SECONDS]: wait until SQL on $DB gives a number >= MIN
+# (default at most 30 s); fails with WHAT otherwise.
+fs_wait_sql() {
+    local what=$1 sql=$2 min=$3 secs=${4:-30} n=0 i
+    for ((i = 0; i < secs * 20; i++)); do
+        n=$(sqlite3 -batch -noheader "$DB" "$sql" 2>/dev/null || echo 0)
+        [[ ${n:-0} -ge $min ]] && return 0
+        sleep 0.05
+    done
+    fs_fail "$what" "$sql >= $min within ${secs}s" "${n:-0}"
+}
+
+# fs_tree_pids: pids of the processes started under this test's run
+# directories (FAULTSTACK_RUN_DIR below $SCRATCH in their environment).
+fs_tree_pids() {
+    grep -lzsF "FAULTSTACK_RUN_DIR=$SCRATCH/" /proc/[0-9]*/environ 2>/dev/null |
+        sed 's|/proc/\([0-9]*\)/environ|\1|' | while read -r p; do
+            # zombies have no environment; a process gone meanwhile is no leftover
+            [[ -r /proc/$p/stat && $(awk '{print $3}' "/proc/$p/stat" 2>/dev/null) != Z ]] && echo "$p"
+        done || true
+}
+
+# fs_wait_tree WHAT SECONDS: wait until no target process of this test runs.
+fs_wait_tree() {
+    local what=$1 secs=$2 i left
+    for ((i = 0; i < secs * 20; i++)); do
+        left=$(fs_tree_pids)
+        [[ -z $left ]] && return 0
+        sleep 0.05
+    done
+    fs_fail "$what" "no process left within ${secs}s" \
+        "$(for p in $left; do ps -o pid=,ppid=,stat=,args= -p "$p" 2>/dev/null; done)"
+}
+
+# assert_no_leftovers WHAT: no target process runs (after 3 s at most) and the
+# private run directories are gone (fs_private_rundirs).
+assert_no_leftovers() {
+    fs_wait_tree "$1: the target's processes ended" 3
+    local left i
+    for ((i = 0; i < 60; i++)); do
+        left=$(ls -A "$FAULTSTACK_TMPDIR" 2>/dev/null || true)
+        [[ -z $left ]] && return 0
+        sleep 0.05
+    done
+    fs_fail "$1: no run directory left in $FAULTSTACK_TMPDIR" "(none)" "$left"
+}
+
+# fs_watchdog_of PID: the pid of faultstack PID's watchdog (a process named
+# fswatch-PID), or nothing.
+fs_watchdog_of() {
+    local f
+    for f in /proc/[0-9]*/comm; do
+        [[ $(cat "$f" 2>/dev/null) == "fswatch-$1" ]] && { f=${f#/proc/}; echo "${f%/comm}"; return 0; }
+    done
+    return 0
+}
+
+# fs_small_fs DIR SIZE: mount a tmpfs of SIZE (e.g. 1m) on DIR for this test
+# (unmounted at exit), or exit 77 (skipped) when that is not permitted.
+fs_small_fs() {
+    mkdir -p "$1"
+    if ! mount -t tmpfs -o "size=$2" tmpfs "$1" 2>"$SCRATCH/mount.err"; then
+        echo "$FS_TEST: SKIP: cannot mount a ${2} tmpfs to fill up: $(cat "$SCRATCH/mount.err") (run as root)" >&2
+        exit 77
+    fi
+    FS_CLEANUP+=("umount -l '$1'")
+}
+
+# fs_fill DIR: fill the filesystem of DIR up (file DIR/fill).
+fs_fill() {
+    dd if=/dev/zero of="$1/fill" bs=4k 2>/dev/null || true
 }
