@@ -143,7 +143,7 @@ FS_EXPORT int __libc_start_main(fs_main_fn main, int argc, char **argv, void (*i
 extern char **environ;
 static const char *const fs_env_keys[] = { "LD_PRELOAD=", "FAULTSTACK_RUN_DIR=", "FAULTSTACK_PLAN=",
                                            "FAULTSTACK_MAX_POINTS=", "FAULTSTACK_STACK_SITES=",
-                                           "FAULTSTACK_CTX=", NULL };
+                                           "FAULTSTACK_CTX=", "FAULTSTACK_CALLERS=", NULL };
 
 /* envp plus our variables where it lacks them; allocated with fs_alloc. */
 static char *const *fs_fix_env(char *const envp[])
