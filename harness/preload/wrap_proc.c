@@ -144,7 +144,7 @@ FS_EXPORT int __libc_start_main(fs_main_fn main, int argc, char **argv, void (*i
 extern char **environ;
 static const char *const fs_env_keys[] = { "LD_PRELOAD=", "FAULTSTACK_RUN_DIR=", "FAULTSTACK_PLAN=",
                                            "FAULTSTACK_MAX_POINTS=", "FAULTSTACK_STACK_SITES=",
-                                           "FAULTSTACK_CTX=", "FAULTSTACK_INERT_EXE=",
+                                           "FAULTSTACK_CTX=", "FAULTSTACK_CALLERS=", "FAULTSTACK_INERT_EXE=",
                                            /* a sanitizer build exec'd with an environment of
                                               its own must start too (harness/cli/sanitizer.c) */
                                            "ASAN_OPTIONS=", "UBSAN_OPTIONS=", "TSAN_OPTIONS=", NULL };

@@ -6,7 +6,8 @@
  *
  * The pattern (found in jansson's test_dump, issue 8 §5): the leak scan is
  * conservative, so a stale pointer it finds — here a global left dangling after
- * free(), in jansson a callee-saved register spilled at exit — keeps whatever
+ * free(), in jansson an uninitialized local of a live frame still holding a
+ * freed block's address — keeps whatever
  * block now sits at that address "reachable". Whether a lost block is reported
  * then depends on the heap layout. An exec run of a key and the forked run of
  * the same key must have the same layout: if faultstack's fork-mode child
