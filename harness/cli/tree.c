@@ -32,6 +32,7 @@
 #include <string.h>
 #include <sys/prctl.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -113,8 +114,9 @@ static void fs_watchdog_start(void)
             fcntl(3, F_SETFD, 0);
         else
             dup2(p[0], 3);
-        for (int fd = 4; fd < 4096; fd++)
-            close(fd);
+        if (syscall(SYS_close_range, 4U, ~0U, 0U) != 0)
+            for (int fd = 4; fd < 4096; fd++)
+                close(fd);
         char spid[24];
         snprintf(spid, sizeof spid, "%d", (int)super);
         /* a program of its own (faultstack __watchdog): its command line is

@@ -38,6 +38,7 @@ for mode in exec fork; do
     assert_status 2
     assert_stderr_contains "$mode: names the database file" "cannot write the database $DB"
     assert_stderr_contains "$mode: says the filesystem is full" "is full"
+    assert_stderr_contains "$mode: it was SQLite's SQLITE_FULL" "database or disk is full"
     assert_stderr_contains "$mode: says how to go on" "--resume"
     status=$(q 'SELECT status FROM sweep')
     [[ $status == running || $status == interrupted ]] ||

@@ -28,6 +28,11 @@ for spec in "" "only=open,nth=2"; do
     assert_eq "run ${spec:-baseline}: the target was not killed by the preload (exit|signal|points_total)" \
         "$want|-|-" "$(q "SELECT exit_code, ifnull(signal,'-'), ifnull(points_total,'-') FROM runs")"
     assert_no_leftovers "run on a full run-directory filesystem"
+    rm -f "$MNT/fill"                     # report needs no room, but be fair to it
+    fs_exec report --db "$DB"
+    assert_status 2
+    assert_stderr_matches "report ${spec:-baseline}: lists the run as not observed" "not observed"
+    fs_fill "$MNT"
 done
 rm -f "$MNT/fill"
 
