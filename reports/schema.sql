@@ -61,7 +61,8 @@ CREATE TABLE IF NOT EXISTS run (
     observed      INTEGER NOT NULL DEFAULT 1, -- 1: every process image wrote its record; 0: none did
                                    --   (the preload could not enter the program: static, set-user-ID,
                                    --   another architecture; nothing was tested); 2: partly (a program
-                                   --   some process exec'd could not be entered). Never clean unless 1.
+                                   --   some process exec'd could not be entered, or records a full disk
+                                   --   cut short). Never clean unless 1.
     note          TEXT             -- observed != 1: which process could not be observed and why
 );
 CREATE INDEX IF NOT EXISTS run_session ON run(session_id, sweep_key);

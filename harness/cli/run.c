@@ -784,8 +784,10 @@ int fs_run_once_vg(sqlite3 *db, const char *db_path, const char *kind, int64_t s
         /* records cut short: what the run did is not known (points_total
          * NULL, like a run not observed), never clean */
         sqlite3_stmt *up = NULL;
-        if (sqlite3_prepare_v2(db, "UPDATE run SET points_total = NULL WHERE id = ?1", -1, &up, NULL) == SQLITE_OK) {
+        if (sqlite3_prepare_v2(db, "UPDATE run SET points_total = NULL, observed = 2, note = ?2 WHERE id = ?1", -1,
+                               &up, NULL) == SQLITE_OK) {
             sqlite3_bind_int64(up, 1, res.run_id);
+            sqlite3_bind_text(up, 2, lost_why, -1, SQLITE_STATIC);
             sqlite3_step(up);
         }
         sqlite3_finalize(up);
