@@ -6,7 +6,7 @@
 # end the process while main waits for it: every one of them is an exit from
 # where it happened, so the resources live frames hold are held.
 #
-# targets/demo/exit_error.c: load() holds an fd, a FILE and a buffer when
+# targets/demo/exit_deep.c HOW FILE: load() holds an fd, a FILE and a buffer when
 # parse()'s malloc (FS-FAULT) fails and die() ends the program the HOW way.
 # Expected for every HOW: no finding, the process ended 'exit' with status 1,
 # the fd and the FILE 'held' (reason 'frame') at their FS-EXPECT lines, the
@@ -17,16 +17,16 @@ source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 fs_init exit_error
 
 INPUT=$DEMO_SRC/fd_leak.c
-fd_line=$(marker_line exit_error.c '/* FS-EXPECT: held fd */')
-file_line=$(marker_line exit_error.c '/* FS-EXPECT: held file */')
+fd_line=$(marker_line exit_deep.c '/* FS-EXPECT: held fd */')
+file_line=$(marker_line exit_deep.c '/* FS-EXPECT: held file */')
 
 for how in error error_at_line errx verr quick_exit atexit thread; do
     fs_new_db "$how"
-    fs_run --fail 'only=malloc,nth=2' -- "$DEMO_BIN/demo_exit_error" "$how" "$INPUT"
+    fs_run --fail 'only=malloc,nth=2' -- "$DEMO_BIN/demo_exit_deep" "$how" "$INPUT"
     RUN_ID=$(q 'SELECT id FROM runs')
     assert_eq "$how: runs row (injected|exit_code|signal IS NULL)" "1|1|1" \
         "$(q 'SELECT injected, exit_code, signal IS NULL FROM runs')"
-    fs_expect_injected exit_error.c malloc 2
+    fs_expect_injected exit_deep.c malloc 2
     assert_eq "$how: how the process ended (process.end_how|exit_code)" "exit|1" \
         "$(q "SELECT end_how, exit_code FROM process WHERE run_id = $RUN_ID")"
     why=frame
@@ -43,6 +43,6 @@ held|file|fopen|$file_line|$why" \
 done
 
 for mode in fork exec; do
-    fs_sweep_check exit_error "$mode" "" demo_exit_error error "$INPUT"
-    fs_expect_swept exit_error.c '/* FS-FAULT */' malloc
+    fs_sweep_check exit_error "$mode" "" demo_exit_deep error "$INPUT"
+    fs_expect_swept exit_deep.c '/* FS-FAULT */' malloc
 done
