@@ -200,12 +200,20 @@ static sighandler_t fs_signal_as(int sig, sighandler_t h, int flags)
 
 /* glibc's signal() is BSD's; sysv_signal resets the handler and does not
  * block the signal. Both call sigaction inside libc (not through the PLT). */
+typedef sighandler_t (*fs_signal_fn)(int, sighandler_t);
+
+/* Not a fatal signal the preload owns: libc's own function does it. */
+static int fs_signal_passes(int sig)
+{
+    return !fs_active || sig <= 0 || sig >= NSIG || !fs_is_fatal(sig);
+}
+
 FS_EXPORT sighandler_t signal(int sig, sighandler_t h)
 {
-    if (!fs_active || sig <= 0 || sig >= NSIG || !fs_is_fatal(sig)) {
-        static sighandler_t (*real_fn)(int, sighandler_t);
+    static fs_signal_fn real_fn;
+    if (fs_signal_passes(sig)) {
         if (!real_fn)
-            real_fn = (sighandler_t (*)(int, sighandler_t))fs_real("signal");
+            real_fn = (fs_signal_fn)fs_real("signal");
         return real_fn(sig, h);
     }
     return fs_signal_as(sig, h, SA_RESTART);
@@ -218,10 +226,10 @@ FS_EXPORT sighandler_t bsd_signal(int sig, sighandler_t h)
 
 FS_EXPORT sighandler_t sysv_signal(int sig, sighandler_t h)
 {
-    if (!fs_active || sig <= 0 || sig >= NSIG || !fs_is_fatal(sig)) {
-        static sighandler_t (*real_fn)(int, sighandler_t);
+    static fs_signal_fn real_fn;
+    if (fs_signal_passes(sig)) {
         if (!real_fn)
-            real_fn = (sighandler_t (*)(int, sighandler_t))fs_real("sysv_signal");
+            real_fn = (fs_signal_fn)fs_real("sysv_signal");
         return real_fn(sig, h);
     }
     return fs_signal_as(sig, h, SA_RESETHAND | SA_NODEFER);
