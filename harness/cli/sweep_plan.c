@@ -266,7 +266,7 @@ static void fs_prefix_id(char *out, size_t cap, const struct fs_cpoint *p, int n
         w += (size_t)snprintf(out + w, cap - w, "|%s|%llx", p->cmod[i], (unsigned long long)p->coff[i]);
 }
 
-/* How many callers name point p's key (sweep.c and forkmode.c agree): none
+/* How many callers name point p's key (this file and forkmode.c agree): none
  * unless its site is a wrapper site; then one, and one more while the prefix
  * so far is seen through (W->wrap_ext). */
 static int fs_key_callers(const struct fs_sweep *W, const struct fs_cpoint *p)

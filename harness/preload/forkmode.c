@@ -5,7 +5,7 @@
  * to the end, writing its records into RUN_DIR/f<ORDINAL>/; the trunk goes on
  * as if nothing happened. The program's prefix is never re-run.
  *
- * Settings (from the supervisor, harness/cli/sweep.c):
+ * Settings (from the supervisor, harness/cli/sweep_fork.c):
  *   FAULTSTACK_FORK=nth|site|stack  which points: every one, the first call of
  *                                   each site, the first call of each (site,
  *                                   calling context)
@@ -18,7 +18,7 @@
  *                                   caller prefixes that are seen through further,
  *                                   'FUNC MODULE OFF CMOD COFF [CMOD COFF]': there
  *                                   the first call for each caller prefix is forked
- *                                   (sweep.c, fs_census, makes the same keys)
+ *                                   (sweep_plan.c, fs_census, makes the same keys)
  * The trunk appends "ORD PID\n" per child to RUN_DIR/forks, and "stop ORD WHY\n"
  * when fork mode ends early; the supervisor sweeps the rest in exec mode.
  *
@@ -162,7 +162,7 @@ static void fs_wrappers_read(const char *path)
 }
 
 /* The key of a fault point at a wrapper site: the hash of (site, callers...),
- * with as many callers as sweep.c's census gives it; 0 when the site is not a
+ * with as many callers as sweep_plan.c's census gives it; 0 when the site is not a
  * wrapper site. */
 static uint64_t fs_wrapper_key(int id, int mod, uint64_t off)
 {
