@@ -22,7 +22,7 @@
 #include <string.h>
 
 #define FS_SNAP_FDS 1024               /* fds above this get no snapshot: no evidence */
-#define FS_SNAP_SLOTS 32
+#define FS_SNAP_SLOTS 256
 #define FS_SETTLE_CALLS 4              /* wrapped calls after the acquisition that look for the store */
 #define FS_PENDING 4                   /* fds of one thread waiting for their store */
 struct fs_fdsnap {
