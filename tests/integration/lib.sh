@@ -399,6 +399,12 @@ fs_sweep_check() {
     assert_status "$want"
 }
 
+# fs_sweep_keys DB: the fault-run keys a sweep in DB recorded (exec replays
+# left out), sorted, one per line.
+fs_sweep_keys() {
+    sqlite3 -batch -noheader "$1" "SELECT sweep_key FROM runs WHERE sweep_key IS NOT NULL AND confirms IS NULL ORDER BY 1"
+}
+
 # fs_expect_swept SRC WHERE FUNC: some run of the sweep in $DB made the FUNC
 # call on the WHERE line of $DEMO_SRC/SRC fail (so a clean result is not
 # clean merely because the interesting fault was never injected).

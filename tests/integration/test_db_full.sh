@@ -17,16 +17,13 @@ fs_small_fs "$MNT" 1m
 
 PROG=("$DEMO_BIN/demo_slow_steps" "$DEMO_SRC/slow_steps.c" 30)
 EXPECTED=$(fs_row leak fd - open slow_steps.c '/* FS-EXPECT: leak fd */' malloc '/* FS-FAULT */')
-keys() {
-    sqlite3 -batch -noheader "$1" "SELECT sweep_key FROM runs WHERE sweep_key IS NOT NULL AND confirms IS NULL ORDER BY 1"
-}
 
 for mode in exec fork; do
     # the reference, on a filesystem with room
     fs_new_db "ref-$mode"
     fs_exec sweep --db "$DB" --mode "$mode" -j 2 --timeout 30 -- "${PROG[@]}"
     assert_status 1
-    REF=$(keys "$DB")
+    REF=$(fs_sweep_keys "$DB")
 
     # the database on the small filesystem, filled up after 3 fault runs
     rm -f "$MNT"/*
@@ -43,7 +40,7 @@ for mode in exec fork; do
     status=$(q 'SELECT status FROM sweep')
     [[ $status == running || $status == interrupted ]] ||
         fs_fail "$mode: the sweep stays resumable" "status running or interrupted" "$status"
-    done_runs=$(keys "$DB" | wc -l)
+    done_runs=$(fs_sweep_keys "$DB" | wc -l)
     [[ $done_runs -lt $(wc -l <<<"$REF") ]] ||
         fs_fail "$mode: the sweep stopped instead of going on" "fewer than $(wc -l <<<"$REF") runs" "$done_runs"
     assert_no_leftovers "$mode: database full"
@@ -53,7 +50,7 @@ for mode in exec fork; do
     fs_exec sweep --db "$DB" --mode "$mode" -j 2 --timeout 30 --resume -- "${PROG[@]}"
     assert_status 1
     assert_eq "$mode: resumed sweep: status" complete "$(q 'SELECT status FROM sweep')"
-    assert_eq "$mode: resumed sweep ran the keys of an uninterrupted one, each once" "$REF" "$(keys "$DB")"
+    assert_eq "$mode: resumed sweep ran the keys of an uninterrupted one, each once" "$REF" "$(fs_sweep_keys "$DB")"
     fs_expect_exact_findings "$mode: database filled, then resumed" "$EXPECTED"
     assert_no_leftovers "$mode: resumed"
 done

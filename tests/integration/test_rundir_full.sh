@@ -39,14 +39,11 @@ rm -f "$MNT/fill"
 # ---- sweeps: the filesystem fills up after 3 fault runs
 PROG=("$DEMO_BIN/demo_slow_steps" "$DEMO_SRC/slow_steps.c" 30)
 EXPECTED=$(fs_row leak fd - open slow_steps.c '/* FS-EXPECT: leak fd */' malloc '/* FS-FAULT */')
-keys() {
-    sqlite3 -batch -noheader "$1" "SELECT sweep_key FROM runs WHERE sweep_key IS NOT NULL AND confirms IS NULL ORDER BY 1"
-}
 for mode in exec fork; do
     fs_new_db "ref-$mode"
     fs_exec sweep --db "$DB" --mode "$mode" -j 2 --timeout 30 -- "${PROG[@]}"
     assert_status 1
-    REF=$(keys "$DB")
+    REF=$(fs_sweep_keys "$DB")
     fs_new_db "full-$mode"
     fs_bg sweep --db "$DB" --mode "$mode" -j 2 --timeout 30 -- "${PROG[@]}"
     fs_wait_sql "$mode: fault runs recorded" "SELECT count(*) FROM runs WHERE sweep_key IS NOT NULL" 3
@@ -80,7 +77,7 @@ while True:
     fs_exec sweep --db "$DB" --mode "$mode" -j 2 --timeout 30 --resume -- "${PROG[@]}"
     assert_status 1
     assert_eq "$mode: resumed sweep: status" complete "$(q 'SELECT status FROM sweep')"
-    assert_eq "$mode: resumed sweep ran the keys of an uninterrupted one, each once" "$REF" "$(keys "$DB")"
+    assert_eq "$mode: resumed sweep ran the keys of an uninterrupted one, each once" "$REF" "$(fs_sweep_keys "$DB")"
     fs_expect_exact_findings "$mode: run directories filled, then resumed" "$EXPECTED"
     assert_no_leftovers "$mode: resumed"
 done

@@ -15,17 +15,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-static int g_checks, g_failures;
-#define CHECK(cond, ...)                                                       \
-    do {                                                                       \
-        g_checks++;                                                            \
-        if (!(cond)) {                                                         \
-            g_failures++;                                                      \
-            fprintf(stderr, "FAIL %s:%d: %s: ", __FILE__, __LINE__, #cond);    \
-            fprintf(stderr, __VA_ARGS__);                                      \
-            fputc('\n', stderr);                                               \
-        }                                                                      \
-    } while (0)
+#include "check.h"
 
 static char g_dir[] = "/tmp/fs-test-sanitizer-XXXXXX";
 
@@ -211,6 +201,5 @@ int main(void)
     char cmd[400];
     snprintf(cmd, sizeof cmd, "rm -rf '%s'", g_dir);
     if (system(cmd) != 0) { /* scratch left behind: harmless */ }
-    printf("test_sanitizer: %d checks, %d failed\n", g_checks, g_failures);
-    return g_failures ? 1 : 0;
+    return CHECK_DONE("test_sanitizer");
 }

@@ -26,26 +26,14 @@
 #error "FS_FIXTURE_DIR must name tests/unit/fixtures/valgrind"
 #endif
 
-static int failures;
-
-static void fail(int line, const char *fmt, ...)
-{
-    va_list ap;
-    fprintf(stderr, "test_valgrind_xml.c:%d: FAIL: ", line);
-    va_start(ap, fmt);
-    vfprintf(stderr, fmt, ap);
-    va_end(ap);
-    fputc('\n', stderr);
-    failures++;
-}
-#define CHECK(cond, ...) do { if (!(cond)) fail(__LINE__, __VA_ARGS__); } while (0)
+#include "check.h"
 
 /* Line of leaky.c holding "LEAKY: <what>". */
 static int marker(const char *what)
 {
     FILE *f = fopen(FS_FIXTURE_DIR "/leaky.c", "r");
     if (!f) {
-        fail(__LINE__, "cannot open leaky.c");
+        CHECK_FAIL_AT(__LINE__, "cannot open leaky.c");
         return -1;
     }
     char buf[512], needle[256];
@@ -60,7 +48,7 @@ static int marker(const char *what)
     }
     fclose(f);
     if (found < 0)
-        fail(__LINE__, "no line with '%s' in leaky.c", needle);
+        CHECK_FAIL_AT(__LINE__, "no line with '%s' in leaky.c", needle);
     return found;
 }
 
@@ -82,12 +70,12 @@ static void check_site(int line, const struct fs_vg_error *e, const char *fn, co
 {
     const struct fs_vg_frame *f = site(e);
     if (!f) {
-        fail(line, "%s: no frame in the program", e ? e->kind : "(missing error)");
+        CHECK_FAIL_AT(line, "%s: no frame in the program", e ? e->kind : "(missing error)");
         return;
     }
     size_t fl = strlen(f->file), el = strlen(file_end);
     if (strcmp(f->fn, fn) || fl < el || strcmp(f->file + fl - el, file_end) || f->line != want_line)
-        fail(line, "%s: site %s %s:%d, expected %s ...%s:%d", e->kind, f->fn, f->file, f->line, fn, file_end,
+        CHECK_FAIL_AT(line, "%s: site %s %s:%d, expected %s ...%s:%d", e->kind, f->fn, f->file, f->line, fn, file_end,
              want_line);
 }
 
@@ -298,10 +286,5 @@ int main(void)
 {
     test_319();
     test_323();
-    if (failures) {
-        fprintf(stderr, "test_valgrind_xml: %d check%s failed\n", failures, failures == 1 ? "" : "s");
-        return 1;
-    }
-    printf("test_valgrind_xml: all checks passed\n");
-    return 0;
+    return CHECK_DONE("test_valgrind_xml");
 }
