@@ -128,7 +128,10 @@ static int fs_phdr_cb(struct dl_phdr_info *info, size_t size, void *arg)
     const char *slash = strrchr(m->path, '/');
     m->base = slash ? slash + 1 : m->path;
     m->self = fs_self_anchor >= lo && fs_self_anchor < hi;
-    m->system = m->self || fs_is_system(m->base) || m->path[0] == '\0';
+    size_t bl = strlen(m->base);
+    /* a protocol library's wrappers (faultstack protocol build) are ours, not the program's */
+    int protolib = bl > 12 && strcmp(m->base + bl - 12, "-protocol.so") == 0;
+    m->system = m->self || fs_is_system(m->base) || m->path[0] == '\0' || protolib;
     m->sanrt = fs_prefixed(m->base, fs_sanrt_prefixes);
     m->counts = !fs_the_plan.module_filter[0] || strcmp(fs_the_plan.module_filter, m->base) == 0;
     if (fs_the_plan.trigger == FS_PLAN_SITE && strcmp(fs_the_plan.site_module, m->base) == 0)

@@ -123,7 +123,10 @@ static void fs_emit_wrapper(FILE *out, const struct fs_spec *s, const struct fs_
     fprintf(out, "    struct fsp_call c;\n");
     fprintf(out, "    if (!fsp_ready() || !fsp_api->begin(&c, fsp_base + %d, __builtin_return_address(0), "
                  "__builtin_frame_address(0)))\n", idx);
-    fprintf(out, "        %sreal_fn(%s);\n", is_void ? "return " : "return ", args);
+    if (is_void)
+        fprintf(out, "    {\n        real_fn(%s);\n        return;\n    }\n", args);
+    else
+        fprintf(out, "        return real_fn(%s);\n", args);
     if (f->role == FS_SPEC_USE && f->handle != FS_SPEC_H_NONE)
         fs_emit_track(out, f, "use", "    ");            /* before the call: a use after release may crash it */
     if (rel_before)
