@@ -26,7 +26,7 @@
 #include <unistd.h>
 
 #include "plan.h"
-#include "proto_api.h"
+#include "faultstack/protocol_api.h"
 #include "spec.h"
 
 #define FS_MAX_PROTOCOLS 16

@@ -24,13 +24,13 @@
 
 /* ---- functions and kinds: libc's table (libc.spec) + protocols (protocol.c) ---- */
 /* Protocol libraries and annotations register their functions and kinds at
- * run time (proto_api.h): ids from FS_F_COUNT and FS_KIND_COUNT on. */
+ * run time (faultstack/protocol_api.h): ids from FS_F_COUNT and FS_KIND_COUNT on. */
 #define FS_MAX_DYN_FUNCS 4096
 #define FS_MAX_DYN_KINDS 1024
 #define FS_MAX_FUNCS (FS_F_COUNT + FS_MAX_DYN_FUNCS)
 extern struct fs_func_info fs_dyn_funcs[FS_MAX_DYN_FUNCS];
 extern const char *fs_dyn_kinds[FS_MAX_DYN_KINDS];
-extern unsigned char fs_dyn_flags[FS_MAX_DYN_FUNCS];       /* FSP_F_* of proto_api.h */
+extern unsigned char fs_dyn_flags[FS_MAX_DYN_FUNCS];       /* FSP_F_* of faultstack/protocol_api.h */
 static inline const struct fs_func_info *fs_fn(int id)
 {
     return id < FS_F_COUNT ? &fs_funcs[id] : &fs_dyn_funcs[id - FS_F_COUNT];

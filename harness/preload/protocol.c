@@ -1,7 +1,7 @@
 /* protocol.c — users' protocols inside the preload: the registry of the
  * functions and kinds that protocol libraries (faultstack protocol build) and
  * annotations (faultstack/annotate.h) register at run time, and the versioned
- * API they call (harness/common/proto_api.h).
+ * API they call (harness/include/faultstack/protocol_api.h).
  *
  * A registered function gets an id after libc's (FS_F_COUNT + i) and its kind
  * an id after the built-in kinds, so the rest of the preload (fault points,
@@ -11,7 +11,7 @@
  * count: a library that keeps its sessions in a table would hide every one). */
 #define _GNU_SOURCE
 #include "preload.h"
-#include "proto_api.h"
+#include "faultstack/protocol_api.h"
 
 #include <string.h>
 

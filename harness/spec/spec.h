@@ -108,7 +108,7 @@ int fs_spec_check_exports(const struct fs_spec *s, const char *libpath, char *fo
 
 /* Generate the C source of a protocol library for a user spec. Returns 0, -1
  * on a write error. The source needs no include path: it declares the
- * preload's protocol API (harness/common/proto_api.h) itself. */
+ * preload's protocol API (harness/include/faultstack/protocol_api.h) itself. */
 int fs_spec_gen_protocol(const struct fs_spec *s, FILE *out);
 
 /* libc's spec: the preload's function table rows (FS_FUNC(...) lines, the

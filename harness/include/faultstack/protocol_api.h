@@ -1,4 +1,4 @@
-/* proto_api.h — the preload's protocol API, version 1: what generated protocol
+/* faultstack/protocol_api.h — the preload's protocol API, version 1: what generated protocol
  * libraries (faultstack protocol build) and the annotations of
  * faultstack/annotate.h call. Internal and versioned: a protocol library asks
  * faultstack_protocol_api(FSP_API_VERSION) for the table and passes every call
