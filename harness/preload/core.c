@@ -465,14 +465,6 @@ static int fs_caller_matches(const struct fs_plan *p)
 
 /* ---------------- the fault decision ---------------- */
 
-static uint64_t fs_splitmix(uint64_t x)
-{
-    x += 0x9E3779B97F4A7C15ull;
-    x = (x ^ (x >> 30)) * 0xBF58476D1CE4E5B9ull;
-    x = (x ^ (x >> 27)) * 0x94D049BB133111EBull;
-    return x ^ (x >> 31);
-}
-
 static int fs_ctx_all;                 /* FAULTSTACK_CTX=1: hash every point's context */
 static uint64_t fs_ctx_occ;            /* site=...,ctx=: calls from the site in that context */
 
@@ -500,6 +492,11 @@ uint64_t fs_ctx_hash(void)
     return h ? h : 1;
 }
 
+/* The fault decision is plan.c's fs_plan_fires (the one the unit tests
+ * test). What it leaves to its caller is here: the state of persistent and
+ * then=, a cheap pre-filter of site= by ids (no string compare per call), and
+ * the occurrence counts of caller= and ctx= (the K-th call for those callers,
+ * in that context). */
 static int fs_decide(struct fs_call *c, int id, uint64_t ordinal, int mod, uint64_t off, uint64_t occ)
 {
     const struct fs_plan *p = &fs_the_plan;
@@ -510,29 +507,26 @@ static int fs_decide(struct fs_call *c, int id, uint64_t ordinal, int mod, uint6
         if (first)
             return ordinal == first + p->then;
     }
-    switch (p->trigger) {
-    case FS_PLAN_NTH:
-        return ordinal == p->nth;
-    case FS_PLAN_SITE:
-        if (id != fs_site_func || mod != fs_site_mod || off != p->site_offset)
-            return 0;
-        if (p->n_callers)
-            return fs_caller_matches(p) &&
-                   __atomic_add_fetch(&fs_caller_occ, 1, __ATOMIC_RELAXED) == p->site_occurrence;
-        if (p->ctx) {
-            if (!c->ctx)
-                c->ctx = fs_ctx_hash();
-            return c->ctx == p->ctx &&
-                   __atomic_add_fetch(&fs_ctx_occ, 1, __ATOMIC_RELAXED) == p->site_occurrence;
-        }
-        return occ == p->site_occurrence;
-    case FS_PLAN_RANDOM: {
-        uint64_t h = fs_splitmix(p->random_seed ^ (ordinal * 0x9E3779B97F4A7C15ull));
-        return (double)(h >> 11) * (1.0 / 9007199254740992.0) < p->random_p;
-    }
-    default:
+    if (p->trigger != FS_PLAN_SITE)
+        return fs_plan_fires(p, ordinal, NULL, NULL, 0, 0, 0);
+    if (id != fs_site_func || mod != fs_site_mod || off != p->site_offset)
         return 0;
+    uint64_t ctx = 0;
+    if (p->n_callers) {
+        if (!fs_caller_matches(p))
+            return 0;
+        occ = __atomic_add_fetch(&fs_caller_occ, 1, __ATOMIC_RELAXED);
+        ctx = p->ctx;                      /* caller= takes precedence over ctx= */
+    } else if (p->ctx) {
+        if (!c->ctx)
+            c->ctx = fs_ctx_hash();
+        if (c->ctx != p->ctx)
+            return 0;
+        ctx = c->ctx;
+        occ = __atomic_add_fetch(&fs_ctx_occ, 1, __ATOMIC_RELAXED);
     }
+    struct fs_module *m = fs_module_by_id(mod);
+    return m && fs_plan_fires(p, ordinal, fs_fn(id)->name, m->base, off, occ, ctx);
 }
 
 /* A fault point at c->mod/c->off: count it, decide, record it. */
