@@ -31,7 +31,7 @@ char fs_run_dir[512];
 struct fs_shared *fs_shm;
 
 static struct fs_shared fs_private_shm;
-static unsigned char fs_counts_func[FS_F_COUNT];   /* plan's only= filter, by id */
+static unsigned char fs_counts_func[FS_MAX_FUNCS];  /* plan's only= filter, by id */
 static int fs_site_mod = -1;                       /* plan's site module id, once known */
 static int fs_site_func = -1;
 
@@ -239,7 +239,7 @@ struct fs_site {
     uint64_t first;
     uint32_t ebadf;            /* closes of never-tracked fds that gave EBADF */
     uint16_t mod;
-    uint8_t func;
+    uint16_t func;
 };
 
 #define FS_SITE_BUCKETS 4096
@@ -267,7 +267,7 @@ static struct fs_site *fs_site_get(int func, int mod, uint64_t off, fs_lock_t **
         fs_unlock(*lk);
         return NULL;
     }
-    s->off = off; s->mod = (uint16_t)mod; s->func = (uint8_t)func;
+    s->off = off; s->mod = (uint16_t)mod; s->func = (uint16_t)func;
     s->next = fs_sites[b];
     fs_sites[b] = s;
     return s;
@@ -295,7 +295,7 @@ void fs_sites_emit(void)
                 continue;
             size_t n = 0;
             line[n++] = 's'; line[n++] = ' ';
-            const char *fn = fs_funcs[s->func].name;
+            const char *fn = fs_fn(s->func)->name;
             size_t fl = strlen(fn);
             memcpy(line + n, fn, fl); n += fl; line[n++] = ' ';
             n += fs_fmt_u64(line + n, s->mod); line[n++] = ' ';
@@ -551,7 +551,7 @@ static void fs_point(struct fs_call *c, int id)
     if (fs_decide(c, id, ord, c->mod, c->off, occ) ||
         (fs_fork_strategy && fs_fork_point(id, c->mod, c->off, ord, occ, c->ctx))) {
         c->inject = 1;
-        c->err = fs_the_plan.err ? fs_the_plan.err : fs_funcs[id].err;
+        c->err = fs_the_plan.err ? fs_the_plan.err : fs_fn(id)->err;
         __atomic_add_fetch(&fs_shm->injected, 1, __ATOMIC_RELAXED);
         uint64_t none = 0;
         __atomic_compare_exchange_n(&fs_shm->first_inj, &none, ord, 0, __ATOMIC_RELAXED, __ATOMIC_RELAXED);
@@ -569,7 +569,7 @@ static void fs_point(struct fs_call *c, int id)
  * program's own code. Is it a fault point? (Sets c->mod/off/sp.) */
 static int fs_internal_counts(struct fs_call *c, int id)
 {
-    if (!fs_the_plan.internal || !fs_funcs[id].injectable || !fs_counts_func[id] ||
+    if (!fs_the_plan.internal || !fs_fn(id)->injectable || !fs_counts_func[id] ||
         fs_unwind_site(&c->mod, &c->off, &c->sp) != 0)
         return 0;
     struct fs_module *pm = fs_module_by_id(c->mod);
@@ -607,13 +607,13 @@ int fs_begin(struct fs_call *c, int id, void *ra, void *frame)
         c->off = 0;
         if (fs_internal_counts(c, id))
             fs_point(c, id);
-        else if (fs_funcs[id].role != FS_ROLE_USE && fs_unwind_site(&c->mod, &c->off, &c->sp) != 0)
+        else if (fs_fn(id)->role != FS_ROLE_USE && fs_unwind_site(&c->mod, &c->off, &c->sp) != 0)
             c->mod = 0;
         return 1;
     }
     c->mod = m->id;
     c->off = (uint64_t)(a - 1 - m->bias);
-    if (!fs_funcs[id].injectable || !fs_counts_func[id] || !m->counts)
+    if (!fs_fn(id)->injectable || !fs_counts_func[id] || !m->counts)
         return 1;
     fs_point(c, id);
     return 1;
@@ -641,6 +641,17 @@ void fs_end(struct fs_call *c, int err)
     fs_in_call = 0;
     fs_guard--;
     errno = err;
+}
+
+void fs_func_registered(int id)
+{
+    const char *name = fs_fn(id)->name;
+    int counts = !fs_the_plan.n_only;                  /* the plan's only= filter */
+    for (int k = 0; k < fs_the_plan.n_only && !counts; k++)
+        counts = strcmp(fs_the_plan.only[k], name) == 0;
+    fs_counts_func[id] = (unsigned char)counts;
+    if (fs_the_plan.trigger == FS_PLAN_SITE && strcmp(fs_the_plan.site_func, name) == 0)
+        fs_site_func = id;
 }
 
 /* ---------------- start-up ---------------- */
@@ -702,17 +713,8 @@ static void fs_init(void)
     fs_guard++;
     if (fs_plan_parse(getenv("FAULTSTACK_PLAN"), &fs_the_plan, NULL, 0) != 0)
         fs_plan_parse(NULL, &fs_the_plan, NULL, 0);   /* the CLI validated it already */
-    for (int i = 0; i < FS_F_COUNT; i++) {
-        fs_counts_func[i] = 1;
-        if (fs_the_plan.n_only) {
-            fs_counts_func[i] = 0;
-            for (int k = 0; k < fs_the_plan.n_only; k++)
-                if (strcmp(fs_the_plan.only[k], fs_funcs[i].name) == 0)
-                    fs_counts_func[i] = 1;
-        }
-    }
-    if (fs_the_plan.trigger == FS_PLAN_SITE)
-        fs_site_func = fs_func_lookup(fs_the_plan.site_func);
+    for (int i = 0; i < FS_F_COUNT; i++)
+        fs_func_registered(i);
     fs_stack_sites_parse(getenv("FAULTSTACK_STACK_SITES"));
     struct fs_uframe warm[4];
     fs_unwind(warm, 4);                     /* the unwinder's one-time set-up, now */
