@@ -28,7 +28,7 @@ set(FS_INSTALL_DATADIR ${CMAKE_INSTALL_DATADIR}/faultstack)
 install(EXPORT faultstackTargets NAMESPACE faultstack:: DESTINATION ${FS_CMAKEDIR})
 configure_package_config_file(${PROJECT_SOURCE_DIR}/cmake/faultstackConfig.cmake.in
   ${CMAKE_CURRENT_BINARY_DIR}/cmake/faultstackConfig.cmake
-  INSTALL_DESTINATION ${FS_CMAKEDIR} PATH_VARS FS_INSTALL_DATADIR)
+  INSTALL_DESTINATION ${FS_CMAKEDIR} PATH_VARS FS_INSTALL_DATADIR CMAKE_INSTALL_INCLUDEDIR)
 write_basic_package_version_file(${CMAKE_CURRENT_BINARY_DIR}/cmake/faultstackConfigVersion.cmake
   COMPATIBILITY SameMinorVersion)   # 0.x: a new minor version may change the CLI
 install(FILES ${CMAKE_CURRENT_BINARY_DIR}/cmake/faultstackConfig.cmake

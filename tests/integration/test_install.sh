@@ -11,7 +11,10 @@
 #     the leak found, its fixed twin's test passes, a plain run passes, each
 #     leaves its database and JUnit file in <build>/faultstack/; the options
 #     PROTOCOL, SUPPRESSIONS, FAIL_ON, STRATEGY, TIMEOUT, JOBS, ARGS become the
-#     faultstack options they stand for.
+#     faultstack options they stand for;
+#   - the package gives its version and paths, faultstack::headers when
+#     harness/include/faultstack/ has headers, and refuses an incompatible
+#     version (find_package(faultstack 9.0)).
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 fs_init install
@@ -84,9 +87,27 @@ runs=$(sqlite3 "$SCRATCH/preload.db" "SELECT count(*) FROM runs WHERE points_tot
 # 3. a separate project: find_package(faultstack) + faultstack_add_test(SWEEP)
 C=$SCRATCH/consumer
 run "$CMAKE" -S "$SRC/tests/install/consumer" -B "$C" -DCMAKE_PREFIX_PATH="$P" -DCMAKE_BUILD_TYPE=Debug
+cp "$SCRATCH/cmd.log" "$SCRATCH/configure.log"
+grep -qF -- "-- faultstack 0.1.0: $P/bin/faultstack, $(pcvar preload)" "$SCRATCH/configure.log" ||
+    fs_fail "find_package(faultstack) gives the version and the installed paths" \
+            "faultstack 0.1.0: $P/bin/faultstack, $(pcvar preload)" "$(grep faultstack "$SCRATCH/configure.log")"
 run "$CMAKE" --build "$C"
 grep -q "^faultstack_DIR:PATH=$(pcvar cmakedir)\$" "$C/CMakeCache.txt" ||
     fs_fail "the consumer found the installed package" "faultstack_DIR=$(pcvar cmakedir)" "$(grep faultstack_DIR "$C/CMakeCache.txt")"
+# the annotation header(s) of harness/include/faultstack/, once there are some
+if [[ -d $SRC/harness/include/faultstack ]]; then
+    want=$(cd "$SRC/harness/include/faultstack" && ls *.h | sort) got=$(cd "$P/include/faultstack" && ls *.h | sort)
+    [[ $want == "$got" ]] || fs_fail "the headers of harness/include/faultstack installed in include/faultstack" "$want" "$got"
+    grep -qF -- "-- faultstack::headers: $P/include" "$SCRATCH/configure.log" ||
+        fs_fail "find_package(faultstack) gives faultstack::headers" "faultstack::headers: $P/include" "$(grep faultstack "$SCRATCH/configure.log")"
+fi
+# a version the package is not compatible with is refused (SameMinorVersion)
+mkdir -p "$SCRATCH/v9"
+printf 'cmake_minimum_required(VERSION 3.25)\nproject(v9 LANGUAGES NONE)\nfind_package(faultstack 9.0 REQUIRED)\n' >"$SCRATCH/v9/CMakeLists.txt"
+! "$CMAKE" -S "$SCRATCH/v9" -B "$SCRATCH/v9/build" -DCMAKE_PREFIX_PATH="$P" >"$SCRATCH/v9.log" 2>&1 ||
+    fs_fail "find_package(faultstack 9.0) is refused by faultstack 0.1.0" "a configure error" "$(tail "$SCRATCH/v9.log")"
+grep -q 'faultstackConfig.cmake, version: 0.1.0' "$SCRATCH/v9.log" ||
+    fs_fail "the refusal names the installed package and its version" "faultstackConfig.cmake, version: 0.1.0" "$(tail "$SCRATCH/v9.log")"
 # the planted bug is real: without faultstack the test program passes
 "$C/kvconf_test_buggy" "$SRC/tests/install/consumer/sample.conf" >/dev/null ||
     fs_fail "kvconf_test_buggy passes on its own" "exit 0" "exit $?"
