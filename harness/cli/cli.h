@@ -162,9 +162,26 @@ int fs_confirm_stacks(sqlite3 *db, int64_t run_id, const struct fs_spawn *tmpl, 
  * every other fd of faultstack is kept from the targets it starts. */
 void fs_note_inherited_fds(void);
 
-/* Where libfaultstack-preload.so is (FAULTSTACK_PRELOAD, or ../lib next to the
- * binary). Returns 0 or -1. */
+/* paths.c — where faultstack's own files are, found from the binary's own path
+ * (/proc/self/exe), never from a build-time absolute path, so that an installed
+ * tree works wherever it was installed (FS_PRELOAD_RELDIR and FS_DATA_RELDIR are
+ * the install layout's bindir-relative paths, set by harness/CMakeLists.txt).
+ *
+ * Where libfaultstack-preload.so is: $FAULTSTACK_PRELOAD, else next to the
+ * binary: FS_PRELOAD_RELDIR (installed: ../lib/faultstack), ../lib (a build
+ * tree). Writes the absolute path to out. Returns 0, or -1 when none is readable. */
+#ifndef FS_PRELOAD_RELDIR
+#define FS_PRELOAD_RELDIR "../lib/faultstack"
+#endif
+#ifndef FS_DATA_RELDIR
+#define FS_DATA_RELDIR "../share/faultstack"
+#endif
 int fs_find_preload(char *out, size_t len);
+
+/* The directory holding schema.sql and queries/ (installed: ${datadir}/faultstack;
+ * a build tree has a copy at the same place relative to bin/). Absolute when it
+ * exists; else the path where it should be. Never NULL (a static buffer). */
+const char *fs_data_dir(void);
 
 /* PROGRAM as execv needs it: a path, or searched on PATH. Returns 0, or -1
  * with a message naming the program and what to do. */

@@ -4,6 +4,27 @@
 
 #include "cli.h"
 
+/* The Files part of --help: where this faultstack's own files really are (paths.c). */
+static void fs_usage_files(FILE *f)
+{
+    char preload[4096];
+    if (fs_find_preload(preload, sizeof preload) != 0)
+        snprintf(preload, sizeof preload, "not found (looked in %s and ../lib next to the binary)", FS_PRELOAD_RELDIR);
+    const char *data = fs_data_dir();
+    fprintf(f,
+        "\n"
+        "Files:\n"
+        "  %s\n"
+        "      the preload (LD_PRELOAD of every run; $FAULTSTACK_PRELOAD overrides)\n"
+        "  %s/schema.sql\n"
+        "      the database's tables and public views, commented\n"
+        "  %s/queries/*.sql\n"
+        "      canned queries: sqlite3 -header -column faultstack.db < FILE\n"
+        "Manual: man faultstack, man faultstack-run (-sweep, -report, -repro, -merge,\n"
+        "-functions). faultstack SUBCOMMAND --help: that subcommand's options.\n",
+        preload, data, data);
+}
+
 static void fs_usage(FILE *f)
 {
     fprintf(f,
@@ -73,7 +94,7 @@ static void fs_usage(FILE *f)
         "\n"
         "Default database: ./faultstack.db (query it with sqlite3; views: runs, fault_points,\n"
         "leaks, anomalies, findings, held, sanitizer_reports, memcheck, memcheck_vs_faultstack —\n"
-        "see reports/schema.sql).\n"
+        "see schema.sql under Files below).\n"
         "Exit status: 0 nothing found, and something was tested; 1 findings; 2 usage or tool\n"
         "error, or a run that tested nothing (the message says which and why):\n"
         "  - the preload could not enter the program: statically linked (no PT_INTERP),\n"
@@ -87,6 +108,7 @@ static void fs_usage(FILE *f)
         "    'baseline-failed');\n"
         "  - interrupted (^C, SIGTERM, SIGHUP), or a full disk: a sweep stops resumable;\n"
         "    a run whose records a full disk cut short is NOT FULLY RECORDED.\n");
+    fs_usage_files(f);
 }
 
 int main(int argc, char **argv)

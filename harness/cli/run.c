@@ -39,38 +39,6 @@ int64_t fs_now_ms(void)
     return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-int fs_find_preload(char *out, size_t len)
-{
-    const char *env = getenv("FAULTSTACK_PRELOAD");
-    if (env && *env) {
-        snprintf(out, len, "%s", env);
-        if (access(out, R_OK) != 0)
-            return -1;
-        fs_protocol_append_preload(out, len);     /* --protocol libraries load after it */
-        return 0;
-    }
-    char exe[PATH_MAX];
-    ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
-    if (n <= 0)
-        return -1;
-    exe[n] = '\0';
-    char *slash = strrchr(exe, '/');
-    if (slash) *slash = '\0';
-    static const char *const rel[] = { "../lib/libfaultstack-preload.so",
-                                       "../lib/faultstack/libfaultstack-preload.so",
-                                       "libfaultstack-preload.so", NULL };
-    for (int i = 0; rel[i]; i++) {
-        snprintf(out, len, "%s/%s", exe, rel[i]);
-        char real[PATH_MAX];
-        if (access(out, R_OK) == 0 && realpath(out, real)) {
-            snprintf(out, len, "%s", real);
-            fs_protocol_append_preload(out, len);     /* --protocol libraries load after it */
-            return 0;
-        }
-    }
-    return -1;
-}
-
 int fs_resolve_program(const char *prog, char *out, size_t len, char *err, size_t errlen)
 {
     struct stat sb;
@@ -703,7 +671,7 @@ int fs_run_once_vg(sqlite3 *db, const char *db_path, const char *kind, int64_t s
     char err[2048], plan_text[2048] = "", preload[PATH_MAX];
     if (fs_find_preload(preload, sizeof preload) != 0) {
         fprintf(stderr, "faultstack: cannot find libfaultstack-preload.so next to the faultstack "
-                        "binary (../lib/); set FAULTSTACK_PRELOAD to its path\n");
+                        "binary (" FS_PRELOAD_RELDIR "/, or ../lib/ in a build tree); set FAULTSTACK_PRELOAD to its path\n");
         return 2;
     }
     int baseline = plan->trigger == FS_PLAN_NONE;

@@ -415,7 +415,7 @@ int fs_cmd_sweep(int argc, char **argv)
     }
     if (fs_find_preload(W.preload, sizeof W.preload) != 0) {
         fprintf(stderr, "faultstack sweep: cannot find libfaultstack-preload.so next to the faultstack binary "
-                        "(../lib/); set FAULTSTACK_PRELOAD to its path\n");
+                        "(" FS_PRELOAD_RELDIR "/, or ../lib/ in a build tree); set FAULTSTACK_PRELOAD to its path\n");
         return 2;
     }
     W.db = fs_db_open(W.db_path, err, sizeof err);
