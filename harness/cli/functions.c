@@ -3,13 +3,21 @@
 #include "cli.h"
 
 #include <stdio.h>
+#include <string.h>
 
 #include "funcs.h"
 #include "plan.h"
 
 int fs_cmd_functions(int argc, char **argv)
 {
-    (void)argc; (void)argv;
+    for (int i = 1; i < argc; i++) {
+        int help = !strcmp(argv[i], "-h") || !strcmp(argv[i], "--help");
+        fprintf(help ? stdout : stderr, "%susage: faultstack functions\n"
+                "  List the wrapped functions: resource kind, role, whether each is a fault point, the\n"
+                "  errno and return value of its injected failure (names for --fail only=, site=).\n",
+                help ? "" : "faultstack functions: takes no arguments\n");
+        return help ? 0 : 2;
+    }
     static const char *const roles[] = { "acquire", "release", "use", "acq+rel" };
     printf("%-28s %-7s %-8s %-11s %-10s %s\n", "function", "kind", "role", "fault point", "errno", "failure");
     for (int i = 0; i < FS_F_COUNT; i++) {

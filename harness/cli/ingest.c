@@ -440,7 +440,8 @@ static int fs_baseline_signal(struct fs_ctx *C, int sig)
 static void fs_repro(struct fs_ctx *C, int with_fault, int valgrind, char *out, size_t cap)
 {
     out[0] = '\0';
-    strncat(out, valgrind ? "faultstack run --valgrind --db " : "faultstack run --db ", cap - 1);
+    strncat(out, fs_self_command(), cap - 1);          /* runnable as printed: this faultstack's path */
+    strncat(out, valgrind ? " run --valgrind --db " : " run --db ", cap - strlen(out) - 1);
     fs_shell_quote(out, cap, C->info->db_path);
     if (C->info->timeout_ms > 0 && C->info->timeout_ms != 300000) {
         char t[64];

@@ -4,9 +4,12 @@
 #include "shell.h"
 
 #include <ctype.h>
+#include <limits.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 int fs_shell_quote(char *buf, size_t cap, const char *s)
 {
@@ -134,3 +137,27 @@ fail:
     return NULL;
 }
 
+
+static char fs_self_cmd[PATH_MAX * 2 + 8] = "faultstack";
+
+static void fs_self_init(void)
+{
+    char self[PATH_MAX];
+    ssize_t n = readlink("/proc/self/exe", self, sizeof self - 1);
+    if (n <= 0)
+        return;
+    self[n] = '\0';
+    char *del = strstr(self, " (deleted)");  /* rebuilt while running: the path is still right */
+    if (del && del[10] == '\0')
+        *del = '\0';
+    fs_self_cmd[0] = '\0';
+    if (fs_shell_quote(fs_self_cmd, sizeof fs_self_cmd, self) != 0)
+        snprintf(fs_self_cmd, sizeof fs_self_cmd, "faultstack");
+}
+
+const char *fs_self_command(void)
+{
+    static pthread_once_t once = PTHREAD_ONCE_INIT;
+    pthread_once(&once, fs_self_init);
+    return fs_self_cmd;
+}

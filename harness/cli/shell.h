@@ -20,4 +20,11 @@ void fs_shell_join(char *buf, size_t cap, char *const *argv);
 char **fs_shell_split(const char *s, int *count, char *err, size_t errlen);
 void fs_shell_free(char **words);
 
+/* The first word of the commands faultstack prints for people to run (repro
+ * commands): the faultstack binary running now by its absolute path
+ * (/proc/self/exe; the installed one when it runs from its install prefix),
+ * shell-quoted, so that the command runs as printed without faultstack on
+ * PATH. "faultstack" when /proc is not mounted. Thread-safe; never NULL. */
+const char *fs_self_command(void);
+
 #endif

@@ -80,7 +80,7 @@ assert_eq "ids in OUT all point at existing rows (orphans)" 0 "$(q "
          + (SELECT count(*) FROM crash WHERE run_id NOT IN (SELECT id FROM run))
          + (SELECT count(*) FROM finding WHERE first_run NOT IN (SELECT id FROM run))")"
 assert_eq "the repro commands of OUT write into OUT" 3 \
-    "$(q "SELECT count(*) FROM findings WHERE repro LIKE 'faultstack run --db $OUT %'")"
+    "$(q "SELECT count(*) FROM findings WHERE repro LIKE '$(readlink -f "$FAULTSTACK") run --db $OUT %'")"
 assert_eq "the inputs are unchanged (sha256 of a, b)" "$sha_a $sha_b" "$(fs_sha "$A") $(fs_sha "$B")"
 assert_eq "OUT remembers both inputs (meta merged:*)" 2 "$(q "SELECT count(*) FROM meta WHERE key LIKE 'merged:%'")"
 

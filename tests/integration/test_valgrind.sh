@@ -112,7 +112,7 @@ assert_eq "crash_null: memcheck finding (kind|func|line|fault_func|fault_line|ru
     "InvalidWrite|new_item|$line|malloc|$fline|1" \
     "$(q "SELECT kind, func, line, fault_func, fault_line, runs FROM findings WHERE category = 'memcheck'")"
 assert_eq "crash_null: its repro runs under valgrind" 1 \
-    "$(q "SELECT repro LIKE 'faultstack run --valgrind %' FROM findings WHERE category = 'memcheck'")"
+    "$(q "SELECT repro LIKE '$(readlink -f "$FAULTSTACK") run --valgrind %' FROM findings WHERE category = 'memcheck'")"
 assert_eq "crash_null: the crash finding too" "crash|SIGSEGV|$line" \
     "$(q "SELECT category, kind, line FROM findings WHERE category = 'crash'")"
 
