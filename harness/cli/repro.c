@@ -302,6 +302,10 @@ int fs_cmd_repro(int argc, char **argv)
                 db_abs, run < 0 ? ": " : "", run < 0 ? err : "");
         goto out;
     }
+    /* its role in the public views (runs.role 'repro'): the session `faultstack run` made for it */
+    if (fs_scalar(db, "UPDATE session SET kind = 'repro' WHERE kind = 'run' AND id = (SELECT session_id FROM run"
+                      " WHERE id = ?1)", run, NULL, err, sizeof err) < 0)
+        fprintf(stderr, "faultstack repro: cannot mark run %lld as a repro (%s); going on\n", (long long)run, err);
     if (T->has_fault)
         fprintf(stderr, "faultstack repro: the finding's fault: %s at %s+0x%llx (%s:%lld)\n", T->fault_func,
                 T->has_fault_site ? T->fault_module : "?", (unsigned long long)T->fault_offset,

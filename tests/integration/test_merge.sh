@@ -134,6 +134,7 @@ assert_status 2
 cp "$B" "$SCRATCH/v1.db"
 sqlite3 -bail "$SCRATCH/v1.db" "
     DROP VIEW runs; DROP VIEW fault_points; DROP VIEW leaks; DROP VIEW anomalies; DROP VIEW findings;
+    DROP VIEW crashes; DROP VIEW sweeps; DROP VIEW held;
     DROP INDEX run_session; CREATE INDEX run_session ON run(session_id);
     ALTER TABLE run DROP COLUMN sweep_key; ALTER TABLE run DROP COLUMN confirms;
     ALTER TABLE point DROP COLUMN ctx; DROP TABLE sweep;
