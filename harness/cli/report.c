@@ -83,7 +83,8 @@ void fs_json_cell(FILE *f, const struct fs_cell *c)
 
 const char *const fs_col_names[F_NCOLS] = {
     "id", "category", "kind", "anomaly", "func", "module", "file", "line", "symbol", "fault_func",
-    "fault_file", "fault_line", "runs", "first_run", "repro", "offset", "fault_module", "fault_offset"
+    "fault_file", "fault_line", "runs", "first_run", "repro", "offset", "fault_module", "fault_offset",
+    "fault_symbol"
 };
 
 static int fs_same(const char *a, const char *b)
@@ -121,7 +122,9 @@ static int fs_report_load(struct fs_report *R, char *err, size_t errlen)
         " f.fault_func, f.fault_file, f.fault_line,"
         " CASE WHEN ?1 IS NULL THEN f.runs ELSE (SELECT count(*) FROM finding_run fr JOIN runs r"
         "   ON r.id = fr.run_id WHERE fr.finding_id = f.id AND r.session_id = ?1) END,"
-        " f.first_run, f.repro, f.offset, f.fault_module, f.fault_offset"
+        " f.first_run, f.repro, f.offset, f.fault_module, f.fault_offset,"
+        " (SELECT p.symbol FROM fault_points p WHERE p.run_id = f.first_run AND p.injected = 1"
+        "   AND p.func = f.fault_func AND p.module IS f.fault_module AND p.offset IS f.fault_offset LIMIT 1)"
         " FROM findings f"
         " WHERE ?1 IS NULL OR EXISTS (SELECT 1 FROM finding_run fr JOIN runs r ON r.id = fr.run_id"
         "   WHERE fr.finding_id = f.id AND r.session_id = ?1)"
@@ -247,7 +250,11 @@ static int fs_report_runs(struct fs_report *R, char *err, size_t errlen)
 
 const char *fs_report_rel(const struct fs_report *R, const char *file)
 {
-    (void)R;
+    size_t rl = R->srcroot ? strlen(R->srcroot) : 0;
+    if (file && rl && file[0] == '/' && !strncmp(file, R->srcroot, rl) && file[rl] == '/' && file[rl + 1])
+        return file + rl + 1;
+    if (file && rl == 1 && file[0] == '/' && file[1])   /* --srcroot / */
+        return file + 1;
     return file;
 }
 
@@ -257,7 +264,7 @@ void fs_site_words(const struct fs_report *R, const struct fs_frow *r, char *buf
     const char *sym = fs_s(r, F_SYMBOL), *mod = fs_s(r, F_MODULE);
     char where[PATH_MAX + 64];
     if (file)
-        snprintf(where, sizeof where, "%s:%lld", file, (long long)fs_i(r, F_LINE));
+        snprintf(where, sizeof where, "%s:%lld", fs_report_rel(R, file), (long long)fs_i(r, F_LINE));
     else if (mod)
         snprintf(where, sizeof where, "%s+0x%llx", mod, (unsigned long long)fs_i(r, F_OFFSET));
     else
@@ -288,7 +295,7 @@ void fs_fault_words(const struct fs_report *R, const struct fs_frow *r, char *bu
     if (!ff)
         snprintf(buf, len, "baseline (no fault)");
     else if (file)
-        snprintf(buf, len, "%s at %s:%lld", ff, file, (long long)fs_i(r, F_FAULT_LINE));
+        snprintf(buf, len, "%s at %s:%lld", ff, fs_report_rel(R, file), (long long)fs_i(r, F_FAULT_LINE));
     else if (mod)
         snprintf(buf, len, "%s at %s+0x%llx", ff, mod, (unsigned long long)fs_i(r, F_FAULT_OFFSET));
     else
@@ -298,6 +305,52 @@ void fs_fault_words(const struct fs_report *R, const struct fs_frow *r, char *bu
 const char *fs_plural(int64_t n, const char *one, const char *many)
 {
     return n == 1 ? one : many;
+}
+
+/* "FUNC in SYMBOL (WHERE)": WHERE the relative file, else the module. */
+static void fs_ident(const struct fs_report *R, const char *func, const char *sym, const char *file,
+                     const char *mod, char *buf, size_t len)
+{
+    const char *where = file ? fs_report_rel(R, file) : mod;
+    if (sym && func && !strcmp(sym, func))
+        sym = NULL;                          /* a crash's func is its symbol */
+    snprintf(buf, len, "%s%s%s%s%s%s", func ? func : "?", sym ? " in " : "", sym ? sym : "",
+             where ? " (" : "", where ? where : "", where ? ")" : "");
+}
+
+void fs_site_ident(const struct fs_report *R, const struct fs_frow *r, char *buf, size_t len)
+{
+    char what[128], id[PATH_MAX + 512];
+    fs_what_words(r, what, sizeof what);
+    const char *func = fs_s(r, F_FUNC), *file = fs_s(r, F_FILE), *mod = fs_s(r, F_MODULE);
+    if (!func && !file && !mod) {
+        snprintf(buf, len, "%s: %s", what, fs_s(r, F_CATEGORY) && !strcmp(fs_s(r, F_CATEGORY), "timeout")
+                                               ? "the run did not finish in time" : "unknown site");
+        return;
+    }
+    fs_ident(R, func ? func : fs_s(r, F_SYMBOL), fs_s(r, F_SYMBOL), file, mod, id, sizeof id);
+    snprintf(buf, len, "%s: %s", what, id);
+}
+
+void fs_fault_ident(const struct fs_report *R, const struct fs_frow *r, char *buf, size_t len)
+{
+    if (!fs_s(r, F_FAULT_FUNC))
+        snprintf(buf, len, "baseline (no fault)");
+    else
+        fs_ident(R, fs_s(r, F_FAULT_FUNC), fs_s(r, F_FAULT_SYMBOL), fs_s(r, F_FAULT_FILE),
+                 fs_s(r, F_FAULT_MODULE), buf, len);
+}
+
+void fs_finding_hash(const struct fs_report *R, const struct fs_frow *r, char out[17])
+{
+    char site[PATH_MAX + 700], fault[PATH_MAX + 600];
+    fs_site_ident(R, r, site, sizeof site);
+    fs_fault_ident(R, r, fault, sizeof fault);
+    uint64_t h = 0xcbf29ce484222325ULL;
+    for (const char *s[] = { site, "\n", fault, NULL }, **p = s; *p; p++)
+        for (const unsigned char *c = (const unsigned char *)*p; *c; c++)
+            h = (h ^ *c) * 0x100000001b3ULL;
+    snprintf(out, 17, "%016llx", (unsigned long long)h);
 }
 
 /* ---------------- the formats ---------------- */
@@ -315,6 +368,7 @@ static const struct fs_report_format {
     { "json",  fs_report_json,  0, "an array of findings" },
     { "junit", fs_report_junit, 0, "JUnit XML for CI test reports (GitLab, Jenkins)" },
     { "sarif", fs_report_sarif, 0, "SARIF 2.1.0 for code scanning (GitHub, IDEs)" },
+    { "html",  fs_report_html,  0, "one self-contained page (no network): sites, source, repro, the sweep" },
 };
 #define FS_NFORMATS (sizeof fs_report_formats / sizeof fs_report_formats[0])
 
@@ -332,6 +386,7 @@ static void fs_report_usage(FILE *f)
     fs_format_names(names, sizeof names, "|", "|");
     fprintf(f,
         "usage: faultstack report [--db FILE] [--format %s] [--session ID] [--srcroot DIR]\n"
+        "                         [-o FILE]\n"
         "  Print the deduplicated findings of the database (the findings view), grouped\n"
         "  by site, with the faults that expose each site and their repro commands.\n", names);
     for (size_t k = 0; k < FS_NFORMATS; k++)
@@ -339,7 +394,10 @@ static void fs_report_usage(FILE *f)
     fprintf(f,
         "  --session ID     only the findings of runs of session ID (runs.session_id);\n"
         "                   their run counts are then counts of that session's runs\n"
-        "  --srcroot DIR    sarif: file URIs relative to DIR (default: the current directory)\n"
+        "  --srcroot DIR    file names under DIR are shown relative to it, in every format\n"
+        "                   (default: the current directory); sarif: uriBaseId SRCROOT;\n"
+        "                   html: the source lines around each site are read from there\n"
+        "  -o FILE          write the report to FILE (whole, or not at all), not stdout\n"
         "  Runs that were not observed (the preload could not enter the program) and\n"
         "  baseline runs that did not exit 0 are listed after the findings (text) or on\n"
         "  stderr (other formats).\n"
@@ -348,9 +406,10 @@ static void fs_report_usage(FILE *f)
 }
 int fs_cmd_report(int argc, char **argv)
 {
-    const char *db_path = "faultstack.db", *format = "text", *session = NULL, *srcroot = NULL;
+    const char *db_path = "faultstack.db", *format = "text", *session = NULL, *srcroot = NULL, *out_path = NULL;
     struct fs_report R;
-    char err[1024], cwd[PATH_MAX], root[PATH_MAX];
+    char err[1024], cwd[PATH_MAX], root[PATH_MAX], tmp_path[PATH_MAX + 32] = "";
+    FILE *out = stdout;
     int rc = 2;
     memset(&R, 0, sizeof R);
     R.session = -1;
@@ -362,6 +421,8 @@ int fs_cmd_report(int argc, char **argv)
         else if (!strncmp(a, "--format", ol = 8)) slot = &format;
         else if (!strncmp(a, "--session", ol = 9)) slot = &session;
         else if (!strncmp(a, "--srcroot", ol = 9)) slot = &srcroot;
+        else if (!strncmp(a, "--output", ol = 8)) slot = &out_path;
+        else if (!strcmp(a, "-o") && (ol = 2)) slot = &out_path;
         if (slot && a[ol] == '=') { *slot = a + ol + 1; continue; }
         if (slot && a[ol] == '\0' && i + 1 < argc) { *slot = argv[++i]; continue; }
         if (slot && a[ol] == '\0')
@@ -406,6 +467,10 @@ int fs_cmd_report(int argc, char **argv)
                 db_path);
         return 2;
     }
+    if (out_path && !*out_path) {
+        fprintf(stderr, "faultstack report: -o needs a file name (or leave it out for stdout)\n");
+        return 2;
+    }
     R.db_path = db_path;
     R.db = fs_db_open(db_path, err, sizeof err);
     if (!R.db) {
@@ -422,15 +487,36 @@ int fs_cmd_report(int argc, char **argv)
                         "sqlite3 %s 'SELECT DISTINCT session_id FROM runs'\n", (long long)R.session, db_path, db_path);
         goto out;
     }
-    if (fmt->write(&R, stdout) != 0)
+    if (out_path) {                           /* written whole, then renamed: never half a report */
+        snprintf(tmp_path, sizeof tmp_path, "%s.tmp%ld", out_path, (long)getpid());
+        if (!(out = fopen(tmp_path, "w"))) {
+            fprintf(stderr, "faultstack report: cannot write '%s': %s; check the directory and its permissions\n",
+                    out_path, strerror(errno));
+            tmp_path[0] = '\0';
+            out = stdout;
+            goto out;
+        }
+        R.out_path = out_path;
+    }
+    if (fmt->write(&R, out) != 0)
         goto out;
     /* what was not tested: in the text report, else on stderr */
-    int64_t unobserved = fs_report_untested(&R, fmt->inline_notes ? stdout : stderr);
-    if (fflush(stdout) != 0 || ferror(stdout)) {
-        fprintf(stderr, "faultstack report: cannot write the report: %s; check the output file or pipe\n",
-                strerror(errno));
+    int64_t unobserved = fs_report_untested(&R, fmt->inline_notes ? out : stderr);
+    int werr = fflush(out) != 0 || ferror(out);
+    if (out != stdout) {
+        werr |= fclose(out) != 0;
+        out = stdout;
+    }
+    if (werr) {
+        fprintf(stderr, "faultstack report: cannot write the report%s%s: %s; check the output file or pipe\n",
+                out_path ? " to " : "", out_path ? out_path : "", strerror(errno));
         goto out;
     }
+    if (out_path && rename(tmp_path, out_path) != 0) {
+        fprintf(stderr, "faultstack report: cannot write '%s': %s\n", out_path, strerror(errno));
+        goto out;
+    }
+    tmp_path[0] = '\0';
     rc = R.n ? 1 : 0;
     if (!R.n && unobserved) {
         fprintf(stderr, "faultstack report: not clean: %lld run%s not observed (nothing was tested there); exit 2\n",
@@ -438,6 +524,10 @@ int fs_cmd_report(int argc, char **argv)
         rc = 2;
     }
 out:
+    if (out != stdout)
+        fclose(out);
+    if (tmp_path[0])
+        unlink(tmp_path);
     fs_report_free(&R);
     sqlite3_close(R.db);
     return rc;

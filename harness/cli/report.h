@@ -21,6 +21,7 @@
 enum {
     F_ID, F_CATEGORY, F_KIND, F_ANOMALY, F_FUNC, F_MODULE, F_FILE, F_LINE, F_SYMBOL, F_FAULT_FUNC,
     F_FAULT_FILE, F_FAULT_LINE, F_RUNS, F_FIRST_RUN, F_REPRO, F_OFFSET, F_FAULT_MODULE, F_FAULT_OFFSET,
+    F_FAULT_SYMBOL,           /* the injected call's function (fault_points.symbol of the first run) */
     F_NCOLS
 };
 extern const char *const fs_col_names[F_NCOLS];
@@ -37,12 +38,13 @@ struct fs_report {
     int64_t runs, fault_runs, crashed, timed_out, duration_ms;
     const char *srcroot;      /* absolute, no trailing '/': file names under it are shown
                                  relative to it (--srcroot, default the current directory) */
+    const char *out_path;     /* -o FILE, or NULL for stdout */
 };
 
 /* A writer: the report R in one format on f. Returns 0, or -1 after saying
  * on stderr what went wrong (out of memory). */
 typedef int fs_report_writer(const struct fs_report *R, FILE *f);
-fs_report_writer fs_report_text, fs_report_json, fs_report_junit, fs_report_sarif;
+fs_report_writer fs_report_text, fs_report_json, fs_report_junit, fs_report_sarif, fs_report_html;
 
 static inline const char *fs_s(const struct fs_frow *r, int c) { return r->c[c].s; }
 static inline int64_t fs_i(const struct fs_frow *r, int c) { return r->c[c].is_int ? r->c[c].i : 0; }
@@ -60,6 +62,17 @@ void fs_site_words(const struct fs_report *R, const struct fs_frow *r, char *buf
 void fs_what_words(const struct fs_frow *r, char *buf, size_t len);
 void fs_fault_words(const struct fs_report *R, const struct fs_frow *r, char *buf, size_t len);
 const char *fs_plural(int64_t n, const char *one, const char *many);
+
+/* The stable identity of a finding, for test names and fingerprints: no
+ * absolute path, no line number, no offset, no id. "leak fd: open in
+ * copy_file (demo/fd_leak.c)" (what, function, the site's symbol and file
+ * relative to the srcroot, or its module) and, for the fault, "open in
+ * copy_file (demo/fd_leak.c)" or "baseline (no fault)". */
+void fs_site_ident(const struct fs_report *R, const struct fs_frow *r, char *buf, size_t len);
+void fs_fault_ident(const struct fs_report *R, const struct fs_frow *r, char *buf, size_t len);
+/* 16 hex digits (FNV-1a 64) of the site and fault identities: SARIF's
+ * partialFingerprints, the HTML page's anchors. */
+void fs_finding_hash(const struct fs_report *R, const struct fs_frow *r, char out[17]);
 
 /* Length of the valid UTF-8 sequence at s, or 0 when s does not start one. */
 int fs_utf8_len(const unsigned char *s);

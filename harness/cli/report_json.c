@@ -6,13 +6,14 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "ingest.h"
 #include "report.h"
 
 /* The format since the first version: an array of objects with the columns of
  * the findings view; added fields: offset, fault_module, fault_offset, site
  * (1-based index of the finding's site in report order), site_findings,
- * site_runs, and session with --session (runs then counts that session's). */
+ * site_runs, fault_symbol (the function the injected call was in), srcfile and
+ * fault_srcfile (file and fault_file relative to --srcroot when under it, else
+ * as recorded), and session with --session (runs then counts that session's). */
 int fs_report_json(const struct fs_report *R, FILE *f)
 {
     fputs("[", f);
@@ -25,6 +26,10 @@ int fs_report_json(const struct fs_report *R, FILE *f)
         }
         fprintf(f, ", \"site\": %d, \"site_findings\": %d, \"site_runs\": %lld", r->site, r->site_findings,
                 (long long)r->site_runs);
+        fputs(", \"srcfile\": ", f);               /* file and fault_file relative to --srcroot */
+        fs_json_str(f, fs_report_rel(R, fs_s(r, F_FILE)));
+        fputs(", \"fault_srcfile\": ", f);
+        fs_json_str(f, fs_report_rel(R, fs_s(r, F_FAULT_FILE)));
         if (R->session >= 0)
             fprintf(f, ", \"session\": %lld", (long long)R->session);
         fputs("}", f);

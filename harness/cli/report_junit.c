@@ -1,21 +1,53 @@
 /* report_junit.c — `faultstack report --format junit`: JUnit XML for CI test
- * reports (GitLab, Jenkins), one testsuite per site (report.h). */
+ * reports (Jenkins xUnit/JUnit, GitLab), one testsuite per site (report.h).
+ *
+ * What the readers accept decides the shape: Jenkins xUnit validates against
+ * its junit-10.xsd, where <testcase> may carry only name, classname, time and
+ * group (no file or line: a report with them is rejected) and <testsuite> may
+ * carry file; GitLab reads testsuites/testsuite/testcase with name, classname,
+ * time, and failure/system-out text. tests/integration/schemas/junit-jenkins.xsd
+ * states those rules and the tests validate every report against it.
+ *
+ * Test names are the findings' stable identities (fs_site_ident and
+ * fs_fault_ident): kind, function, the site's symbol and its file relative to
+ * --srcroot, and the same for the fault; no absolute path, line number, offset
+ * or finding id, so a test keeps its name (and its history in the CI) when the
+ * code around it moves. Lines, ids and the repro are in the failure text. */
 #define _GNU_SOURCE
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "ingest.h"
 #include "report.h"
+#include "shell.h"
 
-/* JUnit XML as GitLab and Jenkins read it: one testsuite per site, one failing
- * testcase per finding (the repro in the failure), and a passing testcase for
- * the runs recorded. Test names carry no finding ids, so they stay the same
- * from one pipeline to the next. */
+/* The testcase name of finding k; the same identity twice in one report (two
+ * calls of one function in one symbol) gets " (2)", " (3)" in report order. */
+static void fs_case_name(const struct fs_report *R, int k, char *buf, size_t len)
+{
+    char site[PATH_MAX + 700], fault[PATH_MAX + 600], other[PATH_MAX * 2 + 1400];
+    const struct fs_frow *r = &R->rows[k];
+    fs_site_ident(R, r, site, sizeof site);
+    fs_fault_ident(R, r, fault, sizeof fault);
+    snprintf(buf, len, "%s, %s%s%s", site, fs_s(r, F_FAULT_FUNC) ? "when " : "", fault,
+             fs_s(r, F_FAULT_FUNC) ? " fails" : "");
+    int same = 0;
+    for (int j = 0; j < k; j++) {
+        fs_site_ident(R, &R->rows[j], site, sizeof site);
+        fs_fault_ident(R, &R->rows[j], fault, sizeof fault);
+        snprintf(other, sizeof other, "%s, %s%s%s", site, fs_s(&R->rows[j], F_FAULT_FUNC) ? "when " : "", fault,
+                 fs_s(&R->rows[j], F_FAULT_FUNC) ? " fails" : "");
+        same += !strcmp(other, buf);
+    }
+    if (same)
+        snprintf(buf + strlen(buf), len - strlen(buf), " (%d)", same + 1);
+}
+
 int fs_report_junit(const struct fs_report *R, FILE *f)
 {
-    char what[128], site[PATH_MAX + 256], fault[PATH_MAX + 128], qdb[PATH_MAX * 2] = "";
+    char what[128], site[PATH_MAX + 256], fault[PATH_MAX + 128], ident[PATH_MAX + 700];
+    char name[PATH_MAX * 2 + 1500], qdb[PATH_MAX * 2] = "";
     fs_shell_quote(qdb, sizeof qdb, R->db_path);
     int tests = R->n + (R->runs > 0);
     double secs = (double)R->duration_ms / 1000.0;
@@ -27,26 +59,26 @@ int fs_report_junit(const struct fs_report *R, FILE *f)
         fs_what_words(r, what, sizeof what);
         fs_site_words(R, r, site, sizeof site);
         if (k == 0 || r->site != R->rows[k - 1].site) {
+            fs_site_ident(R, r, ident, sizeof ident);
             fputs("  <testsuite name=\"", f);
-            fs_xml_str(f, what); fputs(": ", f); fs_xml_str(f, site);
-            fprintf(f, "\" tests=\"%d\" failures=\"%d\" errors=\"0\" skipped=\"0\" time=\"0\">\n",
-                    r->site_findings, r->site_findings);
+            fs_xml_str(f, ident);
+            fprintf(f, "\" tests=\"%d\" failures=\"%d\" errors=\"0\" skipped=\"0\" time=\"0\"", r->site_findings,
+                    r->site_findings);
+            if (fs_s(r, F_FILE)) {            /* allowed on testsuite, not on testcase */
+                fputs(" file=\"", f);
+                fs_xml_str(f, fs_report_rel(R, fs_s(r, F_FILE)));
+                fputc('"', f);
+            }
+            fputs(">\n", f);
         }
         fs_fault_words(R, r, fault, sizeof fault);
+        fs_case_name(R, k, name, sizeof name);
         fputs("    <testcase classname=\"faultstack.", f);
         fs_xml_str(f, fs_s(r, F_CATEGORY));
         if (fs_s(r, F_KIND)) { fputc('.', f); fs_xml_str(f, fs_s(r, F_KIND)); }
         fputs("\" name=\"", f);
-        fs_xml_str(f, site);
-        fputs(fs_s(r, F_FAULT_FUNC) ? " when " : ", ", f);
-        fs_xml_str(f, fault);
-        if (fs_s(r, F_FAULT_FUNC)) fputs(" fails", f);
-        fputc('"', f);
-        if (fs_s(r, F_FILE)) {
-            fputs(" file=\"", f); fs_xml_str(f, fs_s(r, F_FILE));
-            fprintf(f, "\" line=\"%lld\"", (long long)fs_i(r, F_LINE));
-        }
-        fputs(" time=\"0\">\n      <failure type=\"", f);
+        fs_xml_str(f, name);
+        fputs("\" time=\"0\">\n      <failure type=\"", f);
         fs_xml_str(f, what);
         fputs("\" message=\"", f);
         fs_xml_str(f, what); fputs(": ", f); fs_xml_str(f, site);
@@ -62,19 +94,22 @@ int fs_report_junit(const struct fs_report *R, FILE *f)
         fprintf(f, "finding #%lld, seen in %lld run%s, first run %lld\n", (long long)fs_i(r, F_ID),
                 (long long)fs_i(r, F_RUNS), fs_plural(fs_i(r, F_RUNS), "", "s"), (long long)fs_i(r, F_FIRST_RUN));
         fputs("repro: ", f); fs_xml_str(f, fs_s(r, F_REPRO)); fputc('\n', f);
-        fprintf(f, "check the replay: faultstack repro --db ");
+        fputs("check the replay: ", f);
+        fs_xml_str(f, fs_self_command());
+        fputs(" repro --db ", f);
         fs_xml_str(f, qdb);
         fprintf(f, " %lld</failure>\n    </testcase>\n", (long long)fs_i(r, F_ID));
         if (k + 1 == R->n || R->rows[k + 1].site != r->site)
             fputs("  </testsuite>\n", f);
     }
-    if (R->runs > 0) {
+    if (R->runs > 0) {                        /* a stable name; the counts in system-out */
         fprintf(f, "  <testsuite name=\"faultstack runs\" tests=\"1\" failures=\"0\" errors=\"0\" skipped=\"0\""
                    " time=\"%.3f\">\n", secs);
-        fprintf(f, "    <testcase classname=\"faultstack.summary\" name=\"%lld run%s (%lld with an injected fault, "
-                   "%lld killed by a signal, %lld timed out), %d finding%s\" time=\"%.3f\"/>\n",
-                (long long)R->runs, fs_plural(R->runs, "", "s"), (long long)R->fault_runs, (long long)R->crashed,
-                (long long)R->timed_out, R->n, fs_plural(R->n, "", "s"), secs);
+        fprintf(f, "    <testcase classname=\"faultstack.summary\" name=\"runs recorded\" time=\"%.3f\">\n"
+                   "      <system-out>%lld run%s (%lld with an injected fault, %lld killed by a signal, %lld timed "
+                   "out), %d finding%s</system-out>\n    </testcase>\n",
+                secs, (long long)R->runs, fs_plural(R->runs, "", "s"), (long long)R->fault_runs,
+                (long long)R->crashed, (long long)R->timed_out, R->n, fs_plural(R->n, "", "s"));
         fputs("  </testsuite>\n", f);
     } else if (R->n == 0) {
         fputs("  <testsuite name=\"faultstack\" tests=\"0\" failures=\"0\" errors=\"0\" skipped=\"0\" time=\"0\"/>\n", f);

@@ -7,7 +7,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "ingest.h"
 #include "report.h"
 
 /* The rule of a finding: category/kind, with the anomaly between for anomalies. */
@@ -59,22 +58,27 @@ static void fs_rule_text(const struct fs_frow *r, char *shortd, size_t slen, cha
     }
 }
 
-/* A file name as a URI reference: relative to srcroot (uriBaseId SRCROOT)
- * when under it or relative, else an absolute file:// URI. Percent-encodes
- * what RFC 3986 does not allow in a path. Sets *based. */
-static void fs_uri(const char *srcroot, const char *file, char *buf, size_t len, int *based)
+/* A file name as a relative URI reference and its base (originalUriBaseIds):
+ * relative to srcroot (SRCROOT) when under it or relative, else relative to
+ * the file system's root (ROOT, file:///), so that no result carries an
+ * absolute URI. Percent-encodes what RFC 3986 does not allow in a path.
+ * srcroot NULL: file (absolute) as a file:// URI, *base NULL. */
+static void fs_uri(const char *srcroot, const char *file, char *buf, size_t len, const char **base)
 {
     const char *path = file;
     size_t rl = srcroot ? strlen(srcroot) : 0;
     size_t n = 0;
-    *based = 0;
-    if (file[0] == '/' && rl && !strncmp(file, srcroot, rl) && (file[rl] == '/' || srcroot[rl - 1] == '/')) {
-        path = file + rl + (file[rl] == '/');
-        *based = 1;
-    } else if (file[0] != '/') {
-        *based = 1;
-    } else {
+    if (!srcroot) {
+        *base = NULL;
         n = (size_t)snprintf(buf, len, "file://");
+    } else if (file[0] == '/' && rl && !strncmp(file, srcroot, rl) && (file[rl] == '/' || srcroot[rl - 1] == '/')) {
+        path = file + rl + (file[rl] == '/');
+        *base = "SRCROOT";
+    } else if (file[0] != '/') {
+        *base = "SRCROOT";
+    } else {
+        path = file + 1;
+        *base = "ROOT";
     }
     for (const unsigned char *p = (const unsigned char *)path; *p && n + 4 < len; p++) {
         if ((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9') ||
@@ -89,12 +93,11 @@ static void fs_uri(const char *srcroot, const char *file, char *buf, size_t len,
 static void fs_sarif_phys(const struct fs_report *R, FILE *f, const char *file, int64_t line, const char *ind)
 {
     char uri[PATH_MAX * 3 + 16];
-    int based;
-    fs_uri(R->srcroot, file, uri, sizeof uri, &based);
+    const char *base;
+    fs_uri(R->srcroot ? R->srcroot : "/", file, uri, sizeof uri, &base);
     fprintf(f, "%s\"physicalLocation\": {\n%s  \"artifactLocation\": {\"uri\": ", ind, ind);
     fs_json_str(f, uri);
-    if (based)
-        fputs(", \"uriBaseId\": \"SRCROOT\"", f);
+    fprintf(f, ", \"uriBaseId\": \"%s\"", base);
     fputs("}", f);
     if (line > 0)
         fprintf(f, ",\n%s  \"region\": {\"startLine\": %lld}", ind, (long long)line);
@@ -144,15 +147,16 @@ int fs_report_sarif(const struct fs_report *R, FILE *f)
     }
     fputs(nrules ? "\n          ]\n" : "]\n", f);
     fputs("        }\n      },\n", f);
-    if (R->srcroot) {
+    {
         char root[PATH_MAX * 3 + 16];
-        int based;
-        fs_uri(NULL, R->srcroot, root, sizeof root - 2, &based);
+        const char *none;
+        fs_uri(NULL, R->srcroot ? R->srcroot : "/", root, sizeof root - 2, &none);
         if (root[strlen(root) - 1] != '/')
             strcat(root, "/");
         fputs("      \"originalUriBaseIds\": {\"SRCROOT\": {\"uri\": ", f);
         fs_json_str(f, root);
-        fputs("}},\n", f);
+        fputs(", \"description\": {\"text\": \"faultstack report --srcroot (default: the current directory)\"}},"
+              " \"ROOT\": {\"uri\": \"file:///\", \"description\": {\"text\": \"files outside the srcroot\"}}},\n", f);
     }
     fputs("      \"results\": [", f);
     for (int k = 0; k < R->n; k++) {
@@ -198,7 +202,17 @@ int fs_report_sarif(const struct fs_report *R, FILE *f)
             fs_json_str(f, rm);
             fputs("}\n            }\n          ]", f);
         }
-        fputs(",\n          \"properties\": {", f);
+        /* the finding's stable identity (no path outside the srcroot, no line): code
+         * scanning matches results across runs by it */
+        char hash[17], ident[PATH_MAX * 2 + 1400], sid[PATH_MAX + 700], fid[PATH_MAX + 600];
+        fs_finding_hash(R, r, hash);
+        fs_site_ident(R, r, sid, sizeof sid);
+        fs_fault_ident(R, r, fid, sizeof fid);
+        snprintf(ident, sizeof ident, "%s; fault: %s", sid, fid);
+        fprintf(f, ",\n          \"partialFingerprints\": {\"faultstackFinding/v1\": \"%s\"}", hash);
+        fputs(",\n          \"properties\": {\"identity\": ", f);
+        fs_json_str(f, ident);
+        fputs(", ", f);
         static const int props[] = { F_ID, F_RUNS, F_FIRST_RUN, F_REPRO, F_MODULE, F_OFFSET, F_FAULT_FUNC,
                                      F_FAULT_MODULE, F_FAULT_OFFSET };
         for (size_t p = 0; p < sizeof props / sizeof props[0]; p++) {

@@ -7,7 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "ingest.h"
+#include "shell.h"
 #include "report.h"
 
 int fs_report_text(const struct fs_report *R, FILE *f)
@@ -52,7 +52,7 @@ int fs_report_text(const struct fs_report *R, FILE *f)
             (long long)by_cat[0], fs_plural(by_cat[0], "", "s"), (long long)by_cat[1],
             fs_plural(by_cat[1], "y", "ies"), (long long)by_cat[2], fs_plural(by_cat[2], "", "es"),
             (long long)by_cat[3], fs_plural(by_cat[3], "", "s"), mc, (long long)R->runs, fs_plural(R->runs, "", "s"));
-    fprintf(f, "replay one and check it: faultstack repro --db ");
+    fprintf(f, "replay one and check it: %s repro --db ", fs_self_command());
     char q[PATH_MAX * 2] = "";
     fs_shell_quote(q, sizeof q, R->db_path);
     fprintf(f, "%s ID\n", q);
