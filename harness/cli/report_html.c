@@ -191,7 +191,7 @@ static void fs_html_sweep(const struct fs_report *R, FILE *f, sqlite3_stmt *sw)
     }
     if (xmax < 1)
         xmax = 1;
-    const int h = 70, axis = 50;
+    const int h = 90, axis = 70;
     fprintf(f, "<svg class=\"picture\" role=\"img\" viewBox=\"0 0 %d %d\" width=\"%d\" height=\"%d\">\n"
                "<title>fault points of sweep %lld in the order the program reached them, coloured by outcome"
                "</title>\n", FS_SVG_W, h + 20, FS_SVG_W, h + 20, (long long)sid);
@@ -210,12 +210,19 @@ static void fs_html_sweep(const struct fs_report *R, FILE *f, sqlite3_stmt *sw)
         }
         fputs("</g>\n", f);
     }
+    int top = axis;                           /* runs failing the same point stack up */
     for (int i = 0; i < n; i++) {
         double x = FS_SVG_PLOT_X + (double)(m[i].ordinal - 1) * step + (xmax == 1 ? FS_SVG_PLOT_W / 2.0 : 0.0);
-        int hh = m[i].outcome == O_CLEAN ? 18 : 36;
-        fprintf(f, "<rect class=\"o-%s\" x=\"%.1f\" y=\"%d\" width=\"%.1f\" height=\"%d\" fill=\"%s\"><title>point %lld: ",
-                fs_outcomes[m[i].outcome].name, x - bw / 2.0, axis - hh, bw, hh, fs_outcomes[m[i].outcome].color,
+        int hh = m[i].outcome == O_CLEAN ? 10 : 20;
+        if (i == 0 || m[i].ordinal != m[i - 1].ordinal)
+            top = axis;
+        if (top - hh < 2)
+            top = hh + 2;                     /* more than fit: drawn over the top one */
+        fprintf(f, "<rect class=\"o-%s\" x=\"%.1f\" y=\"%d\" width=\"%.1f\" height=\"%d\" fill=\"%s\" "
+                   "stroke=\"#fff\" stroke-width=\"0.5\"><title>point %lld: ",
+                fs_outcomes[m[i].outcome].name, x - bw / 2.0, top - hh, bw, hh, fs_outcomes[m[i].outcome].color,
                 (long long)m[i].ordinal);
+        top -= hh;
         fs_xml_str(f, m[i].what);
         fprintf(f, " fails: %s (run %lld)</title></rect>\n", fs_outcomes[m[i].outcome].name, (long long)m[i].run);
     }
@@ -238,7 +245,7 @@ static void fs_html_sweep(const struct fs_report *R, FILE *f, sqlite3_stmt *sw)
 static void fs_html_sweeps(const struct fs_report *R, FILE *f)
 {
     sqlite3_stmt *st = NULL;
-    fputs("<h2>The sweep</h2>\n", f);
+    fputs("<h2>Sweeps</h2>\n", f);
     if (sqlite3_prepare_v2(R->db, "SELECT session_id, command, status, baseline_run, strategy, mode FROM sweeps"
                                   " WHERE (?1 IS NULL OR session_id = ?1) AND baseline_run IS NOT NULL"
                                   " ORDER BY session_id", -1, &st, NULL) != SQLITE_OK) {
