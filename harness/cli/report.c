@@ -113,6 +113,8 @@ static void fs_report_free(struct fs_report *R)
     R->n = R->cap = 0;
 }
 
+static int fs_report_twins(struct fs_report *R);
+
 /* Findings of the scope ordered by site, then baseline first, then by fault.
  * Returns 0, or -1 with the message in err. */
 static int fs_report_load(struct fs_report *R, char *err, size_t errlen)
@@ -173,6 +175,10 @@ static int fs_report_load(struct fs_report *R, char *err, size_t errlen)
             R->rows[m].site_findings = j - k;
             R->rows[m].site_runs = runs;
         }
+    }
+    if (fs_report_twins(R) != 0) {
+        snprintf(err, errlen, "out of memory reading the findings");
+        goto out;
     }
     rc = 0;
 out:
@@ -341,16 +347,39 @@ void fs_fault_ident(const struct fs_report *R, const struct fs_frow *r, char *bu
                  fs_s(r, F_FAULT_MODULE), buf, len);
 }
 
-void fs_finding_hash(const struct fs_report *R, const struct fs_frow *r, char out[17])
+static uint64_t fs_ident_hash(const struct fs_report *R, const struct fs_frow *r, int twin)
 {
-    char site[PATH_MAX + 700], fault[PATH_MAX + 600];
+    char site[PATH_MAX + 700], fault[PATH_MAX + 600], nth[32] = "";
     fs_site_ident(R, r, site, sizeof site);
     fs_fault_ident(R, r, fault, sizeof fault);
+    if (twin > 1)
+        snprintf(nth, sizeof nth, "\n#%d", twin);
     uint64_t h = 0xcbf29ce484222325ULL;
-    for (const char *s[] = { site, "\n", fault, NULL }, **p = s; *p; p++)
+    for (const char *s[] = { site, "\n", fault, nth, NULL }, **p = s; *p; p++)
         for (const unsigned char *c = (const unsigned char *)*p; *c; c++)
             h = (h ^ *c) * 0x100000001b3ULL;
-    snprintf(out, 17, "%016llx", (unsigned long long)h);
+    return h;
+}
+
+void fs_finding_hash(const struct fs_report *R, const struct fs_frow *r, char out[17])
+{
+    snprintf(out, 17, "%016llx", (unsigned long long)fs_ident_hash(R, r, r->twin));
+}
+
+/* r->twin of every row: the n-th row of the report with the same identity. */
+static int fs_report_twins(struct fs_report *R)
+{
+    uint64_t *h = calloc((size_t)R->n + 1, sizeof *h);
+    if (!h)
+        return -1;
+    for (int k = 0; k < R->n; k++) {
+        h[k] = fs_ident_hash(R, &R->rows[k], 1);
+        R->rows[k].twin = 1;
+        for (int j = 0; j < k; j++)
+            R->rows[k].twin += h[j] == h[k];
+    }
+    free(h);
+    return 0;
 }
 
 /* ---------------- the formats ---------------- */

@@ -27,7 +27,13 @@ enum {
 extern const char *const fs_col_names[F_NCOLS];
 
 struct fs_cell { int is_int; int64_t i; char *s; };   /* s == NULL and !is_int: SQL NULL */
-struct fs_frow { struct fs_cell c[F_NCOLS]; int site; int site_findings; int64_t site_runs; };
+struct fs_frow {
+    struct fs_cell c[F_NCOLS];
+    int site, site_findings;
+    int64_t site_runs;
+    int twin;                 /* 1, or n for the n-th finding of the report with the same
+                                 identity (fs_site_ident + fs_fault_ident) */
+};
 
 struct fs_report {
     sqlite3 *db;
@@ -70,8 +76,8 @@ const char *fs_plural(int64_t n, const char *one, const char *many);
  * copy_file (demo/fd_leak.c)" or "baseline (no fault)". */
 void fs_site_ident(const struct fs_report *R, const struct fs_frow *r, char *buf, size_t len);
 void fs_fault_ident(const struct fs_report *R, const struct fs_frow *r, char *buf, size_t len);
-/* 16 hex digits (FNV-1a 64) of the site and fault identities: SARIF's
- * partialFingerprints, the HTML page's anchors. */
+/* 16 hex digits (FNV-1a 64) of the site and fault identities (and r->twin
+ * when > 1): SARIF's partialFingerprints, the HTML page's anchors. */
 void fs_finding_hash(const struct fs_report *R, const struct fs_frow *r, char out[17]);
 
 /* Length of the valid UTF-8 sequence at s, or 0 when s does not start one. */

@@ -109,12 +109,12 @@ static int fs_sweep_marks(sqlite3 *db, int64_t sid, struct fs_mark **out)
 {
     /* a fork run's findings are confirmed by its exec replay: both runs' rows count */
     static const char *sql =
-        "SELECT r.id, (SELECT min(p.ordinal) FROM fault_points p WHERE p.run_id = r.id AND p.injected = 1) AS o,"
-        " r.signal IS NOT NULL AND r.timed_out = 0, r.timed_out,"
-        " EXISTS (SELECT 1 FROM leaks l WHERE l.fault_func IS NOT NULL AND (l.run_id = r.id OR l.confirms = r.id)),"
-        " EXISTS (SELECT 1 FROM anomalies a WHERE a.fault_func IS NOT NULL AND (a.run_id = r.id OR a.run_id IN"
-        "   (SELECT c.id FROM runs c WHERE c.confirms = r.id))),"
-        " r.swallowed,"
+        "WITH lk AS (SELECT DISTINCT coalesce(confirms, run_id) AS id FROM leaks WHERE fault_func IS NOT NULL),"
+        " an AS (SELECT DISTINCT coalesce(r.confirms, a.run_id) AS id FROM anomalies a JOIN runs r ON r.id = a.run_id"
+        "   WHERE a.fault_func IS NOT NULL)"
+        " SELECT r.id, (SELECT min(p.ordinal) FROM fault_points p WHERE p.run_id = r.id AND p.injected = 1) AS o,"
+        " r.signal IS NOT NULL AND r.timed_out = 0, r.timed_out, r.id IN (SELECT id FROM lk),"
+        " r.id IN (SELECT id FROM an), r.swallowed,"
         " (SELECT p.func || ' at ' || coalesce(p.file || ':' || p.line, p.module) FROM fault_points p"
         "   WHERE p.run_id = r.id AND p.injected = 1 ORDER BY p.ordinal LIMIT 1)"
         " FROM runs r WHERE r.session_id = ?1 AND r.role IN ('fault', 'fork') ORDER BY o, r.id";

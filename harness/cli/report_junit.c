@@ -22,32 +22,23 @@
 #include "report.h"
 #include "shell.h"
 
-/* The testcase name of finding k; the same identity twice in one report (two
+/* The testcase name of finding r; the same identity twice in one report (two
  * calls of one function in one symbol) gets " (2)", " (3)" in report order. */
-static void fs_case_name(const struct fs_report *R, int k, char *buf, size_t len)
+static void fs_case_name(const struct fs_report *R, const struct fs_frow *r, char *buf, size_t len)
 {
-    char site[PATH_MAX + 700], fault[PATH_MAX + 600], other[PATH_MAX * 2 + 1400];
-    const struct fs_frow *r = &R->rows[k];
+    char site[PATH_MAX + 700], fault[PATH_MAX + 600];
     fs_site_ident(R, r, site, sizeof site);
     fs_fault_ident(R, r, fault, sizeof fault);
     snprintf(buf, len, "%s, %s%s%s", site, fs_s(r, F_FAULT_FUNC) ? "when " : "", fault,
              fs_s(r, F_FAULT_FUNC) ? " fails" : "");
-    int same = 0;
-    for (int j = 0; j < k; j++) {
-        fs_site_ident(R, &R->rows[j], site, sizeof site);
-        fs_fault_ident(R, &R->rows[j], fault, sizeof fault);
-        snprintf(other, sizeof other, "%s, %s%s%s", site, fs_s(&R->rows[j], F_FAULT_FUNC) ? "when " : "", fault,
-                 fs_s(&R->rows[j], F_FAULT_FUNC) ? " fails" : "");
-        same += !strcmp(other, buf);
-    }
-    if (same)
-        snprintf(buf + strlen(buf), len - strlen(buf), " (%d)", same + 1);
+    if (r->twin > 1)
+        snprintf(buf + strlen(buf), len - strlen(buf), " (%d)", r->twin);
 }
 
 int fs_report_junit(const struct fs_report *R, FILE *f)
 {
-    char what[128], site[PATH_MAX + 256], fault[PATH_MAX + 128], ident[PATH_MAX + 700];
-    char name[PATH_MAX * 2 + 1500], qdb[PATH_MAX * 2] = "";
+    char what[128], site[PATH_MAX + 256], fault[PATH_MAX + 128], ident[PATH_MAX + 700], qdb[PATH_MAX * 2] = "";
+    char name[PATH_MAX * 2 + 1400];
     fs_shell_quote(qdb, sizeof qdb, R->db_path);
     int tests = R->n + (R->runs > 0);
     double secs = (double)R->duration_ms / 1000.0;
@@ -72,7 +63,7 @@ int fs_report_junit(const struct fs_report *R, FILE *f)
             fputs(">\n", f);
         }
         fs_fault_words(R, r, fault, sizeof fault);
-        fs_case_name(R, k, name, sizeof name);
+        fs_case_name(R, r, name, sizeof name);
         fputs("    <testcase classname=\"faultstack.", f);
         fs_xml_str(f, fs_s(r, F_CATEGORY));
         if (fs_s(r, F_KIND)) { fputc('.', f); fs_xml_str(f, fs_s(r, F_KIND)); }

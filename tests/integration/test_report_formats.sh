@@ -10,7 +10,8 @@
 # leak (demo_fork_child_leak), a crash (demo_crash_null, only=malloc,nth=2),
 # an anomaly and a leak in one run (demo_mismatched_release, only=fflush,nth=1)
 # and a timeout (demo_hang sleep, --timeout 2). The crash's symbol is then
-# changed to one with XML/JSON specials, a tab and a byte that is not UTF-8.
+# changed to one with XML/JSON specials, a tab and a byte that is not UTF-8,
+# and the fd leak gets a twin two lines below it (same function and fault).
 # "moved": the same database with every line number moved (the code above the
 # sites grew): JUnit test names and SARIF fingerprints must not change.
 set -euo pipefail
@@ -36,6 +37,14 @@ assert_eq "findings by category" "anomaly:1 crash:1 leak:3 timeout:1" \
           (SELECT category, count(*) AS n FROM findings GROUP BY category ORDER BY category)")"
 q "UPDATE finding SET symbol = 'we<i>rd & \"q\" ''s' || char(9) || CAST(X'FF' AS TEXT) || '!'
    WHERE category = 'crash'" >/dev/null
+# a second open in copy_file leaking on the same fault (two lines down): the
+# same identity twice, told apart by " (2)" in its JUnit name
+q "INSERT INTO finding(key, category, kind, anomaly, func, module, offset, file, line, symbol, fault_func,
+          fault_module, fault_offset, fault_file, fault_line, first_run, repro)
+   SELECT key || '|twin', category, kind, anomaly, func, module, offset + 8, file, line + 2, symbol, fault_func,
+          fault_module, fault_offset, fault_file, fault_line, first_run, repro
+   FROM finding WHERE category = 'leak' AND fault_func = 'open';
+   INSERT INTO finding_run SELECT id, first_run FROM finding WHERE key LIKE '%|twin'" >/dev/null
 
 OUT=$SCRATCH/out
 mkdir -p "$OUT"
