@@ -235,7 +235,8 @@ CREATE TABLE IF NOT EXISTS sweep (
     baseline_run INTEGER REFERENCES run(id),
     planned      INTEGER NOT NULL DEFAULT 0, -- fault runs planned (grows as error paths are found)
     done         INTEGER NOT NULL DEFAULT 0, -- fault runs recorded
-    status       TEXT NOT NULL,    -- running | complete | interrupted | limited (--max-runs)
+    status       TEXT NOT NULL,    -- running | complete | interrupted | limited (--max-runs) |
+                                   --   baseline-failed (nothing was swept)
     finished_at  TEXT
 );
 

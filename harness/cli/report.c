@@ -1,7 +1,9 @@
 /* report.c — `faultstack report`: load the findings, pick the writer.
  *
- * report reads only the public views (findings, runs) plus finding_run for
- * --session, so what it prints is what users can query themselves with SQL.
+ * report reads only the public views (findings, runs, fault_points for the
+ * fault's symbol; the html writer also sweeps, leaks, anomalies) plus
+ * finding_run for --session, so what it prints is what users can query
+ * themselves with SQL.
  * It groups the findings by site (the call that acquired, released or
  * crashed) and hands them to the writer of the --format asked for: one entry
  * of fs_report_formats[] below, one file per format (report_*.c, report.h).
