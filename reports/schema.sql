@@ -1,4 +1,4 @@
--- faultstack report database, schema version 4.
+-- faultstack report database, schema version 5.
 --
 -- The database is a user interface: query it with SQL (sqlite3 faultstack.db).
 -- The VIEWS below are the public, stable contract: columns are added, never
@@ -11,7 +11,9 @@
 -- memcheck_error tables and the memcheck and memcheck_vs_faultstack views of
 -- `faultstack run --valgrind`; 3 -> 4, step 'sanitizer': the sanitizer_report
 -- table and the sanitizer_reports view, new objects only, so the step alters
--- nothing: the CREATE ... IF NOT EXISTS below make them).
+-- nothing: the CREATE ... IF NOT EXISTS below make them; 4 -> 5, step 'roles':
+-- views only: the runs, leaks, anomalies and held views gain role (and leaks
+-- confirms), new views crashes and sweeps; no table changes).
 --
 -- Words used below:
 --   fault point  one call to a wrapped function that the fault plan may fail
@@ -21,7 +23,7 @@
 --   acquire site the site of the call that acquired a resource
 --   fault        the injected fault point of a run (NULL when none was injected)
 
-PRAGMA user_version = 4;
+PRAGMA user_version = 5;
 
 CREATE TABLE IF NOT EXISTS meta (
     key   TEXT PRIMARY KEY,        -- 'schema_version', 'created_by'
@@ -31,7 +33,7 @@ CREATE TABLE IF NOT EXISTS meta (
 -- One invocation of `faultstack run` or `faultstack sweep`.
 CREATE TABLE IF NOT EXISTS session (
     id          INTEGER PRIMARY KEY,
-    kind        TEXT NOT NULL,     -- 'run' | 'sweep'
+    kind        TEXT NOT NULL,     -- 'run' | 'sweep' | 'repro' (the replay of `faultstack repro`)
     command     TEXT NOT NULL,     -- the target command, shell-quoted
     cwd         TEXT,
     started_at  TEXT NOT NULL      -- UTC, ISO 8601
@@ -233,7 +235,8 @@ CREATE TABLE IF NOT EXISTS sweep (
     baseline_run INTEGER REFERENCES run(id),
     planned      INTEGER NOT NULL DEFAULT 0, -- fault runs planned (grows as error paths are found)
     done         INTEGER NOT NULL DEFAULT 0, -- fault runs recorded
-    status       TEXT NOT NULL,    -- running | complete | interrupted | limited (--max-runs)
+    status       TEXT NOT NULL,    -- running | complete | interrupted | limited (--max-runs) |
+                                   --   baseline-failed (nothing was swept)
     finished_at  TEXT
 );
 
@@ -288,13 +291,30 @@ CREATE TABLE IF NOT EXISTS memcheck_error (
 CREATE INDEX IF NOT EXISTS memcheck_error_run ON memcheck_error(run_id);
 
 -- ===================== public views (stable contract) =====================
+-- (Views read tables only, never other views, so that a schema step may drop
+-- and recreate one view, or alter a table, without touching the others; the
+-- role column's CASE is therefore repeated in each view that has it.)
 
--- runs: one row per execution of the target.
+-- runs: one row per execution of the target. role (schema 5) says what the
+-- run was for (the same word in the leaks, anomalies, held and crashes views):
+--   'baseline'      nothing was to fail (fault_spec NULL): `faultstack run` without
+--                   --fail, or a sweep's baseline run
+--   'fault'         a run with a fault plan, in exec mode: a sweep's fault run, or
+--                   `faultstack run --fail ...` (a repro command run by hand too)
+--   'fork'          a sweep's fault run in fork mode (forked from the trunk at the
+--                   fault point): its leaks and anomalies caused by the fault make
+--                   no findings by themselves, an exec replay confirms them
+--   'confirmation'  that exec replay of a fork run (confirms = the fork run's id):
+--                   the same fault, its findings are the ones recorded
+--   'repro'         the replay `faultstack repro ID` made (session kind 'repro')
 CREATE VIEW IF NOT EXISTS runs AS
-    SELECT id, session_id, command, fault_spec, mode, exit_code, signal, timed_out,
-           duration_ms, points_total, injected, swallowed, started_at, sweep_key, confirms,
-           observed, note
-    FROM run;
+    SELECT u.id, u.session_id, u.command, u.fault_spec, u.mode, u.exit_code, u.signal, u.timed_out,
+           u.duration_ms, u.points_total, u.injected, u.swallowed, u.started_at, u.sweep_key, u.confirms,
+           u.observed, u.note,
+           CASE WHEN s.kind = 'repro' THEN 'repro' WHEN u.confirms IS NOT NULL THEN 'confirmation'
+                WHEN u.fault_spec IS NULL THEN 'baseline' WHEN u.mode = 'fork' THEN 'fork'
+                ELSE 'fault' END AS role
+    FROM run u LEFT JOIN session s ON s.id = u.session_id;
 
 -- fault_points: the calls that could fail, in order; injected = 1 for the one that did.
 CREATE VIEW IF NOT EXISTS fault_points AS
@@ -305,11 +325,18 @@ CREATE VIEW IF NOT EXISTS fault_points AS
 -- leaks: resources the program could no longer release when a process ended.
 -- A sweep in fork mode records each forked run's leaks and, for those caused by
 -- the fault, the exec replay's too (runs.confirms names the forked run): only
--- the replay's make findings.
+-- the replay's make findings. role says which row is which (runs.role: 'fork'
+-- for the forked run's, 'confirmation' for its replay's, with confirms = the
+-- forked run; 'repro' for a `faultstack repro` replay's); to count each leak
+-- once per fault run: WHERE role NOT IN ('confirmation', 'repro').
 CREATE VIEW IF NOT EXISTS leaks AS
-    SELECT run_id, pid, kind, func, module, file, line, symbol, handle, size,
-           fault_func, fault_file, fault_line, offset, fault_module, fault_offset, stack
-    FROM resource WHERE verdict = 'leak';
+    SELECT r.run_id, r.pid, r.kind, r.func, r.module, r.file, r.line, r.symbol, r.handle, r.size,
+           r.fault_func, r.fault_file, r.fault_line, r.offset, r.fault_module, r.fault_offset, r.stack,
+           CASE WHEN s.kind = 'repro' THEN 'repro' WHEN u.confirms IS NOT NULL THEN 'confirmation'
+                WHEN u.fault_spec IS NULL THEN 'baseline' WHEN u.mode = 'fork' THEN 'fork'
+                ELSE 'fault' END AS role, u.confirms
+    FROM resource r JOIN run u ON u.id = r.run_id LEFT JOIN session s ON s.id = u.session_id
+    WHERE r.verdict = 'leak';
 
 -- held: resources live when a process ended that the program still held: not
 -- findings, listed so that a verdict can be audited. reason:
@@ -328,14 +355,44 @@ CREATE VIEW IF NOT EXISTS leaks AS
 --                   report is the finding; sanitizer_reports)
 --   'exec'          the process image was replaced by exec
 CREATE VIEW IF NOT EXISTS held AS
-    SELECT run_id, pid, kind, func, module, file, line, symbol, handle, size, reason, offset
-    FROM resource WHERE verdict = 'held';
+    SELECT r.run_id, r.pid, r.kind, r.func, r.module, r.file, r.line, r.symbol, r.handle, r.size,
+           r.reason, r.offset,
+           CASE WHEN s.kind = 'repro' THEN 'repro' WHEN u.confirms IS NOT NULL THEN 'confirmation'
+                WHEN u.fault_spec IS NULL THEN 'baseline' WHEN u.mode = 'fork' THEN 'fork'
+                ELSE 'fault' END AS role
+    FROM resource r JOIN run u ON u.id = r.run_id LEFT JOIN session s ON s.id = u.session_id
+    WHERE r.verdict = 'held';
 
 -- anomalies: double, unknown or mismatched releases, bad unlocks and relocks.
 CREATE VIEW IF NOT EXISTS anomalies AS
-    SELECT run_id, pid, anomaly, kind, func, file, line, fault_func, fault_file, fault_line,
-           module, offset, symbol, handle, detail
-    FROM anomaly;
+    SELECT a.run_id, a.pid, a.anomaly, a.kind, a.func, a.file, a.line, a.fault_func, a.fault_file,
+           a.fault_line, a.module, a.offset, a.symbol, a.handle, a.detail,
+           CASE WHEN s.kind = 'repro' THEN 'repro' WHEN u.confirms IS NOT NULL THEN 'confirmation'
+                WHEN u.fault_spec IS NULL THEN 'baseline' WHEN u.mode = 'fork' THEN 'fork'
+                ELSE 'fault' END AS role
+    FROM anomaly a JOIN run u ON u.id = a.run_id LEFT JOIN session s ON s.id = u.session_id;
+
+-- crashes (schema 5): processes that died of a signal, where (the innermost
+-- frame in the program's code) and how they got there (stack, one frame per
+-- line), with the run's fault plan and role. A timeout is not a crash: see
+-- runs.timed_out. A sanitizer's report is a crash finding, not a row here
+-- (sanitizer_reports).
+CREATE VIEW IF NOT EXISTS crashes AS
+    SELECT c.run_id, c.pid, c.signal, c.module, c.file, c.line, c.symbol, c.offset, c.stack,
+           u.fault_spec, CASE WHEN s.kind = 'repro' THEN 'repro' WHEN u.confirms IS NOT NULL THEN 'confirmation'
+                WHEN u.fault_spec IS NULL THEN 'baseline' WHEN u.mode = 'fork' THEN 'fork'
+                ELSE 'fault' END AS role, u.confirms
+    FROM crash c JOIN run u ON u.id = c.run_id LEFT JOIN session s ON s.id = u.session_id;
+
+-- sweeps (schema 5): one row per `faultstack sweep` (per shard): its command,
+-- options, progress and outcome. session_id is the runs' session_id; status:
+-- running | complete | interrupted | limited (--max-runs) | baseline-failed;
+-- planned/done count its fault runs.
+CREATE VIEW IF NOT EXISTS sweeps AS
+    SELECT w.session_id, s.command, s.cwd, s.started_at, w.finished_at, w.status, w.strategy,
+           w.mode, w.depth, w.persistent, w.filter_spec, w.shard_index, w.shard_count,
+           w.baseline_run, w.planned, w.done
+    FROM sweep w JOIN session s ON s.id = w.session_id;
 
 -- findings: deduplicated; runs = how many runs showed it; repro replays it.
 CREATE VIEW IF NOT EXISTS findings AS

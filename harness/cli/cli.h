@@ -32,13 +32,8 @@ void fs_protocol_append_preload(char *preload, size_t len);
 int fs_protocol_func(const char *name);
 void fs_protocol_print_functions(void);
 
-/* Split a POSIX shell command line (as fs_shell_join writes them: words,
- * single and double quotes, backslashes) into words. Refuses (NULL, reason in
- * err) anything a shell would expand or redirect: $, `, globs, |, ;, &, <, >.
- * Returns a malloc'd NULL-terminated array of malloc'd words (count in *count
- * when not NULL); free it with fs_shell_free. report.c */
-char **fs_shell_split(const char *s, int *count, char *err, size_t errlen);
-void fs_shell_free(char **words);
+/* fs_shell_split, fs_shell_free and the quoting: shell.h */
+#include "shell.h"
 
 /* One target execution. */
 struct fs_spawn {

@@ -114,7 +114,12 @@ static int fs_db_add_column(sqlite3 *db, const char *table, const char *col, con
  * 3 -> 4, step 'sanitizer': the sanitizer_report table and sanitizer_reports
  *         view; new objects only (nothing to ALTER): the schema script makes
  *         them. When merging another 3 -> 4 step, give one of them 5; each
- *         step stands alone (no step depends on the other). */
+ *         step stands alone (no step depends on the other).
+ * 4 -> 5, step 'roles': views only. The runs, leaks, anomalies and held views
+ *         gain role (leaks also confirms): dropped here, recreated by the
+ *         script with the new views crashes and sweeps. No table changes; when
+ *         merging another 4 -> 5 step, give one of them 6 (this one stands
+ *         alone: it drops and the script recreates only views). */
 static int fs_db_upgrade(sqlite3 *db, int64_t version, char *why, size_t whylen)
 {
     if (fs_db_exec(db, "BEGIN IMMEDIATE", why, whylen) != 0)
@@ -129,6 +134,9 @@ static int fs_db_upgrade(sqlite3 *db, int64_t version, char *why, size_t whylen)
           fs_db_add_column(db, "run", "observed", "INTEGER NOT NULL DEFAULT 1", why, whylen) != 0 ||
           fs_db_add_column(db, "run", "note", "TEXT", why, whylen) != 0 ||
           fs_db_exec(db, "DROP VIEW IF EXISTS runs;", why, whylen) != 0)) ||
+        (version < 5 &&                      /* step 'roles' */
+         fs_db_exec(db, "DROP VIEW IF EXISTS runs; DROP VIEW IF EXISTS leaks; DROP VIEW IF EXISTS anomalies;"
+                        "DROP VIEW IF EXISTS held;", why, whylen) != 0) ||
         fs_db_exec(db, fs_schema_sql, why, whylen) != 0 ||
         fs_db_exec(db, "INSERT OR REPLACE INTO meta VALUES('schema_version','" FS_SCHEMA_VERSION_STR "')",
                    why, whylen) != 0)

@@ -25,43 +25,9 @@
 #include "db.h"
 #include "plan.h"
 #include "sanitizer.h"
+#include "shell.h"
 #include "symbolize.h"
 #include "valgrind.h"
-
-/* ---------------- shell quoting ---------------- */
-
-int fs_shell_quote(char *buf, size_t cap, const char *s)
-{
-    size_t n = strlen(buf);
-    int plain = *s != '\0';
-    for (const char *p = s; *p; p++)
-        if (!(isalnum((unsigned char)*p) || strchr("@%+=:,./_-", *p)))
-            plain = 0;
-    char tmp[8];
-    if (plain)
-        return snprintf(buf + n, cap - n, "%s", s) < (int)(cap - n) ? 0 : -1;
-    if (n + 1 >= cap) return -1;
-    buf[n++] = '\'';
-    for (const char *p = s; *p; p++) {
-        const char *piece = *p == '\'' ? "'\\''" : (tmp[0] = *p, tmp[1] = 0, tmp);
-        size_t pl = strlen(piece);
-        if (n + pl + 2 >= cap) { buf[n] = 0; return -1; }
-        memcpy(buf + n, piece, pl);
-        n += pl;
-    }
-    buf[n++] = '\'';
-    buf[n] = '\0';
-    return 0;
-}
-
-void fs_shell_join(char *buf, size_t cap, char *const *argv)
-{
-    buf[0] = '\0';
-    for (int i = 0; argv[i]; i++) {
-        if (i) strncat(buf, " ", cap - strlen(buf) - 1);
-        fs_shell_quote(buf, cap, argv[i]);
-    }
-}
 
 /* ---------------- parsed records ---------------- */
 
@@ -474,7 +440,8 @@ static int fs_baseline_signal(struct fs_ctx *C, int sig)
 static void fs_repro(struct fs_ctx *C, int with_fault, int valgrind, char *out, size_t cap)
 {
     out[0] = '\0';
-    strncat(out, valgrind ? "faultstack run --valgrind --db " : "faultstack run --db ", cap - 1);
+    strncat(out, fs_self_command(), cap - 1);          /* runnable as printed: this faultstack's path */
+    strncat(out, valgrind ? " run --valgrind --db " : " run --db ", cap - strlen(out) - 1);
     fs_shell_quote(out, cap, C->info->db_path);
     if (C->info->timeout_ms > 0 && C->info->timeout_ms != 300000) {
         char t[64];

@@ -74,12 +74,8 @@ int fs_link_finding(sqlite3 *db, const char *key, int64_t run_id);
 int fs_ingest_run(sqlite3 *db, const struct fs_run_info *info, struct fs_run_result *res,
                   char *err, size_t errlen);
 
-/* Append s to buf (capacity cap) quoted for a POSIX shell. Returns 0, or -1
- * when it does not fit (buf is then truncated but NUL-terminated). */
-int fs_shell_quote(char *buf, size_t cap, const char *s);
-
-/* The shell-quoted command line of argv. */
-void fs_shell_join(char *buf, size_t cap, char *const *argv);
+/* fs_shell_quote, fs_shell_join: shell.h */
+#include "shell.h"
 
 /* Confirmation runs. fs_leak_sites writes the distinct leak sites of a run as
  * FAULTSTACK_STACK_SITES wants them ("base+0xOFF;...") and returns how many.

@@ -37,12 +37,14 @@ static void fs_usage(FILE *f)
         "                    [--timeout S] [--max-runs N] [--shard I/N] [--resume] [--depth 1|2]\n"
         "                    [--persistent] [--fail FILTERS] [--fail-on LIST] [--stdin FILE]\n"
         "                    [--expect-exit LIST] [--valgrind] -- PROGRAM [ARGS...]\n"
-        "  faultstack report [--db FILE] [--format text|json|junit|sarif] [--session ID]\n"
+        "  faultstack report [--db FILE] [--format text|json|junit|sarif|html]\n"
+        "                    [--session ID] [--srcroot DIR] [-o FILE]\n"
         "  faultstack repro  [--db FILE] FINDING_ID\n"
         "  faultstack merge  --db OUT.db IN.db [IN.db...]   merge the databases of sharded sweeps\n"
         "  faultstack functions [--protocol SPEC]   the wrapped functions, kinds, injected errno\n"
         "  faultstack protocol build|check|source SPEC   your library's protocols (login/logout...):\n"
         "                                the spec format, and run/sweep --protocol SPEC\n"
+        "  faultstack help COMMAND       the options of one command (or: faultstack COMMAND --help)\n"
         "\n"
         "--fail SPEC (comma-separated):\n"
         "  nth=N                         fail the N-th fault point of the run\n"
@@ -93,7 +95,8 @@ static void fs_usage(FILE *f)
         "resumable; a run whose records it cut short is NOT FULLY RECORDED (exit 2).\n"
         "\n"
         "Default database: ./faultstack.db (query it with sqlite3; views: runs, fault_points,\n"
-        "leaks, anomalies, findings, held, sanitizer_reports, memcheck, memcheck_vs_faultstack —\n"
+        "leaks, anomalies, findings, held, crashes, sweeps, sanitizer_reports, memcheck,\n"
+        "memcheck_vs_faultstack; runs.role says what each run was for —\n"
         "see schema.sql under Files below).\n"
         "Exit status: 0 nothing found, and something was tested; 1 findings; 2 usage or tool\n"
         "error, or a run that tested nothing (the message says which and why):\n"
@@ -121,6 +124,21 @@ int main(int argc, char **argv)
         return 2;
     }
     const char *cmd = argv[1];
+    if (!strcmp(cmd, "help") && argc > 2) {  /* `faultstack help sweep`: `faultstack sweep --help` */
+        static const char *const subs[] = { "run", "sweep", "report", "repro", "merge", "functions" };
+        size_t k = 0;
+        while (k < sizeof subs / sizeof subs[0] && strcmp(argv[2], subs[k]))
+            k++;
+        if (k == sizeof subs / sizeof subs[0]) {
+            fprintf(stderr, "faultstack help: unknown command '%s'; commands: run, sweep, report, repro, merge, "
+                            "functions\n", argv[2]);
+            return 2;
+        }
+        static char help_opt[] = "--help";
+        cmd = argv[1] = argv[2];
+        argv[2] = help_opt;
+        argc = 3;
+    }
     if (!strcmp(cmd, "run")) return fs_cmd_run(argc - 1, argv + 1);
     if (!strcmp(cmd, "sweep")) return fs_cmd_sweep(argc - 1, argv + 1);
     if (!strcmp(cmd, "report")) return fs_cmd_report(argc - 1, argv + 1);

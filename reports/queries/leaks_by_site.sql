@@ -5,5 +5,7 @@ SELECT kind, func, file, line, symbol,
        count(DISTINCT run_id) AS runs,
        group_concat(DISTINCT coalesce(fault_func || ' @ ' || fault_file || ':' || fault_line, 'baseline')) AS faults
 FROM leaks
+WHERE role NOT IN ('confirmation', 'repro')   -- each fault run once: a fork run's replay
+                                             -- and `faultstack repro` replays repeat it
 GROUP BY kind, module, offset
 ORDER BY runs DESC, file, line;

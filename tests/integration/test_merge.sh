@@ -80,7 +80,7 @@ assert_eq "ids in OUT all point at existing rows (orphans)" 0 "$(q "
          + (SELECT count(*) FROM crash WHERE run_id NOT IN (SELECT id FROM run))
          + (SELECT count(*) FROM finding WHERE first_run NOT IN (SELECT id FROM run))")"
 assert_eq "the repro commands of OUT write into OUT" 3 \
-    "$(q "SELECT count(*) FROM findings WHERE repro LIKE 'faultstack run --db $OUT %'")"
+    "$(q "SELECT count(*) FROM findings WHERE repro LIKE '$(readlink -f "$FAULTSTACK") run --db $OUT %'")"
 assert_eq "the inputs are unchanged (sha256 of a, b)" "$sha_a $sha_b" "$(fs_sha "$A") $(fs_sha "$B")"
 assert_eq "OUT remembers both inputs (meta merged:*)" 2 "$(q "SELECT count(*) FROM meta WHERE key LIKE 'merged:%'")"
 
@@ -134,6 +134,7 @@ assert_status 2
 cp "$B" "$SCRATCH/v1.db"
 sqlite3 -bail "$SCRATCH/v1.db" "
     DROP VIEW runs; DROP VIEW fault_points; DROP VIEW leaks; DROP VIEW anomalies; DROP VIEW findings;
+    DROP VIEW crashes; DROP VIEW sweeps; DROP VIEW held;
     DROP INDEX run_session; CREATE INDEX run_session ON run(session_id);
     ALTER TABLE run DROP COLUMN sweep_key; ALTER TABLE run DROP COLUMN confirms;
     ALTER TABLE point DROP COLUMN ctx; DROP TABLE sweep;
