@@ -27,8 +27,8 @@ mkdir -p "$work/corpus"
 cp "$corpus"/* "$work/corpus/" 2>/dev/null || true
 echo "exitstack.fuzz: building with $CC"
 "$CC" -g -O1 -std=gnu11 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all \
-    -fno-omit-frame-pointer -I"$lsrc" \
-    "$tsrc/fuzz_exitstack.c" "$lsrc/exitstack.c" "$lsrc/es_context.c" -lpthread \
+    -fno-omit-frame-pointer -I"$lsrc/include" -I"$lsrc/src" \
+    "$tsrc/fuzz_exitstack.c" "$lsrc/src/exitstack.c" "$lsrc/src/es_context.c" -lpthread \
     -o "$work/fuzz_exitstack"
 echo "exitstack.fuzz: fuzzing for ${secs}s"
 cd "$work"
