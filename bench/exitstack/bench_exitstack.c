@@ -3,8 +3,10 @@
  *
  * One scope acquires 8 resources and releases them in reverse:
  *   goto      hand-written `goto out` cleanup (the floor)
- *   es        es_callback x8 + es_close on a reused stack
- *   es+new    the same with es_new/es_free per scope
+ *   es        es_callback x8 + es_close on a reused stack (1.0: es_callback is
+ *             inlined from the header: no LTO needed)
+ *   es+defer  es_defer x8 (release-or-register, a call into the library) + es_close
+ *   es+new    es_callback x8 with es_new/es_free per scope
  *   apr       apr_pool_cleanup_register x8 + apr_pool_clear on a reused pool
  *   apr+new   apr_pool_create + register x8 + apr_pool_destroy per scope
  * acquire() and release() are the same out-of-line functions everywhere.
@@ -12,6 +14,7 @@
  * 1,000,000 entries (register + unwind) for es and apr.
  */
 
+#include <errno.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -92,9 +95,14 @@ __attribute__((noinline)) static int scope_es(es_stack *st)
     int i, rc = 0;
     for (i = 0; i < N; i++) {
         void *r = acquire(i);
-        if (!r || es_callback(st, es_release, r) != 0) {
-            if (r)
-                release(r);
+        if (!r) {
+            rc = -1;
+            break;
+        }
+        e = es_callback(st, es_release, r);
+        if (e) { /* refused: not registered, still ours */
+            release(r);
+            es_error_free(e);
             rc = -1;
             break;
         }
@@ -107,15 +115,41 @@ __attribute__((noinline)) static int scope_es(es_stack *st)
     return rc;
 }
 
+__attribute__((noinline)) static int scope_es_defer(es_stack *st)
+{
+    es_error *e = NULL;
+    int i;
+    for (i = 0; i < N && !e; i++) {
+        void *r = acquire(i);
+        e = r ? es_defer(st, es_release, r) : es_error_new(ENOENT, "acquire");
+    }
+    e = es_error_chain(es_close(st), e);
+    if (e) {
+        es_error_free(e);
+        return -1;
+    }
+    return 0;
+}
+
 __attribute__((noinline)) static int scope_es_new(void)
 {
-    es_stack *st = es_new();
-    int rc;
-    if (!st)
+    es_stack *st;
+    es_error *e = es_new(&st);
+    int i;
+    for (i = 0; i < N && !e; i++) {
+        void *r = acquire(i);
+        if (!r)
+            break;
+        e = es_callback(st, es_release, r);
+        if (e)
+            release(r);
+    }
+    e = es_error_chain(es_free(st), e);
+    if (e) {
+        es_error_free(e);
         return -1;
-    rc = scope_es(st);
-    es_free(st);
-    return rc;
+    }
+    return 0;
 }
 
 #ifdef ES_BENCH_APR
@@ -139,8 +173,8 @@ __attribute__((noinline)) static int scope_apr_new(void)
 }
 #endif
 
-enum { V_GOTO, V_ES, V_ES_NEW, V_APR, V_APR_NEW, NV };
-static const char *names[NV] = {"goto", "es", "es+new", "apr", "apr+new"};
+enum { V_GOTO, V_ES, V_ES_DEFER, V_ES_NEW, V_APR, V_APR_NEW, NV };
+static const char *names[NV] = {"goto", "es", "es+defer", "es+new", "apr", "apr+new"};
 
 static double run(int v, es_stack *st, void *pool)
 {
@@ -152,6 +186,7 @@ static double run(int v, es_stack *st, void *pool)
             switch (v) {
             case V_GOTO: scope_goto(); break;
             case V_ES: scope_es(st); break;
+            case V_ES_DEFER: scope_es_defer(st); break;
             case V_ES_NEW: scope_es_new(); break;
 #ifdef ES_BENCH_APR
             case V_APR: scope_apr(pool); break;
@@ -173,11 +208,15 @@ static double run(int v, es_stack *st, void *pool)
 
 int main(void)
 {
-    es_stack *st = es_new();
+    es_stack *st = NULL;
     void *pool = NULL;
     double ns[NV] = {0};
     int have_apr = 0, v;
 
+    if (es_new(&st)) {
+        fprintf(stderr, "bench_exitstack: es_new: out of memory\n");
+        return 1;
+    }
 #ifdef ES_BENCH_APR
     apr_pool_t *p;
     apr_initialize();
@@ -204,7 +243,10 @@ int main(void)
     /* one scope of a million entries */
     double t0 = now();
     for (int i = 0; i < BIG; i++)
-        es_callback(st, es_release, &res[i % N]);
+        if (es_callback(st, es_release, &res[i % N])) {
+            fprintf(stderr, "bench_exitstack: es_callback: out of memory\n");
+            return 1;
+        }
     double t1 = now();
     es_error_free(es_close(st));
     double t2 = now();
@@ -224,6 +266,6 @@ int main(void)
     apr_pool_destroy(root);
     apr_terminate();
 #endif
-    es_free(st);
+    es_error_free(es_free(st));
     return 0;
 }

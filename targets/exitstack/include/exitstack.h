@@ -61,7 +61,7 @@
  * ABI (soname libexitstack.so.1)
  *   Only the functions and the two data objects declared with ES_API are
  *   exported. Names ending in `_` (es_stack_head_, es_entry_,
- *   es_register_slow_, ES_SCOPE's helpers) are ABI for the inline fast path
+ *   es_register_slow_, es_defer_slow_, ES_SCOPE's helpers) are ABI for the inline fast path
  *   and the macros below, not API: do not use them directly. Any change to
  *   an exported signature, to struct es_error, es_token's size or to the
  *   stack head / entry layout bumps the soname (2); additions keep it.
@@ -276,8 +276,37 @@ static inline es_error *es_push_exit(es_stack *s, es_exit_fn fn, void *self)
  * refused, the cleanup runs at once (the resource is released) and the
  * refusal is returned, with the cleanup's own error (if any) as its context.
  * Either way the caller no longer owns the resource. */
-ES_API es_error *es_defer(es_stack *s, es_callback_fn fn, void *arg);
-ES_API es_error *es_defer2(es_stack *s, es_callback2_fn fn, void *a, void *b);
+ES_API es_error *es_defer_slow_(es_stack *s, uintptr_t kind, void (*fn)(void), void *a, void *b);
+static inline es_error *es_defer(es_stack *s, es_callback_fn fn, void *arg)
+{
+    es_stack_head_ *h = (es_stack_head_ *)s;
+    es_entry_ *e;
+
+    if (ES_LIKELY_(s && fn && h->n < h->cap)) {
+        e = &h->v[h->n++];
+        e->fn = (void (*)(void))fn;
+        e->a = arg;
+        e->b = NULL;
+        e->kind = ES_KIND_CALLBACK_;
+        return NULL;
+    }
+    return es_defer_slow_(s, ES_KIND_CALLBACK_, (void (*)(void))fn, arg, NULL);
+}
+static inline es_error *es_defer2(es_stack *s, es_callback2_fn fn, void *a, void *b)
+{
+    es_stack_head_ *h = (es_stack_head_ *)s;
+    es_entry_ *e;
+
+    if (ES_LIKELY_(s && fn && h->n < h->cap)) {
+        e = &h->v[h->n++];
+        e->fn = (void (*)(void))fn;
+        e->a = a;
+        e->b = b;
+        e->kind = ES_KIND_CALLBACK2_;
+        return NULL;
+    }
+    return es_defer_slow_(s, ES_KIND_CALLBACK2_, (void (*)(void))fn, a, b);
+}
 /* free(p) with the C library's free(); never raises. p may be NULL. */
 ES_API es_error *es_defer_free(es_stack *s, void *p);
 /* close(fd); raises errno (EBADF, EIO, ...) if close fails. fd < 0: nothing

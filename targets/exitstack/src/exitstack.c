@@ -313,28 +313,18 @@ es_error *es_register_slow_(es_stack *s, uintptr_t kind, void (*fn)(void), void 
 
 /* ------------------------------------------------- release-or-register */
 
-es_error *es_defer(es_stack *s, es_callback_fn fn, void *arg)
+es_error *es_defer_slow_(es_stack *s, uintptr_t kind, void (*fn)(void), void *a, void *b)
 {
-    es_error *r;
+    es_error *r, *own;
 
-    if (!fn)
+    if (!fn || (kind != ES_KIND_CALLBACK_ && kind != ES_KIND_CALLBACK2_))
         return ESI_REFUSE(inval);
-    r = es_callback(s, fn, arg);
-    if (r) /* refused: release at once, report both */
-        r = esi_refusal_wrapf(fn(arg), r->code, "%s (the cleanup ran at once)", r->message);
-    return r;
-}
-
-es_error *es_defer2(es_stack *s, es_callback2_fn fn, void *a, void *b)
-{
-    es_error *r;
-
-    if (!fn)
-        return ESI_REFUSE(inval);
-    r = es_callback2(s, fn, a, b);
-    if (r)
-        r = esi_refusal_wrapf(fn(a, b), r->code, "%s (the cleanup ran at once)", r->message);
-    return r;
+    r = es_register_slow_(s, kind, fn, a, b);
+    if (!r)
+        return NULL;
+    /* refused: release at once, report both */
+    own = kind == ES_KIND_CALLBACK_ ? ((es_callback_fn)fn)(a) : ((es_callback2_fn)fn)(a, b);
+    return esi_refusal_wrapf(own, r->code, "%s (the cleanup ran at once)", r->message);
 }
 
 static es_error *esi_errno_error(int err, const char *what)
