@@ -20,6 +20,7 @@ for v in CC CFLAGS LIB_FUZZING_ENGINE OUT; do
         exit 2
     fi
 done
+command -v zip >/dev/null || { echo "build.sh: zip not found (apt-get install zip): it packs the seed corpora" >&2; exit 2; }
 SRC_ROOT=${SRC_ROOT:-$(cd "$(dirname "${BASH_SOURCE[0]}")/../../.." && pwd)}
 lib=$SRC_ROOT/targets/exitstack
 own_work=
