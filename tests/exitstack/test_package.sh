@@ -5,7 +5,7 @@
 # then builds and runs a tiny consumer project three ways: CMake
 # find_package(exitstack) with exitstack::exitstack (shared) and
 # exitstack::exitstack_static, and pkg-config (cc $(pkg-config --cflags
-# --libs exitstack)). Nothing outside the temporary directory is touched.
+# --libs exitstack), with -Wall -Wextra -Wpedantic -Werror). Nothing outside the temporary directory is touched.
 set -euo pipefail
 build=$1
 fail() { echo "test_package: $*" >&2; exit 1; }
@@ -38,7 +38,7 @@ cat >"$tmp/consumer/main.c" <<'C'
 #include <stdlib.h>
 
 static int runs;
-static es_error *count(void *arg) { runs++; return NULL; }
+static es_error *count(void *arg) { (void)arg; runs++; return NULL; }
 
 int main(void)
 {
@@ -75,7 +75,9 @@ fi
 export PKG_CONFIG_PATH=$libdir/pkgconfig
 [[ $(pkg-config --modversion exitstack) == 1.0.0 ]] || fail "pkg-config --modversion exitstack: $(pkg-config --modversion exitstack)"
 # shellcheck disable=SC2046
-$cc "$tmp/consumer/main.c" $(pkg-config --cflags --libs exitstack) -o "$tmp/pc_consumer" ||
+# strict: the public header compiles clean with -Wall -Wextra -Wpedantic -Werror
+$cc -std=c11 -Wall -Wextra -Wpedantic -Wcast-function-type -Werror "$tmp/consumer/main.c" \
+    $(pkg-config --cflags --libs exitstack) -o "$tmp/pc_consumer" ||
     fail "cc \$(pkg-config --cflags --libs exitstack) failed"
 LD_LIBRARY_PATH=$libdir "$tmp/pc_consumer" || fail "the pkg-config consumer did not run"
 echo "test_package: installed into a temporary prefix; find_package(exitstack) (shared, static) and pkg-config consumers built and ran"
