@@ -529,6 +529,11 @@ static void rule08_registration_failure(void)
 
 static void rule09_exit_incoming(void)
 {
+    /* no stack: a refusal whose context is the incoming error (nothing lost) */
+    es_error *r = es_exit(NULL, es_error_new(EPIPE, NULL), NULL);
+    CHECK(es_error_is_refusal(r));
+    CHAIN_EXPECT(r, EINVAL, EPIPE);
+    es_error_free(r);
     es_stack *s = new_stack();
     bool supp = true;
     es_error *e = es_exit(s, es_error_new(EPIPE, NULL), &supp);

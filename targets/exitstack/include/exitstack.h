@@ -155,7 +155,9 @@ ES_API void es_error_free(es_error *e);
  * NULL). Never allocates, never fails. The usual way to keep every error:
  *     err = es_error_chain(es_close(st), err);
  * Inside an exit handler there is nothing to chain: an error stored in
- * *raise gets the current error as its context automatically (rule 10). */
+ * *raise gets the current error as its context automatically (rule 10).
+ * Passing an error that is part of displaced's chain (other than displaced
+ * itself) as `raised` is undefined (it would make a cycle). */
 ES_API es_error *es_error_chain(es_error *raised, es_error *displaced);
 
 /* Length of e's context chain (e included); 0 for NULL. */
@@ -347,8 +349,8 @@ ES_API es_error *es_pop_all(es_stack *s, es_stack **out);
  * cancellation if no other error; if the group cannot be allocated, the
  * cancellation is chained at the end of the error instead).
  * *suppressed (may be NULL) is set to true iff incoming was non-NULL and an
- * exit handler suppressed it. s NULL: returns an EINVAL refusal chained over
- * incoming. */
+ * exit handler suppressed it. s NULL: returns an EINVAL refusal whose
+ * context is incoming. */
 ES_API es_error *es_exit(es_stack *s, es_error *incoming, bool *suppressed);
 
 /* es_exit(s, NULL, NULL). A second close with nothing registered returns
@@ -359,7 +361,8 @@ ES_API es_error *es_close(es_stack *s);
 ES_API size_t es_size(const es_stack *s);
 
 /* Cancels the scope of `s` (rule 17); any thread may call it, any number of
- * times. Takes ownership of `reason` (NULL: an ECANCELED error is made).
+ * times. Takes ownership of `reason` (NULL: an ECANCELED error is made, or
+ * ES_NOMEM if it cannot be allocated).
  * Returns true if this call cancelled the scope; false if it was already
  * cancelled or s is NULL (reason is then freed). The first cancellation is
  * kept until the stack next finishes an unwind. */

@@ -453,7 +453,7 @@ es_error *es_exit(es_stack *s, es_error *incoming, bool *suppressed)
     uintptr_t kind;
 
     if (!s) {
-        cur = es_error_chain(ESI_REFUSE(inval), incoming);
+        cur = esi_refusal_wrap(incoming, EINVAL, "es_exit: no stack (call refused)");
         goto out;
     }
     while (s->h.n > 0) {
