@@ -376,6 +376,14 @@ static es_error *real_close(int k, int kind, es_error *incoming, bool *supp)
     return e;
 }
 
+static int cb2_marker; /* the second argument of two-argument entries */
+static es_error *fz_cb(void *arg);
+static es_error *fz_cb2(void *a, void *b)
+{
+    REQUIRE(b == &cb2_marker);
+    return fz_cb(a);
+}
+
 /* es_defer may run the callback at once (refused): it acts on stack k then */
 static void udepth_push_for_defer(int k) { ustack[udepth++] = k; }
 
@@ -627,7 +635,7 @@ static int pick(void)
 
 static void op_register(int op, int i)
 {
-    int beh = next(), id = next_id++, code = next_code++, rc, mrc, failed, target = 0;
+    int beh = next(), id = next_id++, code = next_code++, rc, mrc, failed, target = 0, reserve_rc = 0;
     fent *f = NULL;
     es_error *e = NULL;
     const mnode *merr = NULL, *mexp = NULL;
@@ -636,8 +644,14 @@ static void op_register(int op, int i)
 
     mnext_id++;
     switch (op) {
-    case OP_CALLBACK: /* beh&1: the callback fails; beh&2: es_defer (rule 21) */
-        beh %= 4;
+    case OP_CALLBACK: /* beh&1: the callback fails; beh&2: es_defer (rule 21); beh&4:
+                       * the two-argument form; beh&8: es_reserve first (rule 22) */
+        beh %= 16;
+        if (beh & 8) {
+            frame_begin(C_REG);
+            reserve_rc = rc_of(es_reserve(rs[i], 1 + (size_t)(next() % 40)));
+            frame_end();
+        }
         f = fent_new(id, K_CB, beh & 1);
         if (beh & 1)
             f->err = real_err(code);
@@ -645,7 +659,7 @@ static void op_register(int op, int i)
             acquire(id); /* es_defer releases it at once if refused */
             frame_begin(C_REG);
             udepth_push_for_defer(i);
-            e = es_defer(rs[i], fz_cb, f);
+            e = beh & 4 ? es_defer2(rs[i], fz_cb2, f, &cb2_marker) : es_defer(rs[i], fz_cb, f);
             udepth--;
             frame_end();
             rc = e ? e->code : 0;
@@ -655,7 +669,7 @@ static void op_register(int op, int i)
             break;
         }
         frame_begin(C_REG);
-        rc = rc_of(es_callback(rs[i], fz_cb, f));
+        rc = rc_of(beh & 4 ? es_callback2(rs[i], fz_cb2, f, &cb2_marker) : es_callback(rs[i], fz_cb, f));
         frame_end();
         break;
     case OP_PUSH:
@@ -715,6 +729,9 @@ static void op_register(int op, int i)
     me = (ment){id, 0, beh, 0, NULL};
     switch (op) {
     case OP_CALLBACK:
+        if ((beh & 8) && take(C_REG) != (reserve_rc == ENOMEM))
+            FAIL("es_reserve: returned %d, the model expected %s", reserve_rc,
+                 reserve_rc ? "success" : "ENOMEM");
         if (beh & 1)
             merr = model_err(code);
         mrc = take(C_REG) ? ENOMEM : 0;
