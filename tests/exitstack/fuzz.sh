@@ -2,11 +2,12 @@
 # fuzz.sh — bounded libFuzzer session for exitstack (ctest exitstack.fuzz).
 # usage: fuzz.sh WORKDIR CORPUS_DIR TESTS_SRC_DIR LIB_SRC_DIR
 # Builds tests/exitstack/fuzz_exitstack.c + the library with
-# clang -fsanitize=fuzzer,address,undefined into WORKDIR, copies CORPUS_DIR
+# clang -fsanitize=fuzzer,address,undefined into WORKDIR through
+# oss-fuzz/build.sh (the OSS-Fuzz / ClusterFuzzLite build script), copies CORPUS_DIR
 # into WORKDIR/corpus (the source corpus is never modified) and fuzzes for
 # FAULTSTACK_FUZZ_SECONDS (default 60). Fails on any crash, leak, UB report
 # or model mismatch; the reproducer is left in WORKDIR as crash-*/leak-*:
-# add it to corpus/exitstack as regress-<what> once fixed.
+# add it to corpus/exitstack/fuzz_exitstack as regress-<what> once fixed.
 set -eu
 work=$1 corpus=$2 tsrc=$3 lsrc=$4
 secs=${FAULTSTACK_FUZZ_SECONDS:-60}
@@ -25,11 +26,10 @@ mkdir -p "$work"
 rm -rf "$work/corpus" "$work"/crash-* "$work"/leak-* "$work"/timeout-* "$work"/oom-*
 mkdir -p "$work/corpus"
 cp "$corpus"/* "$work/corpus/" 2>/dev/null || true
-echo "exitstack.fuzz: building with $CC"
-"$CC" -g -O1 -std=gnu11 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all \
-    -fno-omit-frame-pointer -I"$lsrc" \
-    "$tsrc/fuzz_exitstack.c" "$lsrc/exitstack.c" "$lsrc/es_context.c" -lpthread \
-    -o "$work/fuzz_exitstack"
+echo "exitstack.fuzz: building with $CC through oss-fuzz/build.sh"
+CC=$CC CFLAGS="-g -O1 -fno-omit-frame-pointer -fsanitize=fuzzer-no-link,address,undefined -fno-sanitize-recover=all" \
+    LIB_FUZZING_ENGINE=-fsanitize=fuzzer OUT="$work" SRC_ROOT="$(cd "$tsrc/../.." && pwd)" \
+    bash "$tsrc/oss-fuzz/build.sh"
 echo "exitstack.fuzz: fuzzing for ${secs}s"
 cd "$work"
 # -timeout: one input over 10 s is a hang; -rss_limit: the model arena is ~40 MB.

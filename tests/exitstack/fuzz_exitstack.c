@@ -280,12 +280,14 @@ static int ustack[4096], udepth; /* real: index of the stack(s) being unwound */
 static unsigned char held[MAXIDS];
 static int next_id, mnext_id, next_code;
 /* reentrant session */
-static es_reentrant R;
+static es_reentrant *R;
+static int R_marker; /* the session's enter result */
 static int session_held, mdepth;
 static es_error *session_fail;
 /* context variables */
 static es_var *rv[NVARS];
-static es_token *rtok[NTOKS];
+static es_token rtok[NTOKS];
+static bool rtok_ok[NTOKS];
 static struct {
     int set;
     intptr_t val;
@@ -299,6 +301,17 @@ static int mctx_next;
 static const uint8_t *in;
 static size_t in_len, in_pos;
 static int next(void) { return in_pos < in_len ? in[in_pos++] : 0; }
+
+/* a registration-like call's result as an errno code: 0, or the code of a
+ * refusal (rule 20: every error the library returns for these is one) */
+static int rc_of(es_error *e)
+{
+    int rc = e ? e->code : 0;
+    if (e && !es_error_is_refusal(e))
+        FAIL("error %d returned by a registration is not marked as a refusal", rc);
+    es_error_free(e);
+    return rc;
+}
 
 static fent *fent_new(int id, int kind, int beh)
 {
@@ -355,13 +368,24 @@ static es_error *real_close(int k, int kind, es_error *incoming, bool *supp)
     frame_begin(kind);
     ustack[udepth++] = k;
     if (kind == C_FREE)
-        es_free(rs[k]);
+        e = es_free(rs[k]); /* rule 23: returns the final error */
     else
         e = es_exit(rs[k], incoming, supp);
     udepth--;
     frame_end();
     return e;
 }
+
+static int cb2_marker; /* the second argument of two-argument entries */
+static es_error *fz_cb(void *arg);
+static es_error *fz_cb2(void *a, void *b)
+{
+    REQUIRE(b == &cb2_marker);
+    return fz_cb(a);
+}
+
+/* es_defer may run the callback at once (refused): it acts on stack k then */
+static void udepth_push_for_defer(int k) { ustack[udepth++] = k; }
 
 static es_error *fz_cb(void *arg)
 {
@@ -380,7 +404,7 @@ static es_error *fz_cb(void *arg)
         nid = next_id++;
         g = fent_new(nid, K_CB, 0);
         frame_begin(C_REG);
-        rc = es_callback(rs[own], fz_cb, g);
+        rc = rc_of(es_callback(rs[own], fz_cb, g));
         frame_end();
         if (rc)
             free(g);
@@ -389,14 +413,14 @@ static es_error *fz_cb(void *arg)
         log_ev(&rlog, EV_RC, rc);
         break;
     case K_ACT_CANCEL:
-        rc = es_cancel(rs[own], f->err);
+        rc = es_cancel(rs[own], f->err) ? 0 : EALREADY;
         f->err = NULL;
         log_ev(&rlog, EV_RC, rc);
         break;
     case K_ACT_POPALL:
         if (nstk < MAXS) {
             frame_begin(C_POPALL);
-            t = es_pop_all(rs[own]);
+            rc_of(es_pop_all(rs[own], &t));
             frame_end();
             if (t)
                 rs[nstk++] = t;
@@ -459,7 +483,7 @@ static es_error *session_login(void *self, void **result)
     REQUIRE(!session_held);
     session_held = 1;
     log_ev(&rlog, EV_LOGIN, 0);
-    *result = &R;
+    *result = &R_marker;
     return NULL;
 }
 static bool session_logout(void *self, const es_error *cur, es_error **raise)
@@ -589,11 +613,11 @@ static void check_state(const char *after)
         REQUIRE((rs[i] != NULL) == ms[i].alive);
         if (rs[i]) {
             REQUIRE(es_size(rs[i]) == (size_t)ms[i].n);
-            REQUIRE(es_check(rs[i]) == (ms[i].cancel ? ms[i].cancel->code : 0));
+            REQUIRE(es_check(rs[i]) == (ms[i].cancel != NULL));
         }
     }
     REQUIRE(session_held == (mdepth > 0));
-    REQUIRE(R.depth == (unsigned long)mdepth);
+    REQUIRE(es_reentrant_depth(R) == (size_t)mdepth);
 }
 
 /* ------------------------------------------------------- operations */
@@ -611,7 +635,7 @@ static int pick(void)
 
 static void op_register(int op, int i)
 {
-    int beh = next(), id = next_id++, code = next_code++, rc, mrc, failed, target = 0;
+    int beh = next(), id = next_id++, code = next_code++, rc, mrc, failed, target = 0, reserve_rc = 0;
     fent *f = NULL;
     es_error *e = NULL;
     const mnode *merr = NULL, *mexp = NULL;
@@ -620,13 +644,32 @@ static void op_register(int op, int i)
 
     mnext_id++;
     switch (op) {
-    case OP_CALLBACK:
-        beh %= 2;
-        f = fent_new(id, K_CB, beh);
-        if (beh)
+    case OP_CALLBACK: /* beh&1: the callback fails; beh&2: es_defer (rule 21); beh&4:
+                       * the two-argument form; beh&8: es_reserve first (rule 22) */
+        beh %= 16;
+        if (beh & 8) {
+            frame_begin(C_REG);
+            reserve_rc = rc_of(es_reserve(rs[i], 1 + (size_t)(next() % 40)));
+            frame_end();
+        }
+        f = fent_new(id, K_CB, beh & 1);
+        if (beh & 1)
             f->err = real_err(code);
+        if (beh & 2) {
+            acquire(id); /* es_defer releases it at once if refused */
+            frame_begin(C_REG);
+            udepth_push_for_defer(i);
+            e = beh & 4 ? es_defer2(rs[i], fz_cb2, f, &cb2_marker) : es_defer(rs[i], fz_cb, f);
+            udepth--;
+            frame_end();
+            rc = e ? e->code : 0;
+            REQUIRE(!e || es_error_is_refusal(e));
+            if (e)
+                f = NULL; /* the cleanup ran and freed it */
+            break;
+        }
         frame_begin(C_REG);
-        rc = es_callback(rs[i], fz_cb, f);
+        rc = rc_of(beh & 4 ? es_callback2(rs[i], fz_cb2, f, &cb2_marker) : es_callback(rs[i], fz_cb, f));
         frame_end();
         break;
     case OP_PUSH:
@@ -635,7 +678,7 @@ static void op_register(int op, int i)
         if (beh == 2)
             f->err = real_err(code);
         frame_begin(C_REG);
-        rc = es_push(rs[i], fz_exit, f);
+        rc = rc_of(es_push_exit(rs[i], fz_exit, f));
         frame_end();
         break;
     case OP_ENTER:
@@ -654,12 +697,12 @@ static void op_register(int op, int i)
         if (beh)
             session_fail = real_err(code);
         frame_begin(C_REG);
-        e = es_enter(rs[i], &es_reentrant_type, &R, &res);
+        e = es_enter_reentrant(rs[i], R, &res);
         frame_end();
         es_error_free(session_fail); /* not used: enter was not at depth 0 */
         session_fail = NULL;
         rc = e ? 1 : 0;
-        REQUIRE(e || res == &R);
+        REQUIRE(e || res == &R_marker);
         break;
     default: { /* OP_ACT */
         int k = beh % 4;
@@ -669,7 +712,7 @@ static void op_register(int op, int i)
         if (f->kind == K_ACT_CANCEL)
             f->err = real_err(code);
         frame_begin(C_REG);
-        rc = es_callback(rs[i], fz_cb, f);
+        rc = rc_of(es_callback(rs[i], fz_cb, f));
         frame_end();
         beh = f->kind; /* for the model below */
         break;
@@ -678,7 +721,7 @@ static void op_register(int op, int i)
     if (rc && f) { /* not registered: caller still owns it */
         es_error_free(f->err);
         free(f);
-    } else if (op != OP_REENT && op != OP_ENTER) {
+    } else if (op != OP_REENT && op != OP_ENTER && !(op == OP_CALLBACK && (beh & 2))) {
         acquire(id);
     }
 
@@ -686,12 +729,20 @@ static void op_register(int op, int i)
     me = (ment){id, 0, beh, 0, NULL};
     switch (op) {
     case OP_CALLBACK:
-        if (beh)
+        if ((beh & 8) && take(C_REG) != (reserve_rc == ENOMEM))
+            FAIL("es_reserve: returned %d, the model expected %s", reserve_rc,
+                 reserve_rc ? "success" : "ENOMEM");
+        if (beh & 1)
             merr = model_err(code);
         mrc = take(C_REG) ? ENOMEM : 0;
         REQUIRE(rc == mrc);
         me.kind = K_CB;
+        me.beh = beh & 1;
         me.err = merr;
+        if ((beh & 2) && mrc) { /* es_defer refused: released at once, both errors kept */
+            log_ev(&mlog, EV_REL, id);
+            cmp_err(e, mnew(M_PLAIN, ENOMEM, merr), "es_defer");
+        }
         break;
     case OP_PUSH:
         if (beh == 2)
@@ -706,12 +757,13 @@ static void op_register(int op, int i)
             merr = model_err(code);
         failed = take(C_REG);
         if (beh == 4)
-            mexp = failed ? &m_nomem : mnew(M_PLAIN, EINVAL, NULL);
+            mexp = mnew(M_PLAIN, EINVAL, NULL); /* a shared refusal: nothing allocated */
         else if (failed)
             mexp = mnew(M_PLAIN, ENOMEM, NULL); /* reserved before enter */
         else if (beh == 3)
             mexp = merr;
         cmp_err(e, mexp, "es_enter");
+        REQUIRE(es_error_is_refusal(e) == (beh == 4 || failed)); /* rule 20 */
         mrc = mexp != NULL;
         me.kind = K_ENTER;
         me.err = beh == 2 ? merr : NULL;
@@ -725,6 +777,7 @@ static void op_register(int op, int i)
         else if (mdepth == 0 && beh)
             mexp = merr; /* depth stays 0 */
         cmp_err(e, mexp, "es_enter(reentrant)");
+        REQUIRE(es_error_is_refusal(e) == (bool)failed);
         mrc = mexp != NULL;
         if (!mrc && mdepth++ == 0)
             log_ev(&mlog, EV_LOGIN, 0);
@@ -744,17 +797,18 @@ static void op_register(int op, int i)
         mpush(i, me);
 }
 
-static void fz_ctx_fn(void *arg)
+static es_error *fz_ctx_fn(void *arg)
 {
     int *a = arg; /* a[0] var, a[1] value, a[2] token slot */
     void *v = NULL;
     frame_begin(C_VARSET);
-    es_token *t = es_var_set(rv[a[0]], (void *)(intptr_t)a[1]);
+    int rc = rc_of(es_var_set(rv[a[0]], (void *)(intptr_t)a[1], &rtok[a[2]]));
     frame_end();
-    if (t) {
+    if (!rc) {
         REQUIRE(es_var_get(rv[a[0]], &v) && v == (void *)(intptr_t)a[1]);
-        rtok[a[2]] = t;
+        rtok_ok[a[2]] = true;
     }
+    return NULL;
 }
 
 static void check_vars(void)
@@ -781,7 +835,7 @@ static void run_op(int op)
         if (nstk >= MAXS)
             break;
         frame_begin(C_NEW);
-        t = es_new();
+        rc_of(es_new(&t));
         frame_end();
         if (t)
             rs[nstk++] = t;
@@ -804,7 +858,7 @@ static void run_op(int op)
         if ((i = pick()) < 0 || nstk >= MAXS)
             break;
         frame_begin(C_POPALL);
-        t = es_pop_all(rs[i]);
+        rc_of(es_pop_all(rs[i], &t));
         frame_end();
         if (t)
             rs[nstk++] = t;
@@ -840,7 +894,7 @@ static void run_op(int op)
         if ((i = pick()) < 0)
             break;
         code = next_code++;
-        rc = es_cancel(rs[i], real_err(code));
+        rc = es_cancel(rs[i], real_err(code)) ? 0 : EALREADY;
         mi = model_err(code);
         mrc = ms[i].cancel ? EALREADY : 0;
         if (!mrc)
@@ -850,20 +904,21 @@ static void run_op(int op)
     case OP_FREE:
         if ((i = pick()) < 0)
             break;
-        real_close(i, C_FREE, NULL, NULL);
+        e = real_close(i, C_FREE, NULL, NULL);
         rs[i] = NULL;
-        m_exit(i, C_FREE, NULL, NULL);
+        me = m_exit(i, C_FREE, NULL, NULL);
         ms[i].alive = 0;
+        cmp_err(e, me, "es_free");
+        es_error_free(e);
         break;
     case OP_VARSET:
         j = next() % NVARS;
         k = next() % NTOKS;
         code = next();
-        es_token_free(rtok[k]);
-        rtok[k] = NULL;
+        rtok_ok[k] = false;
         mtok[k].present = 0;
         frame_begin(C_VARSET);
-        rtok[k] = es_var_set(rv[j], (void *)(intptr_t)code);
+        rtok_ok[k] = rc_of(es_var_set(rv[j], (void *)(intptr_t)code, &rtok[k])) == 0;
         frame_end();
         if (!take(C_VARSET)) {
             mtok[k].present = 1;
@@ -875,14 +930,14 @@ static void run_op(int op)
             mvar[j].set = 1;
             mvar[j].val = code;
         }
-        REQUIRE((rtok[k] != NULL) == mtok[k].present);
+        REQUIRE(rtok_ok[k] == (bool)mtok[k].present);
         break;
     case OP_VARRESET:
         j = next() % NVARS;
         k = next() % NTOKS;
-        if (!rtok[k])
+        if (!rtok_ok[k])
             break;
-        rc = es_var_reset(rv[j], rtok[k]); /* must not allocate: no frame */
+        rc = rc_of(es_var_reset(rv[j], &rtok[k])); /* must not allocate: no frame */
         mrc = mtok[k].used ? EALREADY : mtok[k].var != j ? EINVAL : mtok[k].ctx != 0 ? EXDEV : 0;
         if (!mrc) {
             mvar[j].set = mtok[k].old_set;
@@ -897,14 +952,13 @@ static void run_op(int op)
         a[0] = next() % NVARS;
         a[1] = next() + 1000;
         a[2] = next() % NTOKS;
-        es_token_free(rtok[a[2]]);
-        rtok[a[2]] = NULL;
+        rtok_ok[a[2]] = false;
         mtok[a[2]].present = 0;
         frame_begin(C_CTXCOPY);
-        c = es_context_copy();
+        rc_of(es_context_copy(&c));
         frame_end();
         if (c) {
-            REQUIRE(es_context_run(c, fz_ctx_fn, a) == 0);
+            REQUIRE(es_context_run(c, fz_ctx_fn, a) == NULL);
             es_context_free(c);
         }
         failed = take(C_CTXCOPY);
@@ -917,7 +971,7 @@ static void run_op(int op)
             mtok[k].old_val = mvar[a[0]].val;
             mtok[k].used = 0;
         }
-        REQUIRE((rtok[a[2]] != NULL) == mtok[a[2]].present);
+        REQUIRE(rtok_ok[a[2]] == (bool)mtok[a[2]].present);
         break;
     }
     case OP_FAILALLOC:
@@ -943,10 +997,11 @@ static void reset_all(void)
     memset(held, 0, sizeof held);
     next_id = mnext_id = 1;
     next_code = 100000;
-    R = (es_reentrant)ES_REENTRANT_INIT(&session_type, NULL);
+    R = NULL;
     session_held = mdepth = 0;
     session_fail = NULL;
     memset(rtok, 0, sizeof rtok);
+    memset(rtok_ok, 0, sizeof rtok_ok);
     memset(mvar, 0, sizeof mvar);
     memset(mtok, 0, sizeof mtok);
     mctx_next = 0;
@@ -975,10 +1030,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
     for (i = 0; i < NVARS; i++) {
         frame_begin(C_VARNEW);
-        rv[i] = es_var_new("v");
+        REQUIRE(es_var_new(&rv[i], "v") == NULL);
         frame_end();
         REQUIRE(rv[i]);
     }
+    frame_begin(C_VARNEW);
+    REQUIRE(es_reentrant_new(&R, &session_type, NULL) == NULL);
+    frame_end();
     ntape = 0;
     run_op(OP_NEW); /* stack 0 always exists */
     check_state("start");
@@ -1002,18 +1060,19 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     for (i = 0; i < nstk; i++) {
         if (!rs[i])
             continue;
-        real_close(i, C_FREE, NULL, NULL);
+        e = real_close(i, C_FREE, NULL, NULL);
         rs[i] = NULL;
-        m_exit(i, C_FREE, NULL, NULL);
+        me = m_exit(i, C_FREE, NULL, NULL);
         ms[i].alive = 0;
+        cmp_err(e, me, "final free");
+        es_error_free(e);
         check_state("final free");
     }
     for (i = 1; i < next_id && i < MAXIDS; i++)
         if (held[i])
             FAIL("resource %d still held after every stack was closed", i);
-    REQUIRE(!session_held && R.depth == 0);
-    for (i = 0; i < NTOKS; i++)
-        es_token_free(rtok[i]);
+    REQUIRE(!session_held && es_reentrant_depth(R) == 0);
+    REQUIRE(es_reentrant_free(R) == NULL);
     for (i = 0; i < NVARS; i++)
         es_var_free(rv[i]);
     es_thread_cleanup();

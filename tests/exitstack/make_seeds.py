@@ -1,8 +1,8 @@
 #!/usr/bin/env python3
-"""make_seeds.py — writes the hand-made seed inputs of corpus/exitstack.
+"""make_seeds.py — writes the hand-made seed inputs of corpus/exitstack/fuzz_exitstack.
 
 Each seed is a sequence of operations of fuzz_exitstack.c (opcode byte, then
-parameter bytes). Run: python3 tests/exitstack/make_seeds.py corpus/exitstack
+parameter bytes). Run: python3 tests/exitstack/make_seeds.py corpus/exitstack/fuzz_exitstack
 Regression inputs found by the fuzzer are added next to them as crash-*/leak-*
 files renamed to regress-<what>.
 """
@@ -43,7 +43,7 @@ SEEDS = {
 }
 
 def main():
-    out = sys.argv[1] if len(sys.argv) > 1 else "corpus/exitstack"
+    out = sys.argv[1] if len(sys.argv) > 1 else "corpus/exitstack/fuzz_exitstack"
     os.makedirs(out, exist_ok=True)
     for name, ops in SEEDS.items():
         with open(os.path.join(out, name), "wb") as f:

@@ -13,7 +13,7 @@ set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 fs_init sweep_exitstack
 
-LIB=libexitstack.so.0
+LIB=libexitstack.so.1
 for ex in open_all_or_none datastore_session connection_cancel; do
     prog=$DEMO_BIN/es_example_$ex
     [[ -x $prog ]] || fs_fail "example $ex is built" "an executable $prog" "missing"

@@ -9,8 +9,11 @@
  * per-thread current context are the library's only global state.
  *
  * Unsetting keeps the binding's slot (marked unset), so es_var_reset() never
- * allocates and therefore cannot fail for lack of memory.
+ * allocates and therefore cannot fail for lack of memory; its refusals are
+ * shared errors. Tokens are caller-owned values (es_token in the header is
+ * opaque storage for struct es_tok below).
  */
+#define ES_BUILDING_LIBRARY_ 1
 #include "exitstack.h"
 
 #include <errno.h>
@@ -38,11 +41,14 @@ struct es_var {
     const char *name;
 };
 
-struct es_token {
-    unsigned long var, ctx;
+typedef struct es_tok {
+    uintptr_t var, ctx;
     void *old;
-    bool had_old, used;
-};
+    uintptr_t state; /* ES_TOK_* */
+} es_tok;
+enum { ES_TOK_MADE = 1, ES_TOK_HAD_OLD = 2, ES_TOK_USED = 4 };
+_Static_assert(sizeof(es_tok) <= sizeof(es_token), "es_token must hold es_tok");
+_Static_assert(_Alignof(es_tok) <= _Alignof(es_token), "es_token alignment");
 
 static atomic_ulong es_next_id = 2; /* 1: es_current_var */
 static _Thread_local es_context es_root; /* id 0 until first used */
@@ -54,7 +60,7 @@ static void es_root_release(void *p)
 {
     es_context *c = p;
 
-    es_free_(c->b);
+    esi_free(c->b);
     c->b = NULL;
     c->n = c->cap = 0;
 }
@@ -88,22 +94,25 @@ static es_binding *es_find(es_context *c, unsigned long var)
     return NULL;
 }
 
-es_var *es_var_new(const char *name)
+es_error *es_var_new(es_var **out, const char *name)
 {
-    es_var *v = es_malloc_(sizeof *v);
+    es_var *v;
 
-    if (!v) {
-        errno = ENOMEM;
-        return NULL;
-    }
+    if (!out)
+        return ESI_REFUSE(inval);
+    *out = NULL;
+    v = esi_malloc(sizeof *v);
+    if (!v)
+        return ESI_REFUSE(nomem);
     v->id = atomic_fetch_add(&es_next_id, 1);
     v->name = name;
-    return v;
+    *out = v;
+    return NULL;
 }
 
 void es_var_free(es_var *v)
 {
-    es_free_(v);
+    esi_free(v);
 }
 
 bool es_var_get(const es_var *v, void **value)
@@ -117,27 +126,22 @@ bool es_var_get(const es_var *v, void **value)
     return true;
 }
 
-es_token *es_var_set(es_var *v, void *value)
+es_error *es_var_set(es_var *v, void *value, es_token *tok)
 {
     es_context *c = es_ctx();
     es_binding *b, *nb;
-    es_token *t = NULL;
+    es_tok *t = (es_tok *)tok;
     size_t cap;
 
-    if (!v) {
-        errno = EINVAL;
-        goto out;
-    }
-    t = es_malloc_(sizeof *t);
-    if (!t)
-        goto nomem;
+    if (!v)
+        return ESI_REFUSE(inval);
     b = es_find(c, v->id);
     if (!b) {
         if (c->n == c->cap) {
             cap = c->cap ? c->cap * 2 : 4;
-            nb = es_realloc_(c->b, cap * sizeof *nb);
+            nb = esi_realloc(c->b, cap * sizeof *nb);
             if (!nb)
-                goto nomem;
+                return ESI_REFUSE(nomem);
             if (c == &es_root && !c->b) {
                 pthread_once(&es_key_once, es_key_init);
                 pthread_setspecific(es_key, c);
@@ -150,96 +154,105 @@ es_token *es_var_set(es_var *v, void *value)
         b->set = false;
         b->value = NULL;
     }
-    t->var = v->id;
-    t->ctx = c->id;
-    t->old = b->value;
-    t->had_old = b->set;
-    t->used = false;
+    if (t) {
+        t->var = v->id;
+        t->ctx = c->id;
+        t->old = b->value;
+        t->state = ES_TOK_MADE | (b->set ? ES_TOK_HAD_OLD : 0);
+    }
     b->value = value;
     b->set = true;
-    goto out;
-nomem:
-    es_free_(t);
-    t = NULL;
-    errno = ENOMEM;
-out:
-    return t;
+    return NULL;
 }
 
-int es_var_reset(es_var *v, es_token *t)
+es_error *es_var_reset(es_var *v, es_token *tok)
 {
     es_context *c = es_ctx();
+    es_tok *t = (es_tok *)tok;
     es_binding *b;
 
-    if (!v || !t)
-        return EINVAL;
-    if (t->used)
-        return EALREADY;
+    if (!v || !t || !(t->state & ES_TOK_MADE))
+        return ESI_REFUSE(inval);
+    if (t->state & ES_TOK_USED)
+        return ESI_REFUSE(already);
     if (t->var != v->id)
-        return EINVAL;
+        return ESI_REFUSE(inval);
     if (t->ctx != c->id)
-        return EXDEV;
+        return ESI_REFUSE(xdev);
     b = es_find(c, v->id); /* exists: the set that made t created it */
     if (!b)
-        return EXDEV;
-    b->value = t->had_old ? t->old : NULL;
-    b->set = t->had_old;
-    t->used = true;
-    return 0;
+        return ESI_REFUSE(xdev);
+    b->set = (t->state & ES_TOK_HAD_OLD) != 0;
+    b->value = b->set ? t->old : NULL;
+    t->state |= ES_TOK_USED;
+    return NULL;
 }
 
-void es_token_free(es_token *t)
+es_error *es_context_copy(es_context **out)
 {
-    es_free_(t);
-}
+    es_context *src = es_ctx(), *c;
 
-es_context *es_context_copy(void)
-{
-    es_context *src = es_ctx(), *c = es_malloc_(sizeof *c);
-
+    if (!out)
+        return ESI_REFUSE(inval);
+    *out = NULL;
+    c = esi_malloc(sizeof *c);
     if (!c)
-        goto nomem;
+        return ESI_REFUSE(nomem);
     c->id = atomic_fetch_add(&es_next_id, 1);
     c->n = c->cap = src->n;
     c->b = NULL;
     atomic_init(&c->entered, false);
     if (src->n) {
-        c->b = es_malloc_(src->n * sizeof *c->b);
+        c->b = esi_malloc(src->n * sizeof *c->b);
         if (!c->b) {
-            es_free_(c);
-            goto nomem;
+            esi_free(c);
+            return ESI_REFUSE(nomem);
         }
         memcpy(c->b, src->b, src->n * sizeof *c->b);
     }
-    return c;
-nomem:
-    errno = ENOMEM;
+    *out = c;
     return NULL;
 }
 
-int es_context_run(es_context *c, void (*fn)(void *), void *arg)
+es_error *es_context_run(es_context *c, es_error *(*fn)(void *), void *arg)
 {
     es_context *saved;
+    es_error *err;
     bool no = false;
 
     if (!c || !fn)
-        return EINVAL;
+        return ESI_REFUSE(inval);
     if (!atomic_compare_exchange_strong(&c->entered, &no, true))
-        return EBUSY;
+        return ESI_REFUSE(busy);
     saved = es_cur_ctx;
     es_cur_ctx = c;
-    fn(arg);
+    err = fn(arg);
     es_cur_ctx = saved;
     atomic_store(&c->entered, false);
-    return 0;
+    return err;
 }
 
 void es_context_free(es_context *c)
 {
     if (!c)
         return;
-    es_free_(c->b);
-    es_free_(c);
+    esi_free(c->b);
+    esi_free(c);
+}
+
+es_error *es_run_in_copy(es_error *(*fn)(void *), void *arg)
+{
+    es_context *c;
+    es_error *err;
+
+    if (!fn)
+        return ESI_REFUSE(inval);
+    err = es_context_copy(&c);
+    if (err)
+        return err;
+    err = es_context_run(c, fn, arg); /* a fresh copy is never busy */
+    es_context_free(c);
+    return err;
 }
 
 /* --------------------------------------------- the current stack (16) */
@@ -259,12 +272,27 @@ es_stack *es_current(void)
     return es_var_get(es_current_var_get(), &v) ? v : NULL;
 }
 
-es_token *es_set_current(es_stack *s)
+es_error *es_set_current(es_stack *s, es_token *tok)
 {
-    return es_var_set(es_current_var_get(), s);
+    return es_var_set(es_current_var_get(), s, tok);
 }
 
-int es_reset_current(es_token *t)
+es_error *es_reset_current(es_token *tok)
 {
-    return es_var_reset(es_current_var_get(), t);
+    return es_var_reset(es_current_var_get(), tok);
+}
+
+es_error *es_with_current(es_stack *s, es_error *(*fn)(void *), void *arg)
+{
+    es_token tok;
+    es_error *err, *rr;
+
+    if (!fn)
+        return ESI_REFUSE(inval);
+    err = es_set_current(s, &tok);
+    if (err)
+        return err;
+    err = fn(arg);
+    rr = es_reset_current(&tok); /* refused only if fn left a different context current */
+    return es_error_chain(err, rr);
 }
