@@ -125,13 +125,13 @@ int main(int argc, char **argv)
     }
     const char *cmd = argv[1];
     if (!strcmp(cmd, "help") && argc > 2) {  /* `faultstack help sweep`: `faultstack sweep --help` */
-        static const char *const subs[] = { "run", "sweep", "report", "repro", "merge", "functions" };
+        static const char *const subs[] = { "run", "sweep", "report", "repro", "merge", "functions", "protocol" };
         size_t k = 0;
         while (k < sizeof subs / sizeof subs[0] && strcmp(argv[2], subs[k]))
             k++;
         if (k == sizeof subs / sizeof subs[0]) {
             fprintf(stderr, "faultstack help: unknown command '%s'; commands: run, sweep, report, repro, merge, "
-                            "functions\n", argv[2]);
+                            "functions, protocol\n", argv[2]);
             return 2;
         }
         static char help_opt[] = "--help";

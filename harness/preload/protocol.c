@@ -13,6 +13,7 @@
 #include "preload.h"
 #include "faultstack/protocol_api.h"
 
+#include <errno.h>
 #include <string.h>
 
 struct fs_func_info fs_dyn_funcs[FS_MAX_DYN_FUNCS];
@@ -116,6 +117,11 @@ static int fs_api_begin(struct fsp_call *c, int id, void *ra, void *frame)
     c->inject = fc->inject;
     c->err = fc->err;
     c->saved_errno = fc->saved_errno;
+    /* Unlike libc's, a protocol's library is the program's own code: what it
+     * does inside the call (its mallocs, opens) is tracked and failed like
+     * any other code, so the guard is not held across the real call. The
+     * bookkeeping below takes it again. */
+    fs_end(fc, fc->saved_errno);
     return 1;
 }
 
@@ -139,7 +145,7 @@ static void fs_detail(char *out, size_t cap, int id, int kind, const char *what)
     fs_cat(out, n, cap, what);
 }
 
-static void fs_api_acquire(struct fsp_call *c, uint64_t handle, uint64_t scope)
+static void fs_api_acquire_(struct fsp_call *c, uint64_t handle, uint64_t scope)
 {
     struct fs_call *fc = fs_pc(c);
     int kind = fs_fn(fc->id)->kind;
@@ -161,7 +167,7 @@ static void fs_api_acquire(struct fsp_call *c, uint64_t handle, uint64_t scope)
     fs_acquire(fc, kind, handle, scope, 1);
 }
 
-static void fs_api_release(struct fsp_call *c, uint64_t handle, uint64_t scope)
+static void fs_api_release_(struct fsp_call *c, uint64_t handle, uint64_t scope)
 {
     struct fs_call *fc = fs_pc(c);
     int kind = fs_fn(fc->id)->kind;
@@ -186,7 +192,7 @@ static void fs_api_release(struct fsp_call *c, uint64_t handle, uint64_t scope)
     fs_ledger_unlock(kind, handle, scope);
 }
 
-static void fs_api_use(struct fsp_call *c, uint64_t handle, uint64_t scope)
+static void fs_api_use_(struct fsp_call *c, uint64_t handle, uint64_t scope)
 {
     struct fs_call *fc = fs_pc(c);
     int kind = fs_fn(fc->id)->kind;
@@ -204,9 +210,24 @@ static void fs_api_use(struct fsp_call *c, uint64_t handle, uint64_t scope)
     }
 }
 
+/* The bookkeeping of a handle, inside the guard (the real call ran outside it). */
+#define FS_GUARDED(name)                                                        \
+    static void name(struct fsp_call *c, uint64_t handle, uint64_t scope)       \
+    {                                                                           \
+        int e = errno;                                                          \
+        fs_guard++;                                                             \
+        name##_(c, handle, scope);                                              \
+        fs_guard--;                                                             \
+        errno = e;                                                              \
+    }
+FS_GUARDED(fs_api_acquire)
+FS_GUARDED(fs_api_release)
+FS_GUARDED(fs_api_use)
+
 static void fs_api_end(struct fsp_call *c, int err)
 {
-    fs_end(fs_pc(c), err);
+    (void)c;
+    errno = err;
 }
 
 static const struct fsp_api fs_api_v1 = {

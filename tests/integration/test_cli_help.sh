@@ -7,7 +7,7 @@ set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 fs_init cli_help
 
-for c in run sweep report repro merge functions; do
+for c in run sweep report repro merge functions protocol; do
     fs_exec help "$c"
     assert_status 0
     cp "$SCRATCH/last.out" "$SCRATCH/help.out"
@@ -26,7 +26,7 @@ assert_stdout_contains "faultstack help alone: the global help" "faultstack help
 fs_exec help nosuch
 assert_status 2
 assert_stderr_contains "an unknown command is named, with the commands" \
-    "faultstack help: unknown command 'nosuch'; commands: run, sweep, report, repro, merge, functions"
+    "faultstack help: unknown command 'nosuch'; commands: run, sweep, report, repro, merge, functions, protocol"
 fs_exec functions --bogus
 assert_status 2
-assert_stderr_contains "functions refuses arguments" "faultstack functions: takes no arguments"
+assert_stderr_contains "functions refuses arguments" "faultstack functions: unknown argument '--bogus' (--protocol SPEC)"

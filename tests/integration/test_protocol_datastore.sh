@@ -5,10 +5,14 @@
 #
 # The correct driver must give no finding although every fault point of the
 # spec's functions (ds_login, ds_login_shared, ds_lease, ds_begin, ds_txn_push,
-# ds_commit, ds_push, ds_pull, ds_logout) and of libc inside the library was
-# failed — which also proves the reentrant session (the inner logout must not
-# end it), the out-parameter txn ended by commit OR abort and the lease handle
-# scoped to its session. Each planted bug must give exactly its findings:
+# ds_commit, ds_push, ds_pull, ds_logout) and of libc inside the library (its
+# opens, writes, mallocs: the library is the program's code, not libc's, so
+# its calls are fault points even inside a wrapped call) was failed — which
+# also proves the reentrant session (the inner logout must not end it), the
+# out-parameter txn ended by commit OR abort and the lease handle scoped to
+# its session. ds_batch, a batch of three operations on exitstack's reentrant
+# context, logs in once and is clean too. Each planted bug, swept over the
+# driver's own calls (--fail module=ds_client_bugN), must give exactly its findings:
 #   bug1  session leak (acquired by ds_login) when ds_push fails
 #   bug2  unknown-release: ds_logout of a session never logged in (ds_login failed)
 #   bug3  use-after-release: ds_push on the logged-out session, on every error path
@@ -22,11 +26,12 @@ SPEC=$DEMO_SRC/datastore.spec
 export LD_LIBRARY_PATH=$DEMO_BIN/../lib${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}   # libdatastore.so.1 for the spec check
 export FAULTSTACK_CACHE=$SCRATCH/cache
 
-sweep() {   # LABEL MODE PROG
-    fs_new_db "$1-$2"
+sweep() {   # LABEL MODE PROG [SWEEP OPTIONS...]
+    local label=$1 mode=$2 prog=$3; shift 3
+    fs_new_db "$label-$mode"
     rm -rf -- "$SCRATCH/store"
-    fs_exec sweep --db "$DB" --mode "$2" -j 2 --timeout 30 --protocol "$SPEC" -- "$DEMO_BIN/$3" "$SCRATCH/store"
-    [[ $FS_STATUS == 0 || $FS_STATUS == 1 ]] || fs_fail "$1/$2: faultstack sweep ran" "exit status 0 or 1" "$FS_STATUS"
+    fs_exec sweep --db "$DB" --mode "$mode" -j 2 --timeout 30 --protocol "$SPEC" "$@" -- "$DEMO_BIN/$prog" "$SCRATCH/store"
+    [[ $FS_STATUS == 0 || $FS_STATUS == 1 ]] || fs_fail "$label/$mode: faultstack sweep ran" "exit status 0 or 1" "$FS_STATUS"
 }
 
 C=ds_client.c
@@ -53,6 +58,9 @@ for mode in fork exec; do
     sweep ok "$mode" ds_client
     fs_expect_exact_findings "correct client/$mode" ""
     assert_status 0
+    [[ $(q "SELECT count(*) FROM fault_points WHERE injected = 1 AND file LIKE '%/datastore.c'") -ge 5 ]] ||
+        fs_fail "correct client/$mode: the library's own calls were failed" ">= 5 injected points in datastore.c" \
+            "$(q "SELECT count(*) FROM fault_points WHERE injected = 1 AND file LIKE '%/datastore.c'")"
     for f in ds_login ds_login_shared ds_lease ds_begin ds_txn_push ds_commit ds_push ds_pull ds_logout; do
         [[ $(q "SELECT count(*) FROM fault_points WHERE injected = 1 AND func = '$f'") -ge 1 ]] ||
             fs_fail "correct client/$mode: $f was failed by the sweep" "an injected fault point" "none"
@@ -62,22 +70,29 @@ for mode in fork exec; do
               SELECT 'ds_login','session' UNION ALL SELECT 'ds_begin','txn' UNION ALL SELECT 'ds_lease','lease') f
               ON f.fn = p.func ORDER BY 1" | tr '\n' ' ' | sed 's/ $//')"
 
-    sweep bug1 "$mode" ds_client_bug1
+    sweep bug1 "$mode" ds_client_bug1 --fail module=ds_client_bug1
     fs_expect_exact_findings "bug1/$mode" "$(fs_row leak session - ds_login $C "$LOGIN" ds_push "$PUSH")"
     assert_status 1
 
-    sweep bug2 "$mode" ds_client_bug2
+    sweep bug2 "$mode" ds_client_bug2 --fail module=ds_client_bug2
     fs_expect_exact_findings "bug2/$mode" \
         "$(fs_row anomaly session unknown-release ds_logout $C '/* FS-EXPECT bug2 */' ds_login "$LOGIN")"
     assert_status 1
 
-    sweep bug3 "$mode" ds_client_bug3
+    sweep bug3 "$mode" ds_client_bug3 --fail module=ds_client_bug3
     fs_expect_exact_findings "bug3/$mode" "$(every_error_path use-after-release ds_push '/* FS-EXPECT bug3 */')"
 
-    sweep bug4 "$mode" ds_client_bug4
+    sweep bug4 "$mode" ds_client_bug4 --fail module=ds_client_bug4
     fs_expect_exact_findings "bug4/$mode" "$(every_error_path double-release ds_logout '/* FS-EXPECT bug4 */')"
+    sweep batch "$mode" ds_batch
+    fs_expect_exact_findings "ds_batch/$mode" ""
+    assert_eq "ds_batch/$mode: the baseline's protocol calls (one login for three operations)" \
+        "ds_login=1 ds_logout=1 ds_pull=3 ds_push=3" \
+        "$(q "SELECT group_concat(func || '=' || n, ' ') FROM (SELECT func, count(*) n FROM fault_points
+              WHERE run_id = (SELECT min(id) FROM runs) AND func IN ('ds_login','ds_logout','ds_push','ds_pull')
+              GROUP BY func ORDER BY func)")"
 done
 
 # The protocol library is built once and then taken from the cache.
 n=$(find "$FAULTSTACK_CACHE" -name '*-protocol.so' | wc -l)
-assert_eq "protocol libraries in the cache after 10 sweeps with one spec" 1 "$n"
+assert_eq "protocol libraries in the cache after 12 sweeps with one spec" 1 "$n"
