@@ -297,7 +297,7 @@ void fs_sites_emit(void)
             if (!s->count && !s->ebadf)
                 continue;
             size_t n = 0;
-            line[n++] = 's'; line[n++] = ' ';
+            line[n++] = FS_REC_SITE; line[n++] = ' ';
             const char *fn = fs_fn(s->func)->name;
             size_t fl = strlen(fn);
             memcpy(line + n, fn, fl); n += fl; line[n++] = ' ';
@@ -310,7 +310,7 @@ void fs_sites_emit(void)
             if (s->func == FS_F_close && s->ebadf >= 3) {
                 /* 'w MOD OFF': a close-every-fd loop; its EBADFs are not double closes */
                 n = 0;
-                line[n++] = 'w'; line[n++] = ' ';
+                line[n++] = FS_REC_CLOSE_LOOP; line[n++] = ' ';
                 n += fs_fmt_u64(line + n, s->mod); line[n++] = ' ';
                 n += fs_fmt_hex(line + n, s->off); line[n++] = '\n';
                 fs_record_raw(line, n);
@@ -433,7 +433,7 @@ static void fs_record_caller(uint64_t ord)
         return;
     char line[200];
     size_t k = 0;
-    line[k++] = 'c'; line[k++] = ' ';
+    line[k++] = FS_REC_CALLERS; line[k++] = ' ';
     k += fs_fmt_u64(line + k, ord);
     for (int i = 0; i < n; i++) {
         line[k++] = ' ';

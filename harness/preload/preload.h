@@ -18,6 +18,7 @@
 #include <sys/types.h>
 #include "funcs.h"
 #include "plan.h"
+#include "record_fmt.h"
 
 #define FS_EXPORT __attribute__((visibility("default")))
 #define FS_TLS __thread __attribute__((tls_model("initial-exec")))
@@ -51,16 +52,8 @@ extern FS_TLS int fs_busy;             /* >0: inside the preload's own bookkeepi
 extern struct fs_plan fs_the_plan;
 extern char fs_run_dir[512];
 
-/* Shared (MAP_SHARED file in the run dir) across every process of a run. */
-struct fs_shared {
-    uint64_t ordinal;          /* fault points so far (after filters) */
-    uint64_t injected;         /* failures injected so far */
-    uint32_t persist_func;     /* persistent plan: function id + 1 once injected */
-    uint32_t others;           /* fork mode: a process other than the trunk runs */
-    uint64_t first_inj;        /* ordinal of the first injected failure (then=) */
-    int32_t fork_kid;          /* fork mode: pid handed from the intermediate process */
-    int32_t pad;
-};
+/* Shared (MAP_SHARED file RUN_DIR/shared) across every process of a run:
+ * struct fs_shared, record_fmt.h. */
 extern struct fs_shared *fs_shm;
 /* Map RUN_DIR/shared (fs_run_dir), creating it with *init when it is new
  * (init NULL: zeros). Falls back to a private page when the file cannot be made. */
