@@ -34,7 +34,6 @@
 #include <unistd.h>
 #include <unwind.h>
 
-void fs_sites_emit(void);
 
 struct fs_end_state fs_end_st = { .code = -1 };
 

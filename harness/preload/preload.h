@@ -23,6 +23,9 @@
 #define FS_EXPORT __attribute__((visibility("default")))
 #define FS_TLS __thread __attribute__((tls_model("initial-exec")))
 
+/* ---- spinlock ---- */
+typedef struct { volatile int v; } fs_lock_t;
+
 /* ---- functions and kinds: libc's table (libc.spec) + protocols (protocol.c) ---- */
 /* Protocol libraries and annotations register their functions and kinds at
  * run time (faultstack/protocol_api.h): ids from FS_F_COUNT and FS_KIND_COUNT on. */
@@ -74,6 +77,10 @@ struct fs_module {
 };
 struct fs_module *fs_module_of(uintptr_t addr);   /* NULL when unknown */
 struct fs_module *fs_module_by_id(int id);
+void fs_modules_refresh(void);                     /* take in what was loaded since (dl_iterate_phdr) */
+void fs_readlink_exe(char *out, size_t len);       /* /proc/self/exe, without malloc */
+/* The plan's site= module, once loaded: its module id (core.c; set by modules.c). */
+extern int fs_site_mod;
 
 /* ---- one wrapped call ---- */
 struct fs_call {
@@ -193,11 +200,20 @@ void fs_record_forked(void);        /* this process forked: RUN_DIR/forked exist
 size_t fs_fmt_u64(char *out, uint64_t v);            /* decimal */
 size_t fs_fmt_hex(char *out, uint64_t v);            /* 0x... */
 
-/* ---- sites (core.c) ---- */
+/* ---- sites (sites.c) ---- */
+struct fs_site;
+/* Find or create the call site (func, mod, off); returns it with its stripe
+ * locked in *lk (fs_unlock it), or NULL when out of memory (nothing locked). */
+struct fs_site *fs_site_get(int func, int mod, uint64_t off, fs_lock_t **lk);
+/* Count a fault point at the site: its occurrence index (1-based); the
+ * first ordinal is remembered for the 's' line. */
+uint64_t fs_site_count(struct fs_site *s, uint64_t ordinal);
+void fs_sites_emit(void);                           /* 's' and 'w' lines (process end) */
+void fs_stack_sites_parse(const char *spec);        /* FAULTSTACK_STACK_SITES */
 /* A close() from this site of an fd that was not open (EBADF) and that the
  * ledger never saw; returns how many so far at the site. */
 unsigned fs_site_note_ebadf(const struct fs_call *c);
-/* Stack walking (libgcc's unwinder). fs_unwind fills up to max frames, the
+/* Stack walking (unwind.c, libgcc's unwinder). fs_unwind fills up to max frames, the
  * innermost first: ip = the frame's return address into it, cfa = what
  * _Unwind_GetCFA reports in the backtrace callback, which is the frame's own
  * stack pointer (the CFA of the frame it called). */
@@ -273,8 +289,7 @@ int fs_sanpatch(void);
 void *fs_alloc(size_t n);                     /* zeroed; NULL when out of memory */
 void fs_free_pages(void *p, size_t n);          /* give back what fs_alloc(n) returned (large blocks are unmapped, small ones stay in the arena) */
 
-/* ---- spinlock ---- */
-typedef struct { volatile int v; } fs_lock_t;
+/* ---- spinlock (sync.c): fs_lock_t is declared at the top ---- */
 void fs_lock(fs_lock_t *l);
 int fs_trylock(fs_lock_t *l);
 void fs_unlock(fs_lock_t *l);
