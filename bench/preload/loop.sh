@@ -1,0 +1,89 @@
+#!/bin/sh
+# loop.sh — issue 11's malloc/free loop (bench/preload/loop.c: 25.6M calls, 64
+# live blocks), timed in one invocation natively, under libfaultstack-preload
+# alone (tracking mode: FAULTSTACK_RUN_DIR set, no plan), under `faultstack
+# run` (supervisor, record ingest and database included) and under
+# LeakSanitizer (gcc and clang -fsanitize=leak builds of the same source, made
+# here). Prints one table of whole-process wall times and ratios vs native,
+# plus the database bytes of the `faultstack run`. Results: bench/RESULTS.md.
+#
+# Configurations run interleaved ROUNDS times; each cell is the best round.
+#
+# Usage: bench/preload/loop.sh [BUILD_DIR]      (default /work/main/build)
+# Env:   ROUNDS (3) CALLS (25600000)
+#        FS_PRELOAD (BUILD_DIR/lib/libfaultstack-preload.so: try a patched copy)
+set -eu
+
+B=${1:-/work/main/build}
+LOOP=$B/bin/bench_preload_loop
+FS=$B/bin/faultstack
+FS_SO=${FS_PRELOAD:-$B/lib/libfaultstack-preload.so}
+SRC=$(cd "$(dirname "$0")" && pwd)/loop.c
+ROUNDS=${ROUNDS:-3}
+CALLS=${CALLS:-25600000}
+
+for f in "$LOOP" "$FS" "$FS_SO"; do
+    [ -e "$f" ] || { echo "loop.sh: $f missing: build first (cmake --build $B)" >&2; exit 2; }
+done
+
+TMP=$(mktemp -d)
+trap 'rm -rf "$TMP"' EXIT INT TERM
+
+# LeakSanitizer builds (skipped, and said so, when a compiler cannot make one)
+LSAN=""
+for cc in gcc clang; do
+    if command -v "$cc" >/dev/null &&
+        "$cc" -O2 -fno-builtin -g -fsanitize=leak -o "$TMP/loop.lsan-$cc" "$SRC" 2>"$TMP/$cc.err"; then
+        LSAN="$LSAN lsan-$cc"
+    else
+        echo "loop.sh: no $cc -fsanitize=leak build: $(head -n 1 "$TMP/$cc.err" 2>/dev/null)" >&2
+    fi
+done
+
+now() { date +%s%N; }
+
+timed() {   # LABEL, then the command
+    label=$1; shift
+    t0=$(now)
+    "$@" > "$TMP/out.$label" 2>&1 || { echo "loop.sh: FAIL: $label exited non-zero:" >&2; cat "$TMP/out.$label" >&2; exit 1; }
+    t1=$(now)
+    echo $(( t1 - t0 )) >> "$TMP/ns.$label"
+}
+
+echo "machine: nproc=$(nproc), $(lscpu | sed -n 's/^Model name:[[:space:]]*//p' | head -n 1), $(uname -r)"
+echo "loop: $CALLS calls (malloc/free, 64 live blocks), best of $ROUNDS interleaved rounds"
+echo "faultstack preload: $FS_SO"
+
+r=1
+while [ "$r" -le "$ROUNDS" ]; do
+    timed native env "$LOOP" "$CALLS"
+    rm -rf "$TMP/rd"; mkdir "$TMP/rd"
+    timed preload env -u FAULTSTACK_PLAN FAULTSTACK_RUN_DIR="$TMP/rd" LD_PRELOAD="$FS_SO" "$LOOP" "$CALLS"
+    rec=$(ls "$TMP"/rd/*.rec 2>/dev/null | head -n 1 || true)
+    if [ -z "$rec" ] || ! grep -q '^done' "$rec"; then
+        echo "loop.sh: FAIL: the preload wrote no complete record: its time means nothing" >&2
+        exit 1
+    fi
+    rm -f "$TMP/loop.db"
+    timed run env FAULTSTACK_PRELOAD="$FS_SO" "$FS" run --db "$TMP/loop.db" -- "$LOOP" "$CALLS"
+    db_bytes=$(stat -c %s "$TMP/loop.db")
+    for l in $LSAN; do
+        timed "$l" env "$TMP/loop.$l" "$CALLS"
+    done
+    r=$((r + 1))
+done
+
+best() { sort -n "$TMP/ns.$1" | head -n 1; }
+nat=$(best native)
+printf '\n| configuration | wall s (best) | ratio vs native | added ns per call |\n|---|---:|---:|---:|\n'
+for l in native preload run $LSAN; do
+    awk -v l="$l" -v t="$(best "$l")" -v n="$nat" -v c="$CALLS" 'BEGIN {
+        name = l
+        if (l == "preload") name = "faultstack preload alone"
+        if (l == "run") name = "faultstack run"
+        if (l == "lsan-gcc") name = "LeakSanitizer (gcc -fsanitize=leak)"
+        if (l == "lsan-clang") name = "LeakSanitizer (clang -fsanitize=leak)"
+        printf "| %s | %.3f | %.2f | %.1f |\n", name, t / 1e9, t / n, (t - n) / c }'
+done
+echo
+echo "faultstack run: database $db_bytes bytes; its record: $(wc -l < "$rec") lines, $(grep -c '^p ' "$rec" || true) 'p' lines"
