@@ -126,13 +126,7 @@ static int fs_decide(struct fs_call *c, int id, uint64_t ordinal, int mod, uint6
 static void fs_point(struct fs_call *c, int id)
 {
     uint64_t ord = __atomic_add_fetch(&fs_shm->ordinal, 1, __ATOMIC_RELAXED);
-    fs_lock_t *lk;
-    uint64_t occ = 0;
-    struct fs_site *s = fs_site_get(id, c->mod, c->off, &lk);
-    if (s) {
-        occ = fs_site_count(s, ord);
-        fs_unlock(lk);
-    }
+    uint64_t occ = fs_site_point(id, c->mod, c->off, ord);
     c->ordinal = ord;
     if (fs_ctx_all)
         c->ctx = fs_ctx_hash();

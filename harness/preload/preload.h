@@ -119,7 +119,7 @@ void *fs_real(const char *name);
     if (!real_fn) real_fn = (__typeof__(&name))fs_real(#name)
 
 /* ---- ledger (ledger.c) ---- */
-enum fs_res_flags { FS_RES_OWNED_FD = 1, FS_RES_DEAD = 2 };
+enum fs_res_flags { FS_RES_OWNED_FD = 1, FS_RES_DEAD = 2, FS_RES_TOMB = 4 /* in its stripe's tombstone FIFO */ };
 struct fs_res {
     struct fs_res *next;
     uint64_t handle_x;         /* the handle XOR FS_HANDLE_MASK: read it with fs_res_handle() */
@@ -134,6 +134,7 @@ struct fs_res {
     uint8_t flags, mark;
     uint32_t gen;
     struct fs_stack *stack;    /* acquire stack, only for FAULTSTACK_STACK_SITES */
+    struct fs_res *tprev, *tnext;   /* ledger.c: its stripe's tombstone FIFO (FS_RES_TOMB) */
 };
 /* The ledger keeps handles XORed with FS_HANDLE_MASK (a non-canonical address):
  * under `faultstack run --valgrind` memcheck's leak scan reads the ledger's
@@ -205,9 +206,10 @@ struct fs_site;
 /* Find or create the call site (func, mod, off); returns it with its stripe
  * locked in *lk (fs_unlock it), or NULL when out of memory (nothing locked). */
 struct fs_site *fs_site_get(int func, int mod, uint64_t off, fs_lock_t **lk);
-/* Count a fault point at the site: its occurrence index (1-based); the
- * first ordinal is remembered for the 's' line. */
-uint64_t fs_site_count(struct fs_site *s, uint64_t ordinal);
+/* Count a fault point at the site (func, mod, off), found or created: its
+ * occurrence index (1-based; 0 when out of memory); the first ordinal is
+ * remembered for the 's' line. No lock once the thread has seen the site. */
+uint64_t fs_site_point(int func, int mod, uint64_t off, uint64_t ordinal);
 void fs_sites_emit(void);                           /* 's' and 'w' lines (process end) */
 void fs_stack_sites_parse(const char *spec);        /* FAULTSTACK_STACK_SITES */
 /* A close() from this site of an fd that was not open (EBADF) and that the

@@ -219,7 +219,10 @@ void fs_record_forked(void)
 
 void fs_record_point(const struct fs_call *c, uint64_t occ)
 {
-    if (!c->inject && __atomic_add_fetch(&fs_points_written, 1, __ATOMIC_RELAXED) > fs_max_points)
+    /* past the cap (the common case of a long run) only a load: no atomic
+     * read-modify-write per point */
+    if (!c->inject && (__atomic_load_n(&fs_points_written, __ATOMIC_RELAXED) >= fs_max_points ||
+                       __atomic_add_fetch(&fs_points_written, 1, __ATOMIC_RELAXED) > fs_max_points))
         return;
     char line[256];
     size_t n = 0;

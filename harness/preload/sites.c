@@ -7,6 +7,7 @@
 
 #include <stdlib.h>
 #include <string.h>
+#include <sys/single_threaded.h>
 
 /* ---------------- sites whose stacks are wanted ---------------- */
 
@@ -86,11 +87,34 @@ struct fs_site *fs_site_get(int func, int mod, uint64_t off, fs_lock_t **lk)
     return s;
 }
 
-uint64_t fs_site_count(struct fs_site *s, uint64_t ordinal)
+/* The sites this thread counted last, by hash: most calls come from a few
+ * sites, found here without the stripe lock. Sites are never freed, so a
+ * cached pointer stays valid (in a fork child too). */
+#define FS_SITE_CACHE 32
+static FS_TLS struct fs_site *fs_site_cache[FS_SITE_CACHE];
+
+uint64_t fs_site_point(int func, int mod, uint64_t off, uint64_t ordinal)
 {
-    uint64_t occ = ++s->count;
+    unsigned b = fs_site_hash(func, mod, off);
+    struct fs_site *s = fs_site_cache[b % FS_SITE_CACHE];
+    if (!s || s->off != off || s->mod != mod || s->func != func) {
+        fs_lock_t *lk;
+        s = fs_site_get(func, mod, off, &lk);
+        if (!s)
+            return 0;
+        fs_unlock(lk);
+        fs_site_cache[b % FS_SITE_CACHE] = s;
+    }
+    /* one thread: a plain increment (a signal handler's wrapped call cannot
+     * land inside: the guard is set here); threads: one atomic add. Only the
+     * call that counts the first occurrence writes 'first'. */
+    uint64_t occ;
+    if (__libc_single_threaded)
+        occ = ++s->count;
+    else
+        occ = __atomic_add_fetch(&s->count, 1, __ATOMIC_RELAXED);
     if (occ == 1)
-        s->first = ordinal;
+        __atomic_store_n(&s->first, ordinal, __ATOMIC_RELAXED);
     return occ;
 }
 
