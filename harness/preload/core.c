@@ -100,6 +100,8 @@ static int fs_decide(struct fs_call *c, int id, uint64_t ordinal, int mod, uint6
         if (first)
             return ordinal == first + p->then;
     }
+    if (p->trigger == FS_PLAN_NONE)
+        return 0;                          /* tracking only: no call into plan.c per point */
     if (p->trigger != FS_PLAN_SITE)
         return fs_plan_fires(p, ordinal, NULL, NULL, 0, 0, 0);
     if (id != fs_site_func || mod != fs_site_mod || off != p->site_offset)

@@ -111,8 +111,9 @@ struct fs_res *fs_acquire(const struct fs_call *c, int kind, uint64_t handle, ui
             fs_unlock(&s->lock);
             return NULL;
         }
-        memset(r, 0, sizeof *r);
         r->next = fs_buckets[b];
+        r->gen = 0;
+        r->flags = 0;
         fs_buckets[b] = r;
         /* words are shared by buckets of every stripe: atomic */
         __atomic_or_fetch(&fs_bucket_used[b >> 6], 1ull << (b & 63), __ATOMIC_RELAXED);
@@ -197,6 +198,26 @@ void fs_ledger_kill(struct fs_res *r)
         old->next = s->free;
         s->free = old;
     }
+}
+
+int fs_ledger_release(int kind, uint64_t handle, uint64_t aux, struct fs_res *before)
+{
+    if (!fs_buckets)
+        return 0;
+    unsigned b = fs_bucket(kind, handle, aux);
+    struct fs_stripe *s = fs_stripe_of(b);
+    fs_lock(&s->lock);
+    struct fs_res *r = fs_lookup_locked(b, kind, handle, aux);
+    int st = 0;
+    if (r) {
+        st = (r->flags & FS_RES_DEAD) ? 2 : 1;
+        if (st == 2)
+            *before = *r;
+        else
+            fs_ledger_kill(r);
+    }
+    fs_unlock(&s->lock);
+    return st;
 }
 
 void fs_ledger_forget(int kind, uint64_t handle, uint64_t aux)

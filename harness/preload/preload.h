@@ -159,6 +159,10 @@ struct fs_res *fs_ledger_find(int kind, uint64_t handle, uint64_t aux);
 void fs_ledger_unlock(int kind, uint64_t handle, uint64_t aux);
 /* Mark an entry dead (tombstone); caller holds its stripe lock. */
 void fs_ledger_kill(struct fs_res *r);
+/* Release the key in one step: returns 1 when it was live (now a tombstone),
+ * 2 when it was a tombstone already (a double release: *before gets the entry),
+ * 0 when the ledger does not know it. */
+int fs_ledger_release(int kind, uint64_t handle, uint64_t aux, struct fs_res *before);
 /* Release the key if it is live (it becomes a tombstone); no-op otherwise. */
 void fs_ledger_forget(int kind, uint64_t handle, uint64_t aux);
 /* Lock/unlock every stripe (fork, process end). trylock variant for signal
@@ -292,9 +296,29 @@ void *fs_alloc(size_t n);                     /* zeroed; NULL when out of memory
 void fs_free_pages(void *p, size_t n);          /* give back what fs_alloc(n) returned (large blocks are unmapped, small ones stay in the arena) */
 
 /* ---- spinlock (sync.c): fs_lock_t is declared at the top ---- */
-void fs_lock(fs_lock_t *l);
+/* Inline: while the process has one thread (glibc's __libc_single_threaded,
+ * which pthread_create clears in the creating thread before the new thread
+ * exists) a free lock is taken with a plain store, no atomic exchange: nobody
+ * else can race for it. A signal handler interrupting the holder still finds
+ * the lock taken (its fs_trylock fails, as before); one that lands between the
+ * test and the store takes and drops the lock before the interrupted code
+ * resumes. Otherwise (threads, or a taken lock) fs_lock_wait spins. */
+extern char __libc_single_threaded;
+void fs_lock_wait(fs_lock_t *l);
+static inline void fs_lock(fs_lock_t *l)
+{
+    if (__builtin_expect(__libc_single_threaded && !l->v, 1)) {
+        l->v = 1;
+        __atomic_signal_fence(__ATOMIC_SEQ_CST);
+        return;
+    }
+    fs_lock_wait(l);
+}
 int fs_trylock(fs_lock_t *l);
-void fs_unlock(fs_lock_t *l);
+static inline void fs_unlock(fs_lock_t *l)
+{
+    __atomic_store_n(&l->v, 0, __ATOMIC_RELEASE);
+}
 
 pid_t fs_gettid(void);
 pid_t fs_getpid(void);          /* cached: no system call */

@@ -1,28 +1,16 @@
 /* sync.c — the preload's spinlock and thread id: no pthread calls (the preload
- * wraps pthread_mutex_*), safe in signal handlers with trylock.
- *
- * While the process has one thread (glibc's __libc_single_threaded: it turns
- * false in pthread_create, in the creating thread, before the new thread
- * exists) a free lock is taken with a plain store instead of an atomic
- * exchange: nobody else can race for it. A signal handler interrupting the
- * holder still finds the lock taken (its fs_trylock fails, as before); one
- * that lands between the test and the store takes and drops the lock before
- * the interrupted code resumes. */
+ * wraps pthread_mutex_*), safe in signal handlers with trylock. fs_lock and
+ * fs_unlock are inline (preload.h): their single-threaded fast path is a plain
+ * store; the atomic exchange and the wait are here. */
 #define _GNU_SOURCE
 #include "preload.h"
 
 #include <sched.h>
-#include <sys/single_threaded.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
-void fs_lock(fs_lock_t *l)
+void fs_lock_wait(fs_lock_t *l)
 {
-    if (__builtin_expect(__libc_single_threaded && !l->v, 1)) {
-        l->v = 1;
-        __atomic_signal_fence(__ATOMIC_SEQ_CST);
-        return;
-    }
     while (__atomic_exchange_n(&l->v, 1, __ATOMIC_ACQUIRE)) {
         while (__atomic_load_n(&l->v, __ATOMIC_RELAXED))
             sched_yield();
@@ -32,11 +20,6 @@ void fs_lock(fs_lock_t *l)
 int fs_trylock(fs_lock_t *l)
 {
     return !__atomic_exchange_n(&l->v, 1, __ATOMIC_ACQUIRE);
-}
-
-void fs_unlock(fs_lock_t *l)
-{
-    __atomic_store_n(&l->v, 0, __ATOMIC_RELEASE);
 }
 
 /* No system call on the hot path: the pid is cached and refreshed in the fork

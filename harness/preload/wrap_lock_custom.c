@@ -78,10 +78,12 @@ static int fs_release_mutex(struct fs_call *c, pthread_mutex_t *m, struct fs_res
         fs_ledger_unlock(FS_KIND_lock, (uint64_t)m, 0);
         return 0;
     }
-    struct fs_res before = *r;
+    int owner = r->tid == fs_gettid();
+    struct fs_res before;
+    if (out || (!owner && report))        /* the copy only when something reads it */
+        before = *r;
     if (out)
         *out = before;
-    int owner = r->tid == fs_gettid();
     if (owner && r->size > 0)
         r->size--;                        /* recursive: one level */
     else

@@ -282,12 +282,7 @@ static void fs_quiet_release(void *p)
     if (fs_busy || !fs_active)
         return;
     fs_busy++;
-    struct fs_res *r = fs_ledger_find(FS_KIND_memory, (uint64_t)p, 0);
-    if (r) {
-        if (!(r->flags & FS_RES_DEAD))
-            fs_ledger_kill(r);
-        fs_ledger_unlock(FS_KIND_memory, (uint64_t)p, 0);
-    }
+    fs_ledger_forget(FS_KIND_memory, (uint64_t)p, 0);
     fs_busy--;
 }
 
@@ -313,17 +308,8 @@ FS_EXPORT void free(void *p)
         fs_real_free(p);
         return;
     }
-    int dead = 0;
     struct fs_res before;
-    struct fs_res *r = fs_ledger_find(FS_KIND_memory, (uint64_t)p, 0);
-    if (r) {
-        before = *r;
-        dead = (r->flags & FS_RES_DEAD) != 0;
-        if (!dead)
-            fs_ledger_kill(r);
-        fs_ledger_unlock(FS_KIND_memory, (uint64_t)p, 0);
-    }
-    if (dead)
+    if (fs_ledger_release(FS_KIND_memory, (uint64_t)p, 0, &before) == 2)
         fs_anomaly(&c, "double-release", FS_KIND_memory, (uint64_t)p, &before,
                    "block freed again (the second free was not passed to libc)");
     else
