@@ -32,7 +32,7 @@ char fs_run_dir[512];
 struct fs_shared *fs_shm;
 
 static struct fs_shared fs_private_shm;
-static unsigned char fs_counts_func[FS_MAX_FUNCS];  /* plan's only= filter, by id */
+static unsigned char fs_counts_func[FS_MAX_FUNCS];  /* injectable and in the plan's only= filter, by id */
 int fs_site_mod = -1;                       /* plan's site module id, once known */
 static int fs_site_func = -1;
 
@@ -197,7 +197,7 @@ int fs_begin(struct fs_call *c, int id, void *ra, void *frame)
     }
     c->mod = m->id;
     c->off = (uint64_t)(a - 1 - m->bias);
-    if (!fs_fn(id)->injectable || !fs_counts_func[id] || !m->counts)
+    if (!fs_counts_func[id] || !m->counts)     /* (fs_counts_func: injectable too) */
         return 1;
     fs_point(c, id);
     return 1;
@@ -233,7 +233,7 @@ void fs_func_registered(int id)
     int counts = !fs_the_plan.n_only;                  /* the plan's only= filter */
     for (int k = 0; k < fs_the_plan.n_only && !counts; k++)
         counts = strcmp(fs_the_plan.only[k], name) == 0;
-    fs_counts_func[id] = (unsigned char)counts;
+    fs_counts_func[id] = (unsigned char)(counts && fs_fn(id)->injectable);
     if (fs_the_plan.trigger == FS_PLAN_SITE && strcmp(fs_the_plan.site_func, name) == 0)
         fs_site_func = id;
 }

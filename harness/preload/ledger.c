@@ -115,8 +115,12 @@ struct fs_res *fs_acquire(const struct fs_call *c, int kind, uint64_t handle, ui
         r->gen = 0;
         r->flags = 0;
         fs_buckets[b] = r;
-        /* words are shared by buckets of every stripe: atomic */
-        __atomic_or_fetch(&fs_bucket_used[b >> 6], 1ull << (b & 63), __ATOMIC_RELAXED);
+        /* words are shared by buckets of every stripe: atomic, and only when
+         * the bit is not set yet (a lock entry is made anew at each lock:
+         * no read-modify-write per lock) */
+        uint64_t bit = 1ull << (b & 63);
+        if (!(__atomic_load_n(&fs_bucket_used[b >> 6], __ATOMIC_RELAXED) & bit))
+            __atomic_or_fetch(&fs_bucket_used[b >> 6], bit, __ATOMIC_RELAXED);
     }
     if (r->flags & FS_RES_TOMB)
         fs_tomb_remove(s, r);           /* revived */

@@ -320,8 +320,24 @@ static inline void fs_unlock(fs_lock_t *l)
     __atomic_store_n(&l->v, 0, __ATOMIC_RELEASE);
 }
 
-pid_t fs_gettid(void);
-pid_t fs_getpid(void);          /* cached: no system call */
+/* Cached (sync.c): the pid, refreshed in a fork child; a thread's tid, kept
+ * with the fork generation it was read in. Inline: on every tracked call. */
+extern pid_t fs_pid;
+extern unsigned fs_fork_gen;
+extern FS_TLS pid_t fs_tid_cache;
+extern FS_TLS unsigned fs_tid_gen;
+pid_t fs_gettid_slow(void);
+pid_t fs_getpid_slow(void);
+static inline pid_t fs_gettid(void)
+{
+    if (__builtin_expect(fs_tid_gen == __atomic_load_n(&fs_fork_gen, __ATOMIC_RELAXED), 1))
+        return fs_tid_cache;
+    return fs_gettid_slow();
+}
+static inline pid_t fs_getpid(void)       /* cached: no system call */
+{
+    return __builtin_expect(fs_pid != 0, 1) ? fs_pid : fs_getpid_slow();
+}
 void fs_pid_refresh(void);      /* in a fork child */
 /* Fork-mode child: keep the trunk's pid/tid as the owner identity of the
  * resources it inherited (they are this child's own, not "inherited"). */

@@ -25,10 +25,10 @@ int fs_trylock(fs_lock_t *l)
 /* No system call on the hot path: the pid is cached and refreshed in the fork
  * child handler (fs_pid_refresh); a thread's tid is cached with the fork
  * generation it was read in. */
-static pid_t fs_pid;
-static unsigned fs_fork_gen = 1;
-static FS_TLS pid_t fs_tid_cache;
-static FS_TLS unsigned fs_tid_gen;
+pid_t fs_pid;                    /* preload.h: read inline by fs_getpid/fs_gettid */
+unsigned fs_fork_gen = 1;
+FS_TLS pid_t fs_tid_cache;
+FS_TLS unsigned fs_tid_gen;
 
 static pid_t fs_adopt_real;      /* fork-mode child: its real pid, while it adopts */
 
@@ -46,19 +46,16 @@ void fs_pid_adopt(void)
     fs_adopt_real = (pid_t)syscall(SYS_getpid);   /* fs_pid and the tid cache stay the trunk's */
 }
 
-pid_t fs_getpid(void)
+pid_t fs_getpid_slow(void)
 {
-    if (!fs_pid)
-        fs_pid = (pid_t)syscall(SYS_getpid);
+    fs_pid = (pid_t)syscall(SYS_getpid);
     return fs_pid;
 }
 
-pid_t fs_gettid(void)
+pid_t fs_gettid_slow(void)
 {
     unsigned g = __atomic_load_n(&fs_fork_gen, __ATOMIC_RELAXED);
-    if (fs_tid_gen != g) {
-        fs_tid_cache = (pid_t)syscall(SYS_gettid);
-        fs_tid_gen = g;
-    }
+    fs_tid_cache = (pid_t)syscall(SYS_gettid);
+    fs_tid_gen = g;
     return fs_tid_cache;
 }
