@@ -5,7 +5,11 @@
 # run` (supervisor, record ingest and database included) and under
 # LeakSanitizer (gcc and clang -fsanitize=leak builds of the same source, made
 # here). Prints one table of whole-process wall times and ratios vs native,
-# plus the database bytes of the `faultstack run`. Results: bench/RESULTS.md.
+# plus the database bytes of the `faultstack run`. One more row, for the
+# record: `faultstack run` with FAULTSTACK_MAX_POINTS=0, i.e. without the
+# per-point 'p' lines (the first 200,000 fault points, stored as rows by the
+# supervisor): what a tracking-only run would cost if the CLI did not ask for
+# them. Results: bench/RESULTS.md.
 #
 # Configurations run interleaved ROUNDS times; each cell is the best round.
 #
@@ -67,6 +71,9 @@ while [ "$r" -le "$ROUNDS" ]; do
     rm -f "$TMP/loop.db"
     timed run env FAULTSTACK_PRELOAD="$FS_SO" "$FS" run --db "$TMP/loop.db" -- "$LOOP" "$CALLS"
     db_bytes=$(stat -c %s "$TMP/loop.db")
+    rm -f "$TMP/loop0.db"
+    timed run0 env FAULTSTACK_PRELOAD="$FS_SO" FAULTSTACK_MAX_POINTS=0 "$FS" run --db "$TMP/loop0.db" -- "$LOOP" "$CALLS"
+    db0_bytes=$(stat -c %s "$TMP/loop0.db")
     for l in $LSAN; do
         timed "$l" env "$TMP/loop.$l" "$CALLS"
     done
@@ -76,14 +83,15 @@ done
 best() { sort -n "$TMP/ns.$1" | head -n 1; }
 nat=$(best native)
 printf '\n| configuration | wall s (best) | ratio vs native | added ns per call |\n|---|---:|---:|---:|\n'
-for l in native preload run $LSAN; do
+for l in native preload run run0 $LSAN; do
     awk -v l="$l" -v t="$(best "$l")" -v n="$nat" -v c="$CALLS" 'BEGIN {
         name = l
         if (l == "preload") name = "faultstack preload alone"
         if (l == "run") name = "faultstack run"
+        if (l == "run0") name = "(faultstack run, FAULTSTACK_MAX_POINTS=0: no p lines)"
         if (l == "lsan-gcc") name = "LeakSanitizer (gcc -fsanitize=leak)"
         if (l == "lsan-clang") name = "LeakSanitizer (clang -fsanitize=leak)"
         printf "| %s | %.3f | %.2f | %.1f |\n", name, t / 1e9, t / n, (t - n) / c }'
 done
 echo
-echo "faultstack run: database $db_bytes bytes; its record: $(wc -l < "$rec") lines, $(grep -c '^p ' "$rec" || true) 'p' lines"
+echo "faultstack run: database $db_bytes bytes (with FAULTSTACK_MAX_POINTS=0: $db0_bytes bytes); the preload's record: $(wc -l < "$rec") lines, $(grep -c '^p ' "$rec" || true) 'p' lines"

@@ -8,11 +8,17 @@
  * keeps at most FS_TOMBS of them and evicts its oldest (fds keep theirs: there
  * are few). A new acquisition of the same handle revives the tombstone.
  *
- * The FIFO is linked through the entries themselves (tprev/tnext): a release
- * touches the entry and the stripe's header line only. (It was a ring of
- * 64 x 1024 slots, 768 KiB written in turn by every release: on the 25.6M-call
- * malloc/free loop a third of the preload's time was that ring missing the
- * cache.) */
+ * The FIFO is linked through the entries themselves and kept lazily, so that
+ * a release and a revival touch the entry and the stripe's header only: a
+ * revived entry stays in the FIFO (live), a released one joins it only when it
+ * is not in it already, and each entry notes the stripe's release count at its
+ * last release (tseq) and when it joined (tqseq). Evicting pops the oldest:
+ * a live one leaves the FIFO, one released again since it joined goes to the
+ * back, and the first other one is evicted. So each stripe keeps at most
+ * FS_TOMBS tombstones and evicts the one released longest ago. (It was a ring
+ * of 64 x 1024 slots, 768 KiB written in turn by every release: on the
+ * 25.6M-call malloc/free loop a third of the preload's time was that ring
+ * missing the cache.) */
 #define _GNU_SOURCE
 #include "preload.h"
 
@@ -26,9 +32,10 @@
 
 struct fs_stripe {
     fs_lock_t lock;
-    unsigned ntombs;                   /* entries in the FIFO */
+    unsigned ndead;                    /* tombstones in the FIFO */
+    uint32_t kseq;                     /* releases so far (tseq, tqseq) */
     struct fs_res *free;
-    struct fs_res *thead, *ttail;      /* oldest, newest tombstone */
+    struct fs_res *thead, *ttail;      /* oldest, newest in the FIFO */
 } __attribute__((aligned(64)));
 
 static struct fs_res **fs_buckets;
@@ -73,23 +80,40 @@ static void fs_unlink_locked(unsigned b, struct fs_res *r)
         }
 }
 
-static void fs_tomb_remove(struct fs_stripe *s, struct fs_res *r)
-{
-    if (r->tprev) r->tprev->tnext = r->tnext; else s->thead = r->tnext;
-    if (r->tnext) r->tnext->tprev = r->tprev; else s->ttail = r->tprev;
-    r->tprev = r->tnext = NULL;
-    r->flags &= (uint8_t)~FS_RES_TOMB;
-    s->ntombs--;
-}
-
 static void fs_tomb_append(struct fs_stripe *s, struct fs_res *r)
 {
     r->tnext = NULL;
-    r->tprev = s->ttail;
+    r->tqseq = r->tseq;
     if (s->ttail) s->ttail->tnext = r; else s->thead = r;
     s->ttail = r;
     r->flags |= FS_RES_TOMB;
-    s->ntombs++;
+}
+
+/* Evict the stripe's oldest tombstone (s->ndead > 0). Its bucket maps to this
+ * stripe, whose lock the caller holds. */
+static void fs_tomb_evict(struct fs_stripe *s)
+{
+    for (;;) {
+        struct fs_res *h = s->thead;
+        if (!h)
+            return;                      /* cannot happen while ndead > 0 */
+        s->thead = h->tnext;
+        if (!s->thead)
+            s->ttail = NULL;
+        h->tnext = NULL;
+        h->flags &= (uint8_t)~FS_RES_TOMB;
+        if (!(h->flags & FS_RES_DEAD))
+            continue;                    /* revived: out until its next release */
+        if (h->tseq != h->tqseq) {
+            fs_tomb_append(s, h);        /* released again since it joined: to the back */
+            continue;
+        }
+        s->ndead--;
+        fs_unlink_locked(fs_bucket(h->kind, fs_res_handle(h), h->aux), h);
+        h->next = s->free;
+        s->free = h;
+        return;
+    }
 }
 
 struct fs_res *fs_acquire(const struct fs_call *c, int kind, uint64_t handle, uint64_t aux,
@@ -122,13 +146,19 @@ struct fs_res *fs_acquire(const struct fs_call *c, int kind, uint64_t handle, ui
         if (!(__atomic_load_n(&fs_bucket_used[b >> 6], __ATOMIC_RELAXED) & bit))
             __atomic_or_fetch(&fs_bucket_used[b >> 6], bit, __ATOMIC_RELAXED);
     }
-    if (r->flags & FS_RES_TOMB)
-        fs_tomb_remove(s, r);           /* revived */
+    if ((r->flags & (FS_RES_TOMB | FS_RES_DEAD)) == (FS_RES_TOMB | FS_RES_DEAD))
+        s->ndead--;                     /* revived: it stays in the FIFO, live */
     uint32_t gen = r->gen + 1;
-    struct fs_res *next = r->next;
+    struct fs_res *next = r->next, *tnext = r->tnext;
+    uint32_t tseq = r->tseq, tqseq = r->tqseq;
+    uint8_t tomb = r->flags & FS_RES_TOMB;
     memset(r, 0, sizeof *r);
     r->next = next;
     r->gen = gen;
+    r->tnext = tnext;
+    r->tseq = tseq;
+    r->tqseq = tqseq;
+    r->flags = tomb;
     r->kind = (uint16_t)kind;
     r->handle_x = handle ^ FS_HANDLE_MASK;
     r->aux = aux;
@@ -180,6 +210,7 @@ void fs_ledger_kill(struct fs_res *r)
 {
     unsigned b = fs_bucket(r->kind, fs_res_handle(r), r->aux);
     struct fs_stripe *s = fs_stripe_of(b);
+    int was_dead = (r->flags & FS_RES_DEAD) != 0;
     r->flags |= FS_RES_DEAD;
     r->gen++;
     if (r->kind == FS_KIND_fd)
@@ -190,18 +221,13 @@ void fs_ledger_kill(struct fs_res *r)
         s->free = r;
         return;
     }
-    if (r->flags & FS_RES_TOMB)
-        fs_tomb_remove(s, r);            /* killed again: it becomes the newest */
-    fs_tomb_append(s, r);
-    if (s->ntombs > FS_TOMBS) {
-        /* Evict the oldest tombstone of this stripe. Its bucket maps to this
-         * stripe, whose lock we hold. */
-        struct fs_res *old = s->thead;
-        fs_tomb_remove(s, old);
-        fs_unlink_locked(fs_bucket(old->kind, fs_res_handle(old), old->aux), old);
-        old->next = s->free;
-        s->free = old;
-    }
+    r->tseq = ++s->kseq;
+    if (!was_dead)
+        s->ndead++;
+    if (!(r->flags & FS_RES_TOMB))
+        fs_tomb_append(s, r);
+    while (s->ndead > FS_TOMBS)
+        fs_tomb_evict(s);
 }
 
 int fs_ledger_release(int kind, uint64_t handle, uint64_t aux, struct fs_res *before)

@@ -134,7 +134,9 @@ struct fs_res {
     uint8_t flags, mark;
     uint32_t gen;
     struct fs_stack *stack;    /* acquire stack, only for FAULTSTACK_STACK_SITES */
-    struct fs_res *tprev, *tnext;   /* ledger.c: its stripe's tombstone FIFO (FS_RES_TOMB) */
+    struct fs_res *tnext;      /* ledger.c: its stripe's tombstone FIFO (FS_RES_TOMB) */
+    uint32_t tseq, tqseq;      /* ledger.c: the stripe's release count at its last release,
+                                  and when it joined the FIFO */
 };
 /* The ledger keeps handles XORed with FS_HANDLE_MASK (a non-canonical address):
  * under `faultstack run --valgrind` memcheck's leak scan reads the ledger's

@@ -6,8 +6,9 @@
  * fs_acquire and tombstones (FS_RES_DEAD) after fs_ledger_kill; a new acquire of
  * the same key revives the tombstone in place; locks leave no tombstone, fds keep
  * theirs; keys differ by kind and by aux; fs_ledger_forget leaves the key not
- * live; each stripe's ring evicts its oldest tombstones (200k frees: early ones
- * gone, late ones still tombstones, the table bounded); four threads acquiring
+ * live; each stripe's FIFO evicts its oldest tombstones (200k frees: early ones
+ * gone, late ones still tombstones, the table bounded), by their last release
+ * (a block freed, revived and freed again keeps its tombstone); four threads acquiring
  * and killing distinct handles at once leave exactly the expected live entries
  * (counted with fs_ledger_each under fs_ledger_lock_all); fs_ledger_trylock_all
  * reports a busy stripe and fs_ledger_lock_all/unlock_all leave the ledger usable.
@@ -287,6 +288,40 @@ static void test_ring_eviction(void)
     CHECK(fd_dead == 5000, "fd tombstones kept: %llu of 5000", (unsigned long long)fd_dead);
 }
 
+/* The tombstone FIFO is kept lazily (a revived entry stays in it): a block
+ * freed, reallocated and freed again long after must be evicted by its last
+ * free, not by when it first joined. h is freed, then ~900 frees per stripe,
+ * then h is revived and freed again, then ~600 more per stripe: its stripe
+ * evicts ~480 tombstones, the ones freed before h's second free, not h. */
+static void test_tomb_order(void)
+{
+    const uint64_t base = 0x900000000ull;
+    struct fs_call c = mkcall(FS_F_malloc, 1, 0x20, 0);
+    uint64_t h = base - 4096;
+    fs_acquire(&c, FS_KIND_memory, h, 0, 32);
+    kill_key(FS_KIND_memory, h, 0);
+    uint64_t i = 0;
+    for (; i < 64 * 900; i++) {
+        fs_acquire(&c, FS_KIND_memory, base + i * 32, 0, 32);
+        kill_key(FS_KIND_memory, base + i * 32, 0);
+    }
+    fs_acquire(&c, FS_KIND_memory, h, 0, 32);
+    CHECK(state_of(FS_KIND_memory, h, 0) == 1, "revived block is live");
+    kill_key(FS_KIND_memory, h, 0);
+    for (uint64_t k = 0; k < 64 * 600; k++, i++) {
+        fs_acquire(&c, FS_KIND_memory, base + i * 32, 0, 32);
+        kill_key(FS_KIND_memory, base + i * 32, 0);
+    }
+    CHECK(state_of(FS_KIND_memory, h, 0) == 2,
+          "a block freed again keeps its tombstone by its last free (state %d)",
+          state_of(FS_KIND_memory, h, 0));
+    uint64_t early = 0;
+    for (uint64_t k = 0; k < 1000; k++)
+        early += state_of(FS_KIND_memory, base + k * 32, 0) != 0;
+    CHECK(early < 500, "the oldest frees were evicted instead: %llu of 1000 remain",
+          (unsigned long long)early);
+}
+
 /* ---- concurrency: 4 threads, distinct handles ---- */
 
 #define NTHREADS 4
@@ -396,6 +431,7 @@ int main(void)
     test_keys();
     test_forget();
     test_ring_eviction();
+    test_tomb_order();
     test_threads();
     test_lock_all();
     printf("test_ledger: %d checks, %d failed\n", checks, failures);
