@@ -124,12 +124,28 @@ static int fs_decide(struct fs_call *c, int id, uint64_t ordinal, int mod, uint6
     return m && fs_plan_fires(p, ordinal, fs_fn(id)->name, m->base, off, occ, ctx);
 }
 
-/* A fault point at c->mod/c->off: count it, decide, record it. */
-static void fs_point(struct fs_call *c, int id)
+/* 1 when a fault point needs nothing but its counts once the record's point
+ * cap is reached: no plan trigger, no persistent/then, no fork mode, no
+ * context hashes or callers census (set at start-up, fs_init). */
+static int fs_point_plain;
+
+static void fs_point_rest(struct fs_call *c, int id, uint64_t ord, uint64_t occ);
+
+/* A fault point at c->mod/c->off: count it, decide, record it. The common
+ * case of a long tracking run (fs_point_plain, 'p' lines capped) is inline
+ * in fs_begin; the rest is fs_point_rest. */
+static inline __attribute__((always_inline)) void fs_point(struct fs_call *c, int id)
 {
     uint64_t ord = __atomic_add_fetch(&fs_shm->ordinal, 1, __ATOMIC_RELAXED);
     uint64_t occ = fs_site_point(id, c->mod, c->off, ord);
     c->ordinal = ord;
+    if (__builtin_expect(fs_point_plain, 1) && fs_record_points_full())
+        return;
+    fs_point_rest(c, id, ord, occ);
+}
+
+static __attribute__((noinline)) void fs_point_rest(struct fs_call *c, int id, uint64_t ord, uint64_t occ)
+{
     if (fs_ctx_all)
         c->ctx = fs_ctx_hash();
     if (fs_decide(c, id, ord, c->mod, c->off, occ) ||
@@ -177,7 +193,9 @@ int fs_begin(struct fs_call *c, int id, void *ra, void *frame)
     c->saved_errno = errno;
     c->sp = (uintptr_t)frame + 2 * sizeof(void *);
     uintptr_t a = (uintptr_t)ra;
-    struct fs_module *m = fs_module_of(a);
+    struct fs_module *m = fs_last_mod;      /* fs_module_of's cache, without the call */
+    if (__builtin_expect(!m || a < m->lo || a >= m->hi, 0))
+        m = fs_module_of(a);
     if (m && m->sanrt) {                 /* a sanitizer runtime's own call: pass through */
         fs_guard--;
         return 0;
@@ -312,6 +330,8 @@ static void fs_init(void)
     fs_callers_all = cl && *cl == '1';
     fs_ctx_all = (cx && *cx == '1') || (getenv("FAULTSTACK_FORK") && !strcmp(getenv("FAULTSTACK_FORK"), "stack"));
     fs_fork_init();
+    fs_point_plain = fs_the_plan.trigger == FS_PLAN_NONE && !fs_the_plan.persistent &&
+                     !fs_the_plan.then && !fs_fork_strategy && !fs_ctx_all && !fs_callers_all;
     fs_guard--;
     fs_active = 1;
     errno = saved;

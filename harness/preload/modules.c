@@ -157,7 +157,7 @@ static struct fs_module *fs_module_search(uintptr_t a)
     return NULL;
 }
 
-static FS_TLS struct fs_module *fs_last_mod;
+FS_TLS struct fs_module *fs_last_mod;       /* preload.h: fs_begin tests it inline */
 
 struct fs_module *fs_module_of(uintptr_t a)
 {

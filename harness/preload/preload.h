@@ -76,6 +76,7 @@ struct fs_module {
     char path[400];
 };
 struct fs_module *fs_module_of(uintptr_t addr);   /* NULL when unknown */
+extern FS_TLS struct fs_module *fs_last_mod;      /* the module fs_module_of found last, per thread */
 struct fs_module *fs_module_by_id(int id);
 void fs_modules_refresh(void);                     /* take in what was loaded since (dl_iterate_phdr) */
 void fs_readlink_exe(char *out, size_t len);       /* /proc/self/exe, without malloc */
@@ -195,6 +196,13 @@ size_t fs_fdslot_held(int fd, char *why);
 void fs_anomaly(const struct fs_call *c, const char *anomaly, int kind, uint64_t handle,
                 const struct fs_res *acq, const char *detail);
 void fs_record_point(const struct fs_call *c, uint64_t occurrence);
+/* 'p' lines written so far in this image, and the cap (FAULTSTACK_MAX_POINTS):
+ * past it an uninjected point writes nothing. */
+extern uint64_t fs_points_written, fs_max_points;
+static inline int fs_record_points_full(void)
+{
+    return __atomic_load_n(&fs_points_written, __ATOMIC_RELAXED) >= fs_max_points;
+}
 void fs_record_raw(const char *line, size_t len);    /* append one line */
 void fs_record_flush(void);
 /* The calling thread enters (1) or leaves (0) a signal handler: while inside,

@@ -21,8 +21,8 @@ static char fs_buf[FS_BUF];
 static size_t fs_buf_len;
 static fs_lock_t fs_rec_lock;
 static char fs_rec_path[600];
-static uint64_t fs_points_written;
-static uint64_t fs_max_points = 200000;
+uint64_t fs_points_written;              /* preload.h: fs_record_points_full */
+uint64_t fs_max_points = 200000;
 
 size_t fs_fmt_u64(char *out, uint64_t v)
 {
