@@ -31,15 +31,21 @@ struct fs_p {
     int seen_directive;
 };
 
+/* "PATH:LINE:COL: " then the message; returns -1 (the callers' error). */
+static int fs_verr(struct fs_p *P, int line, int col, const char *fmt, va_list ap)
+{
+    int n = snprintf(P->err, P->errlen, "%s:%d:%d: ", P->path, line, col);
+    if (n >= 0 && (size_t)n < P->errlen)
+        vsnprintf(P->err + n, P->errlen - (size_t)n, fmt, ap);
+    return -1;
+}
+
+/* An error at `at` in the current line (NULL: its first column). */
 static int fs_perr(struct fs_p *P, const char *at, const char *fmt, ...)
 {
-    int col = at ? (int)(at - P->lp) + 1 : 1;
-    int n = snprintf(P->err, P->errlen, "%s:%d:%d: ", P->path, P->line, col);
-    if (n < 0 || (size_t)n >= P->errlen)
-        return -1;
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(P->err + n, P->errlen - (size_t)n, fmt, ap);
+    fs_verr(P, P->line, at ? (int)(at - P->lp) + 1 : 1, fmt, ap);
     va_end(ap);
     return -1;
 }
@@ -47,12 +53,9 @@ static int fs_perr(struct fs_p *P, const char *at, const char *fmt, ...)
 /* An error about a whole function: at its keyword's line and column. */
 static int fs_ferr(struct fs_p *P, const struct fs_spec_func *f, const char *fmt, ...)
 {
-    int n = snprintf(P->err, P->errlen, "%s:%d:%d: ", P->path, f->line, f->col);
-    if (n < 0 || (size_t)n >= P->errlen)
-        return -1;
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(P->err + n, P->errlen - (size_t)n, fmt, ap);
+    fs_verr(P, f->line, f->col, fmt, ap);
     va_end(ap);
     return -1;
 }
