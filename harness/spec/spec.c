@@ -457,6 +457,10 @@ static int fs_finish_func(struct fs_p *P)
         f->injectable = 0;
     else
         f->injectable = f->can_fail;
+    if (P->builtin && f->injectable && !f->test[0])
+        return FERR("expected a `test EXPR` line for %s: every injectable row of libc's spec needs "
+                    "one (a C expression calling %s with valid arguments, e.g. test %s(...); "
+                    "see harness/spec/libc.spec)", f->name, f->name, f->name);
     if (!f->doc[0]) {
         if (!f->injectable)
             strcpy(f->doc, "-");
@@ -792,6 +796,22 @@ static int fs_directive(struct fs_p *P)
             return fs_perr(P, wat, "expected yes or no after fault (no: tracked, never failed)");
         P->fn->injectable = w[0] == 'n' ? -1 : 0;
         return fs_expect_eol(P, "fault");
+    }
+    if (P->builtin && strcmp(kw, "test") == 0) {
+        if (fs_need_fn(P, at, kw))
+            return -1;
+        struct fs_spec_func *f = P->fn;
+        const char *tat = (fs_skip_ws(P), P->p);
+        size_t n = strcspn(tat, "\n#");
+        if (n >= sizeof f->test)
+            return fs_perr(P, tat, "expected a test expression of at most %d characters",
+                           (int)sizeof f->test - 1);
+        fs_rest(P, f->test, sizeof f->test);
+        if (!f->test[0])
+            return fs_perr(P, tat, "expected a C expression calling %s after test", f->name);
+        if (!strstr(f->test, f->name))
+            return fs_perr(P, tat, "expected the test expression to call %s", f->name);
+        return 0;
     }
     if (P->builtin && (strcmp(kw, "custom") == 0 || strcmp(kw, "size") == 0 || strcmp(kw, "doc") == 0)) {
         if (fs_need_fn(P, at, kw))
