@@ -257,6 +257,19 @@ int fs_spec_gen_table(const struct fs_spec *s, FILE *out)
     return ferror(out) ? -1 : 0;
 }
 
+int fs_spec_gen_symbols(const struct fs_spec *s, FILE *out)
+{
+    for (int i = 0; i < s->nfuncs; i++)
+        fprintf(out, "%s row\n", s->funcs[i].name);
+    for (int i = 0; i < s->nother; i++) {
+        if (s->other[i].alias_of[0])
+            fprintf(out, "%s alias %s\n", s->other[i].name, s->other[i].alias_of);
+        else
+            fprintf(out, "%s interposes\n", s->other[i].name);
+    }
+    return ferror(out) ? -1 : 0;
+}
+
 int fs_spec_gen_libc_wrappers(const struct fs_spec *s, FILE *out)
 {
     fprintf(out, "/* Generated from %s by fs-protogen: do not edit (edit the spec).\n"

@@ -679,6 +679,37 @@ static int fs_directive(struct fs_p *P)
         strcpy(s->headers[s->nheaders++], h);
         return 0;
     }
+    if (P->builtin && (strcmp(kw, "alias") == 0 || strcmp(kw, "interposes") == 0)) {
+        /* libc's spec: a symbol the preload interposes that has no row of its own */
+        if (fs_finish_func(P) != 0)
+            return -1;
+        struct fs_spec_other o;
+        memset(&o, 0, sizeof o);
+        o.line = P->line;
+        const char *nat = (fs_skip_ws(P), P->p);
+        if (fs_word(P, o.name, sizeof o.name) != 1 || !fs_ident_ok(o.name, sizeof o.name))
+            return fs_perr(P, nat, "expected the interposed symbol's name after %s", kw);
+        const char *rat = (fs_skip_ws(P), P->p);
+        if (kw[0] == 'a') {
+            if (fs_word(P, o.alias_of, sizeof o.alias_of) != 1 || !fs_ident_ok(o.alias_of, sizeof o.alias_of))
+                return fs_perr(P, rat, "expected the row %s counts as (alias NAME FUNC)", o.name);
+            if (fs_expect_eol(P, "the alias") != 0)
+                return -1;
+        } else {
+            char w[200];
+            fs_rest(P, w, sizeof w);
+            size_t n = strlen(w);
+            if (n < 3 || w[0] != '"' || w[n - 1] != '"' || n - 2 >= sizeof o.why)
+                return fs_perr(P, rat, "expected a quoted reason after interposes %s", o.name);
+            memcpy(o.why, w + 1, n - 2);
+        }
+        void *nv = realloc(s->other, (size_t)(s->nother + 1) * sizeof *s->other);
+        if (!nv)
+            return fs_perr(P, at, "out of memory");
+        s->other = nv;
+        s->other[s->nother++] = o;
+        return 0;
+    }
     if (strcmp(kw, "kind") == 0) {
         if (fs_finish_func(P) != 0)
             return -1;
@@ -881,6 +912,26 @@ int fs_spec_parse_text(const char *path, const char *text, int builtin, struct f
         fs_perr(&P, NULL, "expected at least one function (acquire/release/use PROTOTYPE)");
         goto fail;
     }
+    for (int i = 0; i < s->nother; i++) {
+        const struct fs_spec_other *o = &s->other[i];
+        int row = -1, dup = -1;
+        for (int k = 0; k < s->nfuncs; k++) {
+            if (!strcmp(s->funcs[k].name, o->alias_of)) row = k;
+            if (!strcmp(s->funcs[k].name, o->name)) dup = k;
+        }
+        for (int k = 0; k < i && dup < 0; k++)
+            if (!strcmp(s->other[k].name, o->name)) dup = k;
+        P.line = o->line;
+        P.lp = P.p = "";
+        if (dup >= 0) {
+            fs_perr(&P, NULL, "expected each interposed symbol once: %s has a row or another line", o->name);
+            goto fail;
+        }
+        if (o->alias_of[0] && row < 0) {
+            fs_perr(&P, NULL, "expected alias %s to name a row: there is no function %s", o->name, o->alias_of);
+            goto fail;
+        }
+    }
     for (int k = 0; k < s->nkinds; k++) {
         int acq = 0, rel = 0;
         for (int i = 0; i < s->nfuncs; i++)
@@ -963,5 +1014,6 @@ void fs_spec_free(struct fs_spec *s)
         return;
     free(s->kinds);
     free(s->funcs);
+    free(s->other);
     free(s);
 }

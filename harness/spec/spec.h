@@ -84,6 +84,11 @@ struct fs_spec {
     struct fs_spec_kind *kinds;
     int nfuncs;
     struct fs_spec_func *funcs;
+    /* libc's spec: other symbols the preload interposes, each with why it has
+     * no row: `alias NAME FUNC` (counted as FUNC: fortified variants, fcntl64)
+     * or `interposes NAME "WHY"` (process lifecycle, signals, threads). */
+    int nother;
+    struct fs_spec_other { char name[FS_SPEC_NAME_MAX]; char alias_of[FS_SPEC_NAME_MAX]; char why[160]; int line; } *other;
 };
 
 /* Parse a spec from text (path: for messages). builtin: 1 for libc's own
@@ -117,6 +122,9 @@ int fs_spec_gen_protocol(const struct fs_spec *s, FILE *out);
 /* libc's spec: the preload's function table rows (FS_FUNC(...) lines, the
  * format of funcs.h) and the regular wrappers (the wrap.h macros). */
 int fs_spec_gen_table(const struct fs_spec *s, FILE *out);
+/* Every symbol libc's spec says the preload interposes, one per line:
+ * "NAME row", "NAME alias FUNC" or "NAME interposes". */
+int fs_spec_gen_symbols(const struct fs_spec *s, FILE *out);
 int fs_spec_gen_libc_wrappers(const struct fs_spec *s, FILE *out);
 
 /* libc's spec: the source of the libc_rows driver. `libc_rows NAME...` runs

@@ -234,8 +234,32 @@ static void test_libc_spec(void)
     fs_spec_free(s);
 }
 
+/* libc.spec's alias / interposes lines: parsed, checked against the rows. */
+static void test_other_symbols(void)
+{
+    static const char *const base = "library libc.so.6\nkind fd track fd\n acquire int dup(int fd)\n"
+                                     "  test dup(0)\n release int close(int fd)\n  custom fd\n  fault no\n";
+    char text[1024], err[512];
+    struct fs_spec *s = NULL;
+    snprintf(text, sizeof text, "%salias __dup_chk dup\ninterposes exit \"the end\"\n", base);
+    int rc = fs_spec_parse_text("l.spec", text, 1, &s, err, sizeof err);
+    CHECK(rc == 0 && s && s->nother == 2 && !strcmp(s->other[0].alias_of, "dup") && !strcmp(s->other[1].why, "the end"),
+          "alias and interposes parsed (%s)", rc ? err : "ok");
+    fs_spec_free(s);
+    snprintf(text, sizeof text, "%salias __x_chk nosuch\n", base);
+    rc = fs_spec_parse_text("l.spec", text, 1, &s, err, sizeof err);
+    CHECK(rc != 0 && strstr(err, "l.spec:8:1: expected alias __x_chk to name a row"), "alias of no row: %s", err);
+    snprintf(text, sizeof text, "%sinterposes dup \"twice\"\n", base);
+    rc = fs_spec_parse_text("l.spec", text, 1, &s, err, sizeof err);
+    CHECK(rc != 0 && strstr(err, "l.spec:8:1: expected each interposed symbol once"), "a row listed again: %s", err);
+    snprintf(text, sizeof text, "%salias __dup_chk dup\n", base);
+    rc = fs_spec_parse_text("u.spec", text, 0, &s, err, sizeof err);
+    CHECK(rc != 0 && strstr(err, "u.spec:1:1:") == NULL && strstr(err, "expected"), "users' specs have no alias: %s", err);
+}
+
 int main(void)
 {
+    test_other_symbols();
     test_good();
     test_bad();
     test_test_attr();
