@@ -114,7 +114,11 @@ static int fs_db_add_column(sqlite3 *db, const char *table, const char *col, con
  * 3 -> 4, step 'sanitizer': the sanitizer_report table and sanitizer_reports
  *         view; new objects only (nothing to ALTER): the schema script makes
  *         them. When merging another 3 -> 4 step, give one of them 5; each
- *         step stands alone (no step depends on the other). */
+ *         step stands alone (no step depends on the other).
+ * 4 -> 5, step 'triage': columns finding.suppressed, finding.suppression,
+ *         finding.in_scope, finding.gave_up, run.fault_callers; the findings
+ *         and runs views are dropped (the script makes them with the new
+ *         columns) and the bugs view is new. Stands alone like 'sanitizer'. */
 static int fs_db_upgrade(sqlite3 *db, int64_t version, char *why, size_t whylen)
 {
     if (fs_db_exec(db, "BEGIN IMMEDIATE", why, whylen) != 0)
@@ -129,6 +133,13 @@ static int fs_db_upgrade(sqlite3 *db, int64_t version, char *why, size_t whylen)
           fs_db_add_column(db, "run", "observed", "INTEGER NOT NULL DEFAULT 1", why, whylen) != 0 ||
           fs_db_add_column(db, "run", "note", "TEXT", why, whylen) != 0 ||
           fs_db_exec(db, "DROP VIEW IF EXISTS runs;", why, whylen) != 0)) ||
+        (version < 5 &&                      /* step 'triage' */
+         (fs_db_add_column(db, "finding", "suppressed", "INTEGER NOT NULL DEFAULT 0", why, whylen) != 0 ||
+          fs_db_add_column(db, "finding", "suppression", "TEXT", why, whylen) != 0 ||
+          fs_db_add_column(db, "finding", "in_scope", "INTEGER", why, whylen) != 0 ||
+          fs_db_add_column(db, "finding", "gave_up", "INTEGER NOT NULL DEFAULT 0", why, whylen) != 0 ||
+          fs_db_add_column(db, "run", "fault_callers", "TEXT", why, whylen) != 0 ||
+          fs_db_exec(db, "DROP VIEW IF EXISTS findings; DROP VIEW IF EXISTS runs;", why, whylen) != 0)) ||
         fs_db_exec(db, fs_schema_sql, why, whylen) != 0 ||
         fs_db_exec(db, "INSERT OR REPLACE INTO meta VALUES('schema_version','" FS_SCHEMA_VERSION_STR "')",
                    why, whylen) != 0)

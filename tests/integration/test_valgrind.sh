@@ -181,7 +181,7 @@ sqlite3 -batch "$DB" "DROP VIEW memcheck_vs_faultstack; DROP VIEW memcheck; DROP
                       PRAGMA user_version = 2;"
 fs_run --valgrind --fail 'only=malloc,nth=2' -- "$DEMO_BIN/demo_mem_leak" color=blue
 assert_status 1
-assert_eq "upgrade (to the current version, 4 since step 'sanitizer'): user_version|schema_version|runs|memcheck runs" "4|4|2|1" \
+assert_eq "upgrade (to the current version, 5 since step 'triage'): user_version|schema_version|runs|memcheck runs" "5|5|2|1" \
     "$(q "SELECT (SELECT user_version FROM pragma_user_version), (SELECT value FROM meta WHERE key = 'schema_version'),
                  (SELECT count(*) FROM runs), (SELECT count(*) FROM memcheck_run)")"
 assert_eq "upgrade: the comparison view works" "agree" \
