@@ -23,6 +23,8 @@
 #include "funcs.h"
 #include "ingest.h"
 #include "plan.h"
+#include "report_suppressions.h"
+#include "verdict.h"
 
 #define FS_REPORT_TOOL_VERSION "0.1.0"
 #define FS_REPORT_INFO_URI "https://github.com/faultstack/faultstack"
@@ -89,11 +91,13 @@ static void fs_xml_str(FILE *f, const char *s)
 enum {
     F_ID, F_CATEGORY, F_KIND, F_ANOMALY, F_FUNC, F_MODULE, F_FILE, F_LINE, F_SYMBOL, F_FAULT_FUNC,
     F_FAULT_FILE, F_FAULT_LINE, F_RUNS, F_FIRST_RUN, F_REPRO, F_OFFSET, F_FAULT_MODULE, F_FAULT_OFFSET,
+    F_STATUS, F_SUPPRESSION, F_FAULT_CALLER,
     F_NCOLS
 };
 static const char *const fs_col_names[F_NCOLS] = {
     "id", "category", "kind", "anomaly", "func", "module", "file", "line", "symbol", "fault_func",
-    "fault_file", "fault_line", "runs", "first_run", "repro", "offset", "fault_module", "fault_offset"
+    "fault_file", "fault_line", "runs", "first_run", "repro", "offset", "fault_module", "fault_offset",
+    "status", "suppression", "fault_callers"
 };
 
 struct fs_cell { int is_int; int64_t i; char *s; };   /* s == NULL and !is_int: SQL NULL */
@@ -107,6 +111,7 @@ struct fs_report {
     int n, cap, nsites;
     int64_t runs, fault_runs, crashed, timed_out, duration_ms;
     const char *srcroot;      /* SARIF: files under it get relative URIs */
+    int open_only;            /* only findings of status 'open' (text, junit, sarif; verdict.c) */
 };
 
 static const char *fs_s(const struct fs_frow *r, int c) { return r->c[c].s; }
@@ -147,10 +152,10 @@ static int fs_report_load(struct fs_report *R, char *err, size_t errlen)
         " f.fault_func, f.fault_file, f.fault_line,"
         " CASE WHEN ?1 IS NULL THEN f.runs ELSE (SELECT count(*) FROM finding_run fr JOIN runs r"
         "   ON r.id = fr.run_id WHERE fr.finding_id = f.id AND r.session_id = ?1) END,"
-        " f.first_run, f.repro, f.offset, f.fault_module, f.fault_offset"
+        " f.first_run, f.repro, f.offset, f.fault_module, f.fault_offset, f.status, f.suppression, f.fault_callers"
         " FROM findings f"
-        " WHERE ?1 IS NULL OR EXISTS (SELECT 1 FROM finding_run fr JOIN runs r ON r.id = fr.run_id"
-        "   WHERE fr.finding_id = f.id AND r.session_id = ?1)"
+        " WHERE (?1 IS NULL OR EXISTS (SELECT 1 FROM finding_run fr JOIN runs r ON r.id = fr.run_id"
+        "   WHERE fr.finding_id = f.id AND r.session_id = ?1)) AND (?2 = 0 OR f.status = 'open')"
         " ORDER BY CASE f.category WHEN 'leak' THEN 0 WHEN 'anomaly' THEN 1 WHEN 'crash' THEN 2"
         "   WHEN 'timeout' THEN 3 ELSE 4 END, f.category, f.file, f.line, f.module, f.offset, f.kind,"
         "   f.anomaly, f.func, f.fault_func IS NOT NULL, f.fault_file, f.fault_line, f.id";
@@ -159,6 +164,7 @@ static int fs_report_load(struct fs_report *R, char *err, size_t errlen)
     if (!st)
         goto out;
     fs_bind_int_or_null(st, 1, R->session, R->session < 0);
+    fs_bind_int(st, 2, R->open_only);
     int step;
     while ((step = sqlite3_step(st)) == SQLITE_ROW) {
         if (R->n == R->cap) {
@@ -325,6 +331,49 @@ static const char *fs_plural(int64_t n, const char *one, const char *many)
 
 /* ---------------- text ---------------- */
 
+/* After the text report: the findings not counted (verdict.c), the drivers
+ * that gave up listed one per line, the others counted. */
+static void fs_report_triage(sqlite3 *db, int64_t session, FILE *f)
+{
+    sqlite3_stmt *st = NULL;
+    if (sqlite3_prepare_v2(db,
+            "SELECT f.id, f.status, f.kind, f.file, f.line, f.symbol, f.module, f.fault_func, f.fault_file,"
+            " f.fault_line, f.fault_caller, f.suppression FROM findings f WHERE f.status != 'open'"
+            " AND (?1 IS NULL OR EXISTS (SELECT 1 FROM finding_run fr JOIN runs r ON r.id = fr.run_id"
+            "   WHERE fr.finding_id = f.id AND r.session_id = ?1)) ORDER BY f.status, f.id", -1, &st, NULL) != SQLITE_OK)
+        return;
+    fs_bind_int_or_null(st, 1, session, session < 0);
+    int64_t sup = 0, gave = 0, out = 0;
+    char rules[512] = "";
+    while (sqlite3_step(st) == SQLITE_ROW) {
+        const char *status = (const char *)sqlite3_column_text(st, 1);
+        if (!strcmp(status, "suppressed")) {
+            sup++;
+            const char *rule = (const char *)sqlite3_column_text(st, 11);
+            if (rule && !strstr(rules, rule) && strlen(rules) + strlen(rule) + 3 < sizeof rules)
+                snprintf(rules + strlen(rules), sizeof rules - strlen(rules), "%s%s", rules[0] ? ", " : "", rule);
+        } else if (!strcmp(status, "out-of-scope")) {
+            out++;
+        } else {
+            if (!gave++)
+                fprintf(f, "\ntest driver gave up (abort()/assert() in the driver right after an injected "
+                           "failure that the code under test reported; not counted):\n");
+            const char *file = (const char *)sqlite3_column_text(st, 3), *ff = (const char *)sqlite3_column_text(st, 8);
+            const char *sym = (const char *)sqlite3_column_text(st, 5), *fc = (const char *)sqlite3_column_text(st, 10);
+            fprintf(f, "  #%lld %s at %s:%lld%s%s%s, after fault %s at %s:%lld%s%s\n", sqlite3_column_int64(st, 0),
+                    sqlite3_column_text(st, 2), file ? file : (const char *)sqlite3_column_text(st, 6),
+                    sqlite3_column_int64(st, 4), sym ? " (in " : "", sym ? sym : "", sym ? ")" : "",
+                    sqlite3_column_text(st, 7), ff ? ff : "?", sqlite3_column_int64(st, 9), fc ? " called from " : "",
+                    fc ? fc : "");
+        }
+    }
+    sqlite3_finalize(st);
+    if (sup || gave || out)
+        fprintf(f, "\nnot counted: %lld suppressed%s%s%s, %lld driver-gave-up, %lld out of scope "
+                   "(SELECT * FROM findings WHERE status != 'open')\n", (long long)sup, rules[0] ? " (rules: " : "",
+                rules, rules[0] ? ")" : "", (long long)gave, (long long)out);
+}
+
 static void fs_report_text(const struct fs_report *R, FILE *f)
 {
     char what[128], site[PATH_MAX + 256], fault[PATH_MAX + 128];
@@ -344,6 +393,12 @@ static void fs_report_text(const struct fs_report *R, FILE *f)
                 fs_s(r, F_FAULT_FUNC) ? "fault: " : "", fault, (long long)runs, fs_plural(runs, "", "s"),
                 R->session >= 0 ? " of this session" : "", (long long)fs_i(r, F_FIRST_RUN));
         fprintf(f, "      repro: %s\n", fs_s(r, F_REPRO) ? fs_s(r, F_REPRO) : "(none)");
+        if (fs_s(r, F_FAULT_CALLER)) {        /* the fault behind a wrapper: who called it */
+            fputs("      fault called from: ", f);
+            for (const char *c = fs_s(r, F_FAULT_CALLER); *c; c++)
+                fputs(*c == '\n' ? " < " : (char[2]){ *c, 0 }, f);
+            fputc('\n', f);
+        }
         const char *cat = fs_s(r, F_CATEGORY);
         static const char *const cats[] = { "leak", "anomaly", "crash", "timeout", "memcheck" };
         int ci = 5;
@@ -357,6 +412,7 @@ static void fs_report_text(const struct fs_report *R, FILE *f)
         fprintf(f, "session %lld: ", (long long)R->session);
     if (!R->n) {
         fprintf(f, "no findings in %lld run%s\n", (long long)R->runs, fs_plural(R->runs, "", "s"));
+        fs_report_triage(R->db, R->session, f);
         return;
     }
     char mc[64] = "";                         /* --valgrind runs only */
@@ -371,6 +427,7 @@ static void fs_report_text(const struct fs_report *R, FILE *f)
     char q[PATH_MAX * 2] = "";
     fs_shell_quote(q, sizeof q, R->db_path);
     fprintf(f, "%s ID\n", q);
+    fs_report_triage(R->db, R->session, f);
 }
 
 /* ---------------- json ---------------- */
@@ -689,12 +746,20 @@ out:
 static void fs_report_usage(FILE *f)
 {
     fprintf(f,
-        "usage: faultstack report [--db FILE] [--format text|json|junit|sarif] [--session ID] [--srcroot DIR]\n"
+        "usage: faultstack report [--db FILE] [--format text|json|junit|sarif|suppressions] [--session ID]\n"
+        "                         [--srcroot DIR] [--suppressions FILE]... [--scope MODULES]\n"
         "  Print the deduplicated findings of the database (the findings view), grouped\n"
         "  by site, with the faults that expose each site and their repro commands.\n"
         "  --format text    for people (default); json: an array of findings;\n"
         "           junit   JUnit XML for CI test reports (GitLab, Jenkins);\n"
-        "           sarif   SARIF 2.1.0 for code scanning (GitHub, IDEs)\n"
+        "           sarif   SARIF 2.1.0 for code scanning (GitHub, IDEs);\n"
+        "           suppressions  a suppressions file accepting today's findings (a baseline:\n"
+        "                   pass it to --suppressions later; docs/suppressions.md)\n"
+        "  --suppressions FILE, --scope MODULES  triage every finding of the database again\n"
+        "                   with these rules / modules (as sweep and run do; the marks are kept)\n"
+        "  Only open findings are listed (text, junit, sarif) and counted in the exit status;\n"
+        "  suppressed, driver-gave-up and out-of-scope ones are counted after the text report\n"
+        "  (json lists every finding with its status).\n"
         "  --session ID     only the findings of runs of session ID (runs.session_id);\n"
         "                   their run counts are then counts of that session's runs\n"
         "  --srcroot DIR    sarif: file URIs relative to DIR (default: the current directory)\n"
@@ -713,10 +778,22 @@ int fs_cmd_report(int argc, char **argv)
     int rc = 2;
     memset(&R, 0, sizeof R);
     R.session = -1;
+    static struct fs_judge judge;             /* --suppressions, --scope (verdict.c) */
     for (int i = 1; i < argc; i++) {
         const char **slot = NULL, *a = argv[i];
         size_t ol = 0;
         if (!strcmp(a, "-h") || !strcmp(a, "--help")) { fs_report_usage(stdout); return 0; }
+        if (!strncmp(a, "--suppressions", ol = 14) || !strncmp(a, "--scope", ol = 7)) {
+            char name[16];
+            snprintf(name, sizeof name, "%.*s", (int)ol, a);
+            const char *v = a[ol] == '=' ? a + ol + 1 : a[ol] == '\0' && i + 1 < argc ? argv[++i] : NULL;
+            int j = (a[ol] == '=' || a[ol] == '\0') && v ? fs_judge_option(&judge, "report", name, v) : 0;
+            if (j > 0)
+                continue;
+            if (j == 0)
+                fprintf(stderr, "faultstack report: %s needs a value\n", name);
+            return 2;
+        }
         if (!strncmp(a, "--db", ol = 4)) slot = &db_path;
         else if (!strncmp(a, "--format", ol = 8)) slot = &format;
         else if (!strncmp(a, "--session", ol = 9)) slot = &session;
@@ -730,10 +807,13 @@ int fs_cmd_report(int argc, char **argv)
         fs_report_usage(stderr);
         return 2;
     }
-    if (strcmp(format, "text") && strcmp(format, "json") && strcmp(format, "junit") && strcmp(format, "sarif")) {
-        fprintf(stderr, "faultstack report: unknown --format '%s'; use text, json, junit or sarif\n", format);
+    if (strcmp(format, "text") && strcmp(format, "json") && strcmp(format, "junit") && strcmp(format, "sarif") &&
+        strcmp(format, "suppressions")) {
+        fprintf(stderr, "faultstack report: unknown --format '%s'; use text, json, junit, sarif or suppressions\n",
+                format);
         return 2;
     }
+    R.open_only = strcmp(format, "json") != 0;
     if (session) {
         char *end = NULL;
         long long s = strtoll(session, &end, 10);
@@ -765,6 +845,10 @@ int fs_cmd_report(int argc, char **argv)
         fprintf(stderr, "faultstack report: %s\n", err);
         return 2;
     }
+    if ((judge.nfiles || judge.nscope) && fs_verdict_apply(R.db, &judge, 0, err, sizeof err) < 0) {
+        fprintf(stderr, "faultstack report: %s: %s\n", db_path, err);
+        goto out;
+    }
     if (fs_report_runs(&R, err, sizeof err) != 0 || fs_report_load(&R, err, sizeof err) != 0) {
         fprintf(stderr, "faultstack report: %s: %s; check the database (sqlite3 %s 'PRAGMA integrity_check')\n",
                 db_path, err, db_path);
@@ -775,7 +859,12 @@ int fs_cmd_report(int argc, char **argv)
                         "sqlite3 %s 'SELECT DISTINCT session_id FROM runs'\n", (long long)R.session, db_path, db_path);
         goto out;
     }
-    if (!strcmp(format, "json"))
+    if (!strcmp(format, "suppressions")) {   /* report_suppressions.c */
+        if (fs_report_suppressions(R.db, R.session, stdout, err, sizeof err) != 0) {
+            fprintf(stderr, "faultstack report: %s: %s\n", db_path, err);
+            goto out;
+        }
+    } else if (!strcmp(format, "json"))
         fs_report_json(&R, stdout);
     else if (!strcmp(format, "junit"))
         fs_report_junit(&R, stdout);
@@ -790,8 +879,12 @@ int fs_cmd_report(int argc, char **argv)
                 strerror(errno));
         goto out;
     }
-    rc = R.n ? 1 : 0;
-    if (!R.n && unobserved) {
+    for (int k = 0; k < R.n; k++)             /* json lists them all: count the open ones */
+        if (fs_s(&R.rows[k], F_STATUS) && !strcmp(fs_s(&R.rows[k], F_STATUS), "open"))
+            rc = 1;
+    if (rc != 1)
+        rc = 0;
+    if (rc == 0 && unobserved) {
         fprintf(stderr, "faultstack report: not clean: %lld run%s not observed (nothing was tested there); exit 2\n",
                 (long long)unobserved, unobserved == 1 ? " was" : "s were");
         rc = 2;
