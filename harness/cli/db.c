@@ -118,7 +118,9 @@ static int fs_db_add_column(sqlite3 *db, const char *table, const char *col, con
  * 4 -> 5, step 'triage': columns finding.suppressed, finding.suppression,
  *         finding.in_scope, finding.gave_up, run.fault_callers; the findings
  *         and runs views are dropped (the script makes them with the new
- *         columns) and the bugs view is new. Stands alone like 'sanitizer'. */
+ *         columns) and the bugs view is new. Stands alone like 'sanitizer'.
+ *         The bugs view reads the findings view: a later step that drops
+ *         findings drops bugs too (SQLite checks views when altering tables). */
 static int fs_db_upgrade(sqlite3 *db, int64_t version, char *why, size_t whylen)
 {
     if (fs_db_exec(db, "BEGIN IMMEDIATE", why, whylen) != 0)
@@ -139,7 +141,8 @@ static int fs_db_upgrade(sqlite3 *db, int64_t version, char *why, size_t whylen)
           fs_db_add_column(db, "finding", "in_scope", "INTEGER", why, whylen) != 0 ||
           fs_db_add_column(db, "finding", "gave_up", "INTEGER NOT NULL DEFAULT 0", why, whylen) != 0 ||
           fs_db_add_column(db, "run", "fault_callers", "TEXT", why, whylen) != 0 ||
-          fs_db_exec(db, "DROP VIEW IF EXISTS findings; DROP VIEW IF EXISTS runs;", why, whylen) != 0)) ||
+          fs_db_exec(db, "DROP VIEW IF EXISTS bugs; DROP VIEW IF EXISTS findings; DROP VIEW IF EXISTS runs;",
+                     why, whylen) != 0)) ||
         fs_db_exec(db, fs_schema_sql, why, whylen) != 0 ||
         fs_db_exec(db, "INSERT OR REPLACE INTO meta VALUES('schema_version','" FS_SCHEMA_VERSION_STR "')",
                    why, whylen) != 0)

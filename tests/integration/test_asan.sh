@@ -91,7 +91,7 @@ sqlite3 -batch "$DB" "DROP VIEW sanitizer_reports; DROP TABLE sanitizer_report;
                       UPDATE meta SET value = '3' WHERE key = 'schema_version'; PRAGMA user_version = 3;"
 fs_run --fail nth=4 -- "$PROG" a
 assert_status 1
-assert_eq "upgrade 3 -> 4: user_version|schema_version|runs|sanitizer reports" "4|4|2|1" \
+assert_eq "upgrade 3 -> 5 (steps sanitizer, triage): user_version|schema_version|runs|sanitizer reports" "5|5|2|1" \
     "$(q "SELECT (SELECT user_version FROM pragma_user_version), (SELECT value FROM meta WHERE key = 'schema_version'),
                  (SELECT count(*) FROM runs), (SELECT count(*) FROM sanitizer_reports)")"
 
