@@ -43,6 +43,26 @@ assert_stdout_contains "round trip: the text report counts them" "not counted: $
 fs_exec report --db "$DB" --format junit
 assert_status 0
 assert_stdout_lacks "round trip: junit has no failure" "<failure"
+# a baseline accepts its own bugs, not new ones: one made of the library
+# crash alone leaves the driver's SIGSEGV (same kind, another site) open
+CRASH_KEY=$(sqlite3 -batch -noheader "$SCRATCH/today.db" \
+    "SELECT r.fault_spec FROM findings f JOIN runs r ON r.id = f.first_run WHERE f.kind = 'SIGSEGV' AND f.file LIKE '%/$LIB'")
+fs_new_db one
+fs_run --fail "$CRASH_KEY" -- "$PROG"
+assert_status 1
+fs_exec report --db "$DB" --format suppressions
+cp "$SCRATCH/last.out" "$SCRATCH/one.supp"
+fs_new_db one-applied
+fs_exec sweep --db "$DB" --mode exec -j 2 --timeout 30 --suppressions "$SCRATCH/one.supp" -- "$PROG"
+assert_status 1
+assert_eq "a one-bug baseline: only that bug suppressed (kind|file|status)" \
+    "SIGSEGV|$LIB|suppressed
+SIGSEGV|$DRV|open" \
+    "$(q "SELECT kind, replace(file, rtrim(file, replace(file, '/', '')), ''), status FROM findings
+          WHERE kind = 'SIGSEGV' ORDER BY file")"
+assert_eq "a one-bug baseline: the others open or gave up" "0|1" \
+    "$(q "SELECT sum(status = 'suppressed' AND kind != 'SIGSEGV'), sum(status = 'driver-gave-up') FROM findings")"
+
 # report --suppressions on the original database marks the same findings
 DB=$SCRATCH/today.db
 fs_exec report --db "$DB" --suppressions "$SCRATCH/baseline.supp"
