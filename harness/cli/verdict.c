@@ -265,6 +265,17 @@ static int fs_system_module(const char *base)
     return 0;
 }
 
+/* A 'p ORD FUNC MOD OFF OCC INJ' line with INJ 1? (a quick look before
+ * sscanf: a run's record holds up to 200000 points, one of them injected) */
+static int fs_injected_line(const char *line)
+{
+    int spaces = 0;
+    for (const char *c = line; *c; c++)
+        if (*c == ' ' && ++spaces == 6)
+            return c[1] == '1';
+    return 0;
+}
+
 /* "symbol file:line" (or "symbol module+0xOFF") of module path + offset. */
 static void fs_frame_text(struct fs_symbolizer *sym, const char *path, uint64_t off, char *out, size_t cap)
 {
@@ -319,8 +330,8 @@ static void fs_fault_callers(struct fs_symbolizer *sym, const char *run_dir, con
                 id < FS_VMOD) {
                 free(mods[id]);
                 mods[id] = strdup(line + pos);
-            } else if (line[0] == 'p' && sscanf(line, "p %lld %63s %ld %llx %lld %d", &ord, fn, &id, &off, &occ,
-                                                &inj) == 6 && inj) {
+            } else if (line[0] == 'p' && fs_injected_line(line) &&
+                       sscanf(line, "p %lld %63s %ld %llx %lld %d", &ord, fn, &id, &off, &occ, &inj) == 6 && inj) {
                 if (best < 0 || ord < best) {
                     best = ord;
                     want = plan && plan->then ? ord + (long long)plan->then : ord;
