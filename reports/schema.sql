@@ -224,7 +224,8 @@ CREATE TABLE IF NOT EXISTS finding (
     -- finding is recorded and again by every --suppressions/--scope given later:
     suppressed  INTEGER NOT NULL DEFAULT 0, -- 1: a rule of a --suppressions file accepts it
     suppression TEXT,              -- the name of that rule
-    in_scope    INTEGER,           -- --scope given: 1 its site is in a module in scope, 0 not;
+    in_scope    INTEGER,           -- --scope given: 1 its site (without one: its fault's site) is in a
+                                   --   module in scope, 0 not;
                                    --   NULL: judged without --scope (everything is in scope)
     gave_up     INTEGER NOT NULL DEFAULT 0 -- 1: crash SIGABRT of a test driver that gave up after an
                                    --   injected fault: abort()/assert() called from the crashing

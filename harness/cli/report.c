@@ -337,8 +337,11 @@ static void fs_report_triage(sqlite3 *db, int64_t session, FILE *f)
 {
     sqlite3_stmt *st = NULL;
     if (sqlite3_prepare_v2(db,
-            "SELECT f.id, f.status, f.kind, f.file, f.line, f.symbol, f.module, f.fault_func, f.fault_file,"
-            " f.fault_line, f.fault_caller, f.suppression FROM findings f WHERE f.status != 'open'"
+            "SELECT f.id, f.status, f.kind,"
+            " ifnull(f.file || ':' || f.line, ifnull(f.module || printf('+0x%x', f.offset), '?')), 0, f.symbol,"
+            " f.module, f.fault_func,"
+            " ifnull(f.fault_file || ':' || f.fault_line, ifnull(f.fault_module || printf('+0x%x', f.fault_offset), '?')),"
+            " 0, f.fault_caller, f.suppression FROM findings f WHERE f.status != 'open'"
             " AND (?1 IS NULL OR EXISTS (SELECT 1 FROM finding_run fr JOIN runs r ON r.id = fr.run_id"
             "   WHERE fr.finding_id = f.id AND r.session_id = ?1)) ORDER BY f.status, f.id", -1, &st, NULL) != SQLITE_OK)
         return;
@@ -358,13 +361,11 @@ static void fs_report_triage(sqlite3 *db, int64_t session, FILE *f)
             if (!gave++)
                 fprintf(f, "\ntest driver gave up (abort()/assert() in the driver right after an injected "
                            "failure that the code under test reported; not counted):\n");
-            const char *file = (const char *)sqlite3_column_text(st, 3), *ff = (const char *)sqlite3_column_text(st, 8);
             const char *sym = (const char *)sqlite3_column_text(st, 5), *fc = (const char *)sqlite3_column_text(st, 10);
-            fprintf(f, "  #%lld %s at %s:%lld%s%s%s, after fault %s at %s:%lld%s%s\n", sqlite3_column_int64(st, 0),
-                    sqlite3_column_text(st, 2), file ? file : (const char *)sqlite3_column_text(st, 6),
-                    sqlite3_column_int64(st, 4), sym ? " (in " : "", sym ? sym : "", sym ? ")" : "",
-                    sqlite3_column_text(st, 7), ff ? ff : "?", sqlite3_column_int64(st, 9), fc ? " called from " : "",
-                    fc ? fc : "");
+            fprintf(f, "  #%lld %s at %s%s%s%s, after fault %s at %s%s%s\n", sqlite3_column_int64(st, 0),
+                    sqlite3_column_text(st, 2), sqlite3_column_text(st, 3), sym ? " (in " : "", sym ? sym : "",
+                    sym ? ")" : "", sqlite3_column_text(st, 7), sqlite3_column_text(st, 8),
+                    fc ? " called from " : "", fc ? fc : "");
         }
     }
     sqlite3_finalize(st);

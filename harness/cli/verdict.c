@@ -188,7 +188,10 @@ int64_t fs_verdict_apply(sqlite3 *db, const struct fs_judge *J, int64_t run_id, 
     while ((step = sqlite3_step(st)) == SQLITE_ROW) {
         int gave_up = fs_gave_up(db, J, st);
         const char *module = fs_col(st, 6);
-        int in_scope = module ? (J && J->nscope ? fs_in_scope(J, module) : 1) : 1;
+        /* judged by its site; a finding without one (a timeout, a crash no
+         * record shows) by its fault's site; with neither, in scope */
+        const char *judged = module ? module : fs_col(st, 11);
+        int in_scope = judged && J && J->nscope ? fs_in_scope(J, judged) : 1;
         const char *name = NULL;
         char *stack = NULL;
         if (J && J->nfiles) {
