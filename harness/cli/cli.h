@@ -18,6 +18,19 @@ int fs_cmd_repro(int argc, char **argv);
 int fs_cmd_functions(int argc, char **argv);
 int fs_cmd_sweep(int argc, char **argv);      /* sweep.c */
 int fs_cmd_merge(int argc, char **argv);      /* merge.c */
+int fs_cmd_protocol(int argc, char **argv);   /* protocol.c */
+
+/* protocol.c — --protocol SPEC: parse the spec, check the library exports its
+ * functions, build (or take from the cache) its protocol library. Returns 0,
+ * or -1 with "FILE:LINE:COL: expected ..." or what went wrong in err. */
+int fs_protocol_load(const char *spec_path, char *err, size_t errlen);
+int fs_protocol_count(void);
+const char *fs_protocol_spec(int i);           /* the i-th spec's absolute path */
+/* Append ":LIB" for every loaded protocol library (after the preload). */
+void fs_protocol_append_preload(char *preload, size_t len);
+/* A protocol function: 1 a fault point, 0 tracked only, -1 not a protocol's. */
+int fs_protocol_func(const char *name);
+void fs_protocol_print_functions(void);
 
 /* Split a POSIX shell command line (as fs_shell_join writes them: words,
  * single and double quotes, backslashes) into words. Refuses (NULL, reason in

@@ -90,6 +90,14 @@ static int fs_check_one_func(const char *name, const char *where, char *err, siz
     int id = fs_func_lookup(name);
     if (id >= 0 && fs_funcs[id].injectable)
         return 0;
+    int pf = fs_protocol_func(name);         /* a --protocol spec's function */
+    if (pf == 1)
+        return 0;
+    if (pf == 0) {
+        snprintf(err, errlen, "--fail %s: '%s' is tracked but never a fault point (its spec says `fail never` "
+                 "or `fault no`), so no call would fail", where, name);
+        return -1;
+    }
     if (id >= 0) {
         snprintf(err, errlen, "--fail %s: '%s' is tracked but never a fault point (faultstack does not make it "
                  "fail), so no call would fail; `faultstack functions` lists the functions with 'fault point: yes'",

@@ -70,11 +70,11 @@ struct fs_site_ref { char path[512]; char base[256]; uint64_t off; int valid; };
 
 struct fs_point { int64_t ordinal; char func[64]; struct fs_site_ref at; int64_t occ; int injected; int pid;
                   uint64_t ctx; };
-struct fs_resrec { char verdict[16], kind[16], func[64]; struct fs_site_ref at; char handle[40]; int64_t size; int pid;
+struct fs_resrec { char verdict[16], kind[32], func[64]; struct fs_site_ref at; char handle[40]; int64_t size; int pid;
                   char why[32];             /* held: 'frame', 'thread', 'global', 'reachable-stack'... */
                   struct fs_site_ref slot;  /* held in a global: the slot (module + offset) */
                   char *frames; /* confirmation runs: "PATH\tOFF\n..." innermost first, or NULL */ };
-struct fs_anom { char anomaly[32], kind[16], func[64]; struct fs_site_ref at; char handle[40];
+struct fs_anom { char anomaly[32], kind[32], func[64]; struct fs_site_ref at; char handle[40];
                  char acq_func[64]; struct fs_site_ref acq; char detail[320]; int pid; };
 struct fs_crashrec { int sig; struct fs_site_ref at; char frames[4096]; int pid;
                      int caught; /* 'X': the program's own handler ran next */ };
@@ -257,7 +257,7 @@ static int fs_parse_file(const char *path, struct fs_parsed *P)
             struct fs_resrec *r = fs_vec_push(&P->res);
             long long size = 0;
             char verdict[128];
-            if (!r || sscanf(line, "r %127s %15s %63s %ld %llx %39s %lld", verdict, r->kind, r->func,
+            if (!r || sscanf(line, "r %127s %31s %63s %ld %llx %39s %lld", verdict, r->kind, r->func,
                              &mod, &off, r->handle, &size) != 7) {
                 if (r) P->res.n--;
                 break;
@@ -290,7 +290,7 @@ static int fs_parse_file(const char *path, struct fs_parsed *P)
         }
         case 'a': {
             struct fs_anom *a = fs_vec_push(&P->anoms);
-            if (!a || sscanf(line, "a %31s %15s %63s %ld %llx %39s %63s %ld %llx", a->anomaly, a->kind,
+            if (!a || sscanf(line, "a %31s %31s %63s %ld %llx %39s %63s %ld %llx", a->anomaly, a->kind,
                              a->func, &mod, &off, a->handle, a->acq_func, &amod, &aoff) != 9) {
                 if (a) P->anoms.n--;
                 break;

@@ -22,7 +22,9 @@ static void fs_usage(FILE *f)
         "                    docs/suppressions.md)\n"
         "  faultstack repro  [--db FILE] FINDING_ID\n"
         "  faultstack merge  --db OUT.db IN.db [IN.db...]   merge the databases of sharded sweeps\n"
-        "  faultstack functions          the wrapped functions, their kinds and injected errno\n"
+        "  faultstack functions [--protocol SPEC]   the wrapped functions, kinds, injected errno\n"
+        "  faultstack protocol build|check|source SPEC   your library's protocols (login/logout...):\n"
+        "                                the spec format, and run/sweep --protocol SPEC\n"
         "\n"
         "--fail SPEC (comma-separated):\n"
         "  nth=N                         fail the N-th fault point of the run\n"
@@ -106,6 +108,7 @@ int main(int argc, char **argv)
     if (!strcmp(cmd, "repro")) return fs_cmd_repro(argc - 1, argv + 1);
     if (!strcmp(cmd, "merge")) return fs_cmd_merge(argc - 1, argv + 1);
     if (!strcmp(cmd, "functions")) return fs_cmd_functions(argc - 1, argv + 1);
+    if (!strcmp(cmd, "protocol")) return fs_cmd_protocol(argc - 1, argv + 1);
     if (!strcmp(cmd, "-h") || !strcmp(cmd, "--help") || !strcmp(cmd, "help")) {
         fs_usage(stdout);
         return 0;

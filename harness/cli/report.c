@@ -1324,7 +1324,26 @@ out:
 
 int fs_cmd_functions(int argc, char **argv)
 {
-    (void)argc; (void)argv;
+    for (int i = 1; i < argc; i++) {
+        char err[4096];
+        if (!strcmp(argv[i], "-h") || !strcmp(argv[i], "--help")) {
+            printf("usage: faultstack functions [--protocol SPEC]...\n"
+                   "  The functions faultstack wraps (libc's, from harness/spec/libc.spec), and those\n"
+                   "  of each --protocol spec, with their kind, role, whether they are fault points,\n"
+                   "  the errno and return value of an injected failure.\n");
+            return 0;
+        }
+        const char *v = !strcmp(argv[i], "--protocol") && i + 1 < argc ? argv[++i]
+                      : !strncmp(argv[i], "--protocol=", 11) ? argv[i] + 11 : NULL;
+        if (!v) {
+            fprintf(stderr, "faultstack functions: unknown argument '%s' (--protocol SPEC)\n", argv[i]);
+            return 2;
+        }
+        if (fs_protocol_load(v, err, sizeof err) != 0) {
+            fprintf(stderr, "faultstack functions: %s\n", err);
+            return 2;
+        }
+    }
     static const char *const roles[] = { "acquire", "release", "use", "acq+rel" };
     printf("%-28s %-7s %-8s %-11s %-10s %s\n", "function", "kind", "role", "fault point", "errno", "failure");
     for (int i = 0; i < FS_F_COUNT; i++) {
@@ -1333,5 +1352,6 @@ int fs_cmd_functions(int argc, char **argv)
                f->injectable ? "yes" : "no", f->err ? (fs_errno_name(f->err) ? fs_errno_name(f->err) : "?") : "-",
                f->failure);
     }
+    fs_protocol_print_functions();
     return 0;
 }

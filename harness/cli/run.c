@@ -45,7 +45,10 @@ int fs_find_preload(char *out, size_t len)
     const char *env = getenv("FAULTSTACK_PRELOAD");
     if (env && *env) {
         snprintf(out, len, "%s", env);
-        return access(out, R_OK) == 0 ? 0 : -1;
+        if (access(out, R_OK) != 0)
+            return -1;
+        fs_protocol_append_preload(out, len);     /* --protocol libraries load after it */
+        return 0;
     }
     char exe[PATH_MAX];
     ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
@@ -62,6 +65,7 @@ int fs_find_preload(char *out, size_t len)
         char real[PATH_MAX];
         if (access(out, R_OK) == 0 && realpath(out, real)) {
             snprintf(out, len, "%s", real);
+            fs_protocol_append_preload(out, len);     /* --protocol libraries load after it */
             return 0;
         }
     }
@@ -539,7 +543,7 @@ static void fs_run_usage(FILE *f)
 {
     fprintf(f,
         "usage: faultstack run [--db FILE] [--fail SPEC] [--timeout S] [--stdin FILE] [--valgrind]\n"
-        "                      [--suppressions FILE]... [--scope MODULES]\n"
+        "                      [--protocol SPEC]... [--suppressions FILE]... [--scope MODULES]\n"
         "                      -- PROGRAM [ARGS...]\n"
         "  Run PROGRAM once under the preload and record its fault points, leaks,\n"
         "  anomalies and crashes into the database.\n"
@@ -550,6 +554,8 @@ static void fs_run_usage(FILE *f)
         "  --timeout S     kill the target's process group after S seconds (default 300;\n"
         "                  0.001 to 604800)\n"
         "  --stdin FILE    the program reads FILE on stdin (default: faultstack's stdin)\n"
+        "  --protocol SPEC also check your library's protocols described in SPEC (repeatable;\n"
+        "                  see `faultstack protocol --help`)\n"
         "  --suppressions FILE  findings a rule of FILE accepts are marked suppressed and not\n"
         "                  counted (repeatable; format: docs/suppressions.md)\n"
         "  --scope MODULES judge only these modules (comma-separated basenames or globs, e.g.\n"
@@ -581,8 +587,8 @@ int fs_cmd_run(int argc, char **argv)
         if (strcmp(a, "-h") == 0 || strcmp(a, "--help") == 0) { fs_run_usage(stdout); return 0; }
         if (a[0] != '-')
             break;                            /* the program (without --) */
-        static const char *const opts[] = { "--db", "--fail", "--timeout", "--stdin", "--suppressions", "--scope",
-                                            NULL };
+        static const char *const opts[] = { "--db", "--fail", "--timeout", "--stdin", "--protocol",
+                                            "--suppressions", "--scope", NULL };
         const char *val = NULL;
         int o = 0;
         if (strcmp(a, "--valgrind") == 0) { valgrind = 1; continue; }
@@ -624,7 +630,13 @@ int fs_cmd_run(int argc, char **argv)
             stdin_path = val;
             break;
         case 4:
-        case 5:                               /* verdict.c: triage of the findings */
+            if (fs_protocol_load(val, err, sizeof err) != 0) {
+                fprintf(stderr, "faultstack run: %s\n", err);
+                return 2;
+            }
+            break;
+        case 5:
+        case 6:                               /* verdict.c: triage of the findings */
             if (fs_judge_option(&judge, "run", opts[o], val) < 0)
                 return 2;
             break;

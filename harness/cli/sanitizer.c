@@ -3,7 +3,7 @@
  * Starting them. gcc -fsanitize=address links libasan.so dynamically, and
  * ASan refuses to start unless it comes first in the initial library list;
  * the preload must come first (its malloc wrappers must see the program's
- * calls; they then forward to ASan's malloc, wrap_mem.c). So every target
+ * calls; they then forward to ASan's malloc, wrap_mem_custom.c). So every target
  * gets ASAN_OPTIONS with verify_asan_link_order=0. LeakSanitizer (on by
  * default with ASan) is turned off (detect_leaks=0) unless the user's
  * ASAN_OPTIONS turn it on: faultstack's own leak verdict covers memory, with

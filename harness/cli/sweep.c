@@ -96,6 +96,8 @@ static void fs_sweep_usage(FILE *f)
         "  --depth 2           also fail each point on the error path of each fault\n"
         "  --persistent        keep failing the same function after the first fault (OOM-like)\n"
         "  --fail FILTERS      only=FUNC,..., module=NAME, errno=NAME for every run\n"
+        "  --protocol SPEC     also check your library's protocols described in SPEC\n"
+        "                      (repeatable; see `faultstack protocol --help`)\n"
         "  --stdin FILE        every run reads FILE on stdin (default /dev/null); the\n"
         "                      program's stdout goes to /dev/null, its stderr is counted\n"
         "                      (the baseline's is shown)\n"
@@ -208,6 +210,13 @@ static int fs_sweep_options(struct fs_sweep *W, int argc, char **argv, int *argi
         }
         char *end = NULL;
         if (!strcmp(name, "--db")) W->db_path = val;
+        else if (!strcmp(name, "--protocol")) {
+            char perr[4096];
+            if (fs_protocol_load(val, perr, sizeof perr) != 0) {
+                fprintf(stderr, "faultstack sweep: %s\n", perr);
+                return -1;
+            }
+        }
         else if (!strcmp(name, "--stdin")) {
             if (access(val, R_OK) != 0) {
                 fprintf(stderr, "faultstack sweep: cannot read --stdin file '%s': %s\n", val, strerror(errno));

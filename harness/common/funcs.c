@@ -1,4 +1,5 @@
-/* funcs.c — the table of wrapped functions (funcs.def) as data. */
+/* funcs.c — the table of wrapped functions (funcs.def, generated from
+ * harness/spec/libc.spec at build time) as data. */
 #include "funcs.h"
 #include <errno.h>
 #include <string.h>

@@ -1,4 +1,5 @@
-/* funcs.h — metadata of the wrapped functions, generated from funcs.def.
+/* funcs.h — metadata of the wrapped functions: funcs.def, generated at build time
+ * from harness/spec/libc.spec by fs-protogen (FS_FUNC rows).
  * Shared by the preload (ids, errno, kind) and the CLI (`faultstack functions`). */
 #ifndef FS_FUNCS_H
 #define FS_FUNCS_H

@@ -31,7 +31,7 @@ char fs_run_dir[512];
 struct fs_shared *fs_shm;
 
 static struct fs_shared fs_private_shm;
-static unsigned char fs_counts_func[FS_F_COUNT];   /* plan's only= filter, by id */
+static unsigned char fs_counts_func[FS_MAX_FUNCS];  /* plan's only= filter, by id */
 static int fs_site_mod = -1;                       /* plan's site module id, once known */
 static int fs_site_func = -1;
 
@@ -128,7 +128,10 @@ static int fs_phdr_cb(struct dl_phdr_info *info, size_t size, void *arg)
     const char *slash = strrchr(m->path, '/');
     m->base = slash ? slash + 1 : m->path;
     m->self = fs_self_anchor >= lo && fs_self_anchor < hi;
-    m->system = m->self || fs_is_system(m->base) || m->path[0] == '\0';
+    size_t bl = strlen(m->base);
+    /* a protocol library's wrappers (faultstack protocol build) are ours, not the program's */
+    int protolib = bl > 12 && strcmp(m->base + bl - 12, "-protocol.so") == 0;
+    m->system = m->self || fs_is_system(m->base) || m->path[0] == '\0' || protolib;
     m->sanrt = fs_prefixed(m->base, fs_sanrt_prefixes);
     m->counts = !fs_the_plan.module_filter[0] || strcmp(fs_the_plan.module_filter, m->base) == 0;
     if (fs_the_plan.trigger == FS_PLAN_SITE && strcmp(fs_the_plan.site_module, m->base) == 0)
@@ -239,7 +242,7 @@ struct fs_site {
     uint64_t first;
     uint32_t ebadf;            /* closes of never-tracked fds that gave EBADF */
     uint16_t mod;
-    uint8_t func;
+    uint16_t func;
 };
 
 #define FS_SITE_BUCKETS 4096
@@ -267,7 +270,7 @@ static struct fs_site *fs_site_get(int func, int mod, uint64_t off, fs_lock_t **
         fs_unlock(*lk);
         return NULL;
     }
-    s->off = off; s->mod = (uint16_t)mod; s->func = (uint8_t)func;
+    s->off = off; s->mod = (uint16_t)mod; s->func = (uint16_t)func;
     s->next = fs_sites[b];
     fs_sites[b] = s;
     return s;
@@ -295,7 +298,7 @@ void fs_sites_emit(void)
                 continue;
             size_t n = 0;
             line[n++] = 's'; line[n++] = ' ';
-            const char *fn = fs_funcs[s->func].name;
+            const char *fn = fs_fn(s->func)->name;
             size_t fl = strlen(fn);
             memcpy(line + n, fn, fl); n += fl; line[n++] = ' ';
             n += fs_fmt_u64(line + n, s->mod); line[n++] = ' ';
@@ -462,14 +465,6 @@ static int fs_caller_matches(const struct fs_plan *p)
 
 /* ---------------- the fault decision ---------------- */
 
-static uint64_t fs_splitmix(uint64_t x)
-{
-    x += 0x9E3779B97F4A7C15ull;
-    x = (x ^ (x >> 30)) * 0xBF58476D1CE4E5B9ull;
-    x = (x ^ (x >> 27)) * 0x94D049BB133111EBull;
-    return x ^ (x >> 31);
-}
-
 static int fs_ctx_all;                 /* FAULTSTACK_CTX=1: hash every point's context */
 static uint64_t fs_ctx_occ;            /* site=...,ctx=: calls from the site in that context */
 
@@ -497,6 +492,11 @@ uint64_t fs_ctx_hash(void)
     return h ? h : 1;
 }
 
+/* The fault decision is plan.c's fs_plan_fires (the one the unit tests
+ * test). What it leaves to its caller is here: the state of persistent and
+ * then=, a cheap pre-filter of site= by ids (no string compare per call), and
+ * the occurrence counts of caller= and ctx= (the K-th call for those callers,
+ * in that context). */
 static int fs_decide(struct fs_call *c, int id, uint64_t ordinal, int mod, uint64_t off, uint64_t occ)
 {
     const struct fs_plan *p = &fs_the_plan;
@@ -507,29 +507,26 @@ static int fs_decide(struct fs_call *c, int id, uint64_t ordinal, int mod, uint6
         if (first)
             return ordinal == first + p->then;
     }
-    switch (p->trigger) {
-    case FS_PLAN_NTH:
-        return ordinal == p->nth;
-    case FS_PLAN_SITE:
-        if (id != fs_site_func || mod != fs_site_mod || off != p->site_offset)
-            return 0;
-        if (p->n_callers)
-            return fs_caller_matches(p) &&
-                   __atomic_add_fetch(&fs_caller_occ, 1, __ATOMIC_RELAXED) == p->site_occurrence;
-        if (p->ctx) {
-            if (!c->ctx)
-                c->ctx = fs_ctx_hash();
-            return c->ctx == p->ctx &&
-                   __atomic_add_fetch(&fs_ctx_occ, 1, __ATOMIC_RELAXED) == p->site_occurrence;
-        }
-        return occ == p->site_occurrence;
-    case FS_PLAN_RANDOM: {
-        uint64_t h = fs_splitmix(p->random_seed ^ (ordinal * 0x9E3779B97F4A7C15ull));
-        return (double)(h >> 11) * (1.0 / 9007199254740992.0) < p->random_p;
-    }
-    default:
+    if (p->trigger != FS_PLAN_SITE)
+        return fs_plan_fires(p, ordinal, NULL, NULL, 0, 0, 0);
+    if (id != fs_site_func || mod != fs_site_mod || off != p->site_offset)
         return 0;
+    uint64_t ctx = 0;
+    if (p->n_callers) {
+        if (!fs_caller_matches(p))
+            return 0;
+        occ = __atomic_add_fetch(&fs_caller_occ, 1, __ATOMIC_RELAXED);
+        ctx = p->ctx;                      /* caller= takes precedence over ctx= */
+    } else if (p->ctx) {
+        if (!c->ctx)
+            c->ctx = fs_ctx_hash();
+        if (c->ctx != p->ctx)
+            return 0;
+        ctx = c->ctx;
+        occ = __atomic_add_fetch(&fs_ctx_occ, 1, __ATOMIC_RELAXED);
     }
+    struct fs_module *m = fs_module_by_id(mod);
+    return m && fs_plan_fires(p, ordinal, fs_fn(id)->name, m->base, off, occ, ctx);
 }
 
 /* A fault point at c->mod/c->off: count it, decide, record it. */
@@ -551,7 +548,7 @@ static void fs_point(struct fs_call *c, int id)
     if (fs_decide(c, id, ord, c->mod, c->off, occ) ||
         (fs_fork_strategy && fs_fork_point(id, c->mod, c->off, ord, occ, c->ctx))) {
         c->inject = 1;
-        c->err = fs_the_plan.err ? fs_the_plan.err : fs_funcs[id].err;
+        c->err = fs_the_plan.err ? fs_the_plan.err : fs_fn(id)->err;
         __atomic_add_fetch(&fs_shm->injected, 1, __ATOMIC_RELAXED);
         uint64_t none = 0;
         __atomic_compare_exchange_n(&fs_shm->first_inj, &none, ord, 0, __ATOMIC_RELAXED, __ATOMIC_RELAXED);
@@ -569,7 +566,7 @@ static void fs_point(struct fs_call *c, int id)
  * program's own code. Is it a fault point? (Sets c->mod/off/sp.) */
 static int fs_internal_counts(struct fs_call *c, int id)
 {
-    if (!fs_the_plan.internal || !fs_funcs[id].injectable || !fs_counts_func[id] ||
+    if (!fs_the_plan.internal || !fs_fn(id)->injectable || !fs_counts_func[id] ||
         fs_unwind_site(&c->mod, &c->off, &c->sp) != 0)
         return 0;
     struct fs_module *pm = fs_module_by_id(c->mod);
@@ -607,13 +604,13 @@ int fs_begin(struct fs_call *c, int id, void *ra, void *frame)
         c->off = 0;
         if (fs_internal_counts(c, id))
             fs_point(c, id);
-        else if (fs_funcs[id].role != FS_ROLE_USE && fs_unwind_site(&c->mod, &c->off, &c->sp) != 0)
+        else if (fs_fn(id)->role != FS_ROLE_USE && fs_unwind_site(&c->mod, &c->off, &c->sp) != 0)
             c->mod = 0;
         return 1;
     }
     c->mod = m->id;
     c->off = (uint64_t)(a - 1 - m->bias);
-    if (!fs_funcs[id].injectable || !fs_counts_func[id] || !m->counts)
+    if (!fs_fn(id)->injectable || !fs_counts_func[id] || !m->counts)
         return 1;
     fs_point(c, id);
     return 1;
@@ -641,6 +638,17 @@ void fs_end(struct fs_call *c, int err)
     fs_in_call = 0;
     fs_guard--;
     errno = err;
+}
+
+void fs_func_registered(int id)
+{
+    const char *name = fs_fn(id)->name;
+    int counts = !fs_the_plan.n_only;                  /* the plan's only= filter */
+    for (int k = 0; k < fs_the_plan.n_only && !counts; k++)
+        counts = strcmp(fs_the_plan.only[k], name) == 0;
+    fs_counts_func[id] = (unsigned char)counts;
+    if (fs_the_plan.trigger == FS_PLAN_SITE && strcmp(fs_the_plan.site_func, name) == 0)
+        fs_site_func = id;
 }
 
 /* ---------------- start-up ---------------- */
@@ -702,17 +710,8 @@ static void fs_init(void)
     fs_guard++;
     if (fs_plan_parse(getenv("FAULTSTACK_PLAN"), &fs_the_plan, NULL, 0) != 0)
         fs_plan_parse(NULL, &fs_the_plan, NULL, 0);   /* the CLI validated it already */
-    for (int i = 0; i < FS_F_COUNT; i++) {
-        fs_counts_func[i] = 1;
-        if (fs_the_plan.n_only) {
-            fs_counts_func[i] = 0;
-            for (int k = 0; k < fs_the_plan.n_only; k++)
-                if (strcmp(fs_the_plan.only[k], fs_funcs[i].name) == 0)
-                    fs_counts_func[i] = 1;
-        }
-    }
-    if (fs_the_plan.trigger == FS_PLAN_SITE)
-        fs_site_func = fs_func_lookup(fs_the_plan.site_func);
+    for (int i = 0; i < FS_F_COUNT; i++)
+        fs_func_registered(i);
     fs_stack_sites_parse(getenv("FAULTSTACK_STACK_SITES"));
     struct fs_uframe warm[4];
     fs_unwind(warm, 4);                     /* the unwinder's one-time set-up, now */

@@ -128,9 +128,9 @@ static void fs_emit_res(struct fs_res *r, const char *verdict, const char *why)
         memcpy(line + n, why, strlen(why)); n += strlen(why);
     }
     line[n++] = ' ';
-    const char *k = fs_kind_names[r->kind];
+    const char *k = fs_kind_name(r->kind);
     memcpy(line + n, k, strlen(k)); n += strlen(k); line[n++] = ' ';
-    const char *fn = fs_funcs[r->func].name;
+    const char *fn = fs_fn(r->func)->name;
     memcpy(line + n, fn, strlen(fn)); n += strlen(fn); line[n++] = ' ';
     n += fs_fmt_u64(line + n, r->mod); line[n++] = ' ';
     n += fs_fmt_hex(line + n, r->off); line[n++] = ' ';

@@ -169,7 +169,7 @@ static uint64_t fs_wrapper_key(int id, int mod, uint64_t off)
     struct fs_module *m = fs_module_by_id(mod);
     if (!m)
         return 0;
-    const char *fn = fs_funcs[id].name;
+    const char *fn = fs_fn(id)->name;
     uint64_t h = fs_wrap_mix(0xcbf29ce484222325ull, fn, strlen(fn), 0);
     h = fs_wrap_mix(h, m->base, strlen(m->base), off);
     if (!fs_wrap_has(fs_wrap_tag(h, 0)))

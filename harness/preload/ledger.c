@@ -99,11 +99,11 @@ struct fs_res *fs_acquire(const struct fs_call *c, int kind, uint64_t handle, ui
     memset(r, 0, sizeof *r);
     r->next = next;
     r->gen = gen;
-    r->kind = (uint8_t)kind;
+    r->kind = (uint16_t)kind;
     r->handle_x = handle ^ FS_HANDLE_MASK;
     r->aux = aux;
     r->size = size;
-    r->func = (uint8_t)c->id;
+    r->func = (uint16_t)c->id;
     r->mod = (uint16_t)c->mod;
     r->off = c->off;
     r->sp = c->sp;

@@ -22,6 +22,28 @@
 #define FS_EXPORT __attribute__((visibility("default")))
 #define FS_TLS __thread __attribute__((tls_model("initial-exec")))
 
+/* ---- functions and kinds: libc's table (libc.spec) + protocols (protocol.c) ---- */
+/* Protocol libraries and annotations register their functions and kinds at
+ * run time (faultstack/protocol_api.h): ids from FS_F_COUNT and FS_KIND_COUNT on. */
+#define FS_MAX_DYN_FUNCS 4096
+#define FS_MAX_DYN_KINDS 1024
+#define FS_MAX_FUNCS (FS_F_COUNT + FS_MAX_DYN_FUNCS)
+extern struct fs_func_info fs_dyn_funcs[FS_MAX_DYN_FUNCS];
+extern const char *fs_dyn_kinds[FS_MAX_DYN_KINDS];
+extern unsigned char fs_dyn_flags[FS_MAX_DYN_FUNCS];       /* FSP_F_* of faultstack/protocol_api.h */
+static inline const struct fs_func_info *fs_fn(int id)
+{
+    return id < FS_F_COUNT ? &fs_funcs[id] : &fs_dyn_funcs[id - FS_F_COUNT];
+}
+static inline const char *fs_kind_name(int kind)
+{
+    return kind < FS_KIND_COUNT ? fs_kind_names[kind] : fs_dyn_kinds[kind - FS_KIND_COUNT];
+}
+/* core.c: a function was registered: apply the plan's filters and site to it. */
+void fs_func_registered(int id);
+/* A protocol's own kind (not one of libc's built-in kinds). */
+#define FS_KIND_IS_PROTOCOL(k) ((k) >= FS_KIND_COUNT)
+
 /* ---- state (core.c) ---- */
 extern int fs_active;                  /* 1: a run directory was given and init is done */
 extern FS_TLS int fs_guard;            /* >0: inside a wrapper or the preload itself */
@@ -108,8 +130,8 @@ struct fs_res {
     uint64_t owner;            /* FILE/DIR handle owning this fd (FS_RES_OWNED_FD) */
     int32_t owned_fd;          /* FILE/DIR: its fd, or -1 */
     int32_t pid, tid;
-    uint16_t mod;
-    uint8_t kind, func, flags, mark;
+    uint16_t mod, kind, func;  /* kind, func: ids (protocols' are >= FS_KIND_COUNT, FS_F_COUNT) */
+    uint8_t flags, mark;
     uint32_t gen;
     struct fs_stack *stack;    /* acquire stack, only for FAULTSTACK_STACK_SITES */
 };
@@ -230,7 +252,7 @@ void fs_signal_after_fork(void);              /* a fork child has not crashed ye
 /* The real sigaction (the preload interposes the program's). */
 struct sigaction;
 int fs_sys_sigaction(int sig, const struct sigaction *act, struct sigaction *old);
-/* A thread's stack [lo, hi), registered when it starts (wrap_lock.c): a root
+/* A thread's stack [lo, hi), registered when it starts (wrap_lock_custom.c): a root
  * while the thread is alive when the process ends. */
 void fs_thread_register(pid_t tid, uintptr_t lo, uintptr_t hi);
 void fs_finish(const char *how, int code, int sig);
@@ -244,7 +266,7 @@ void fs_thread_register_self(void);
 void fs_finish_init(void);                    /* signal handlers, atfork */
 void fs_after_fork_child(void);
 
-/* ---- sanitizer runtimes (wrap_mem.c, sanitizer.c, sanpatch.c) ---- */
+/* ---- sanitizer runtimes (wrap_mem_custom.c, sanitizer.c, sanpatch.c) ---- */
 extern int fs_next_is_libc;                   /* 0: another allocator serves the heap */
 /* The ASan runtime is linked into the program: the malloc wrappers reach its
  * allocator through these entry points (sanpatch.c left them alone). */

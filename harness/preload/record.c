@@ -239,11 +239,11 @@ void fs_record_point(const struct fs_call *c, uint64_t occ)
 {
     if (!c->inject && __atomic_add_fetch(&fs_points_written, 1, __ATOMIC_RELAXED) > fs_max_points)
         return;
-    char line[128];
+    char line[256];
     size_t n = 0;
     line[n++] = 'p'; line[n++] = ' ';
     n += fs_fmt_u64(line + n, c->ordinal); line[n++] = ' ';
-    const char *fn = fs_funcs[c->id].name;
+    const char *fn = fs_fn(c->id)->name;
     size_t fl = strlen(fn);
     memcpy(line + n, fn, fl); n += fl; line[n++] = ' ';
     n += fs_fmt_u64(line + n, (uint64_t)c->mod); line[n++] = ' ';
@@ -266,13 +266,13 @@ void fs_anomaly(const struct fs_call *c, const char *anomaly, int kind, uint64_t
     size_t n = 0;
     line[n++] = 'a'; line[n++] = ' ';
     n += fs_fmt_str(line + n, anomaly, 40); line[n++] = ' ';
-    n += fs_fmt_str(line + n, fs_kind_names[kind], 20); line[n++] = ' ';
-    n += fs_fmt_str(line + n, fs_funcs[c->id].name, 40); line[n++] = ' ';
+    n += fs_fmt_str(line + n, fs_kind_name(kind), 40); line[n++] = ' ';
+    n += fs_fmt_str(line + n, fs_fn(c->id)->name, 64); line[n++] = ' ';
     n += fs_fmt_u64(line + n, (uint64_t)c->mod); line[n++] = ' ';
     n += fs_fmt_hex(line + n, c->off); line[n++] = ' ';
     n += fs_fmt_hex(line + n, handle); line[n++] = ' ';
     if (acq) {
-        n += fs_fmt_str(line + n, fs_funcs[acq->func].name, 40); line[n++] = ' ';
+        n += fs_fmt_str(line + n, fs_fn(acq->func)->name, 64); line[n++] = ' ';
         n += fs_fmt_u64(line + n, acq->mod); line[n++] = ' ';
         n += fs_fmt_hex(line + n, acq->off);
     } else {

@@ -12,7 +12,7 @@
  * jump to the preload's wrapper written over its first 14 bytes. The wrappers
  * then see the program's calls at the program's call sites; the malloc family
  * reaches ASan's allocator through three entry points left alone (memalign,
- * cfree, reallocarray: wrap_mem.c), so ASan still serves and checks the heap;
+ * cfree, reallocarray: wrap_mem_custom.c), so ASan still serves and checks the heap;
  * the other functions go on to libc (ASan's checks of their arguments are
  * skipped). memalign and reallocarray themselves stay ASan's (not fault points
  * in such a program). Not __libc_memalign: ASan's keeps the last block it

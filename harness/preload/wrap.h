@@ -1,4 +1,4 @@
-/* wrap.h — macros that write the common shapes of wrappers (see funcs.def).
+/* wrap.h — macros that write the common shapes of wrappers (generated from libc.spec into wrap_gen.c, or used by hand in wrap_*_custom.c).
  * Every wrapper: pass through when fs_begin says so; fake the failure when the
  * plan injects; otherwise call the real function and tell the ledger. */
 #ifndef FS_WRAP_H

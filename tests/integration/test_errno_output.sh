@@ -12,7 +12,7 @@
 #
 # TOOL BUG (reported to the lead): the last check fails today. The program
 # calls pthread_mutex_trylock() on a mutex it holds (legal: it returns EBUSY);
-# wrap_lock.c:fs_before_lock() runs for trylock/timedlock as well as lock and
+# wrap_lock_custom.c:fs_before_lock() runs for trylock/timedlock as well as lock and
 # records a 'relock' anomaly ("this thread deadlocks") although trylock never
 # blocks. Everything before it (the invisibility checks) passes.
 set -euo pipefail

@@ -12,7 +12,7 @@
 # TOOL BUG (reported to the lead): the "nothing else" checks fail today. glibc's
 # pthread_create() callocs the new thread's DTV (288 bytes here) inside the
 # wrapped call; the preload tracks it as the program's memory with the acquire
-# site moved to the pthread_create() line (wrap_mem.c: FS_WRAP_ACQ_MEM under the
+# site moved to the pthread_create() line (wrap_mem_custom.c: FS_WRAP_ACQ_MEM under the
 # guard / fs_begin's fs_unwind_site path). After pthread_join glibc keeps the
 # thread's stack, TCB and DTV in its stack cache (an mmap the ledger does not
 # know), so finish.c's reachability finds no pointer to it and reports a leak

@@ -1,5 +1,6 @@
-/* wrap_fd.c — wrappers for file descriptors and sockets (funcs.def: fd rows,
- * and the fd/socket use steps). */
+/* wrap_fd_custom.c — the hand-written wrappers of fds, sockets and maps (libc.spec
+ * rows marked `custom fd`): open with its variadic mode, close, dup2, fcntl, mmap...
+ * The regular fd and use-step wrappers are generated from libc.spec (wrap_gen.c). */
 #define _GNU_SOURCE
 #include "wrap.h"
 
@@ -51,23 +52,6 @@ FS_WRAP_OPEN(open64, (const char *path, int flags, ...), (path, flags, mode), fl
 FS_WRAP_OPEN(openat, (int dfd, const char *path, int flags, ...), (dfd, path, flags, mode), flags)
 FS_WRAP_OPEN(openat64, (int dfd, const char *path, int flags, ...), (dfd, path, flags, mode), flags)
 
-FS_WRAP_ACQ_FD(creat, (const char *path, mode_t mode), (path, mode))
-FS_WRAP_ACQ_FD(__open_2, (const char *path, int flags), (path, flags))
-FS_WRAP_ACQ_FD(__open64_2, (const char *path, int flags), (path, flags))
-FS_WRAP_ACQ_FD(__openat_2, (int dfd, const char *path, int flags), (dfd, path, flags))
-FS_WRAP_ACQ_FD(__openat64_2, (int dfd, const char *path, int flags), (dfd, path, flags))
-FS_WRAP_ACQ_FD(dup, (int fd), (fd))
-FS_WRAP_ACQ_FD(socket, (int d, int t, int p), (d, t, p))
-FS_WRAP_ACQ_FD(accept, (int fd, struct sockaddr *a, socklen_t *l), (fd, a, l))
-FS_WRAP_ACQ_FD(accept4, (int fd, struct sockaddr *a, socklen_t *l, int fl), (fd, a, l, fl))
-FS_WRAP_ACQ_FD(eventfd, (unsigned int v, int fl), (v, fl))
-FS_WRAP_ACQ_FD(epoll_create1, (int fl), (fl))
-FS_WRAP_ACQ_FD(timerfd_create, (int clk, int fl), (clk, fl))
-FS_WRAP_ACQ_FD(memfd_create, (const char *name, unsigned int fl), (name, fl))
-FS_WRAP_ACQ_FD(inotify_init1, (int fl), (fl))
-FS_WRAP_ACQ_FD2(pipe, (int fds[2]), (fds), fds)
-FS_WRAP_ACQ_FD2(pipe2, (int fds[2], int fl), (fds, fl), fds)
-FS_WRAP_ACQ_FD2(socketpair, (int d, int t, int p, int fds[2]), (d, t, p, fds), fds)
 
 /* signalfd(-1, ...) makes a new fd; signalfd(fd, ...) changes an existing one. */
 FS_EXPORT int signalfd(int fd, const sigset_t *mask, int flags)
@@ -218,27 +202,6 @@ FS_EXPORT int fcntl64(int fd, int cmd, ...)
 
 /* ---- use steps on fds and sockets ---- */
 
-FS_WRAP_USE(ssize_t, read, (int fd, void *b, size_t n), (fd, b, n))
-FS_WRAP_USE(ssize_t, write, (int fd, const void *b, size_t n), (fd, b, n))
-FS_WRAP_USE(ssize_t, pread, (int fd, void *b, size_t n, off_t o), (fd, b, n, o))
-FS_WRAP_USE(ssize_t, pread64, (int fd, void *b, size_t n, off64_t o), (fd, b, n, o))
-FS_WRAP_USE(ssize_t, pwrite, (int fd, const void *b, size_t n, off_t o), (fd, b, n, o))
-FS_WRAP_USE(ssize_t, pwrite64, (int fd, const void *b, size_t n, off64_t o), (fd, b, n, o))
-FS_WRAP_USE(ssize_t, readv, (int fd, const struct iovec *v, int n), (fd, v, n))
-FS_WRAP_USE(ssize_t, writev, (int fd, const struct iovec *v, int n), (fd, v, n))
-FS_WRAP_USE(int, fsync, (int fd), (fd))
-FS_WRAP_USE(int, fdatasync, (int fd), (fd))
-FS_WRAP_USE(int, ftruncate, (int fd, off_t l), (fd, l))
-FS_WRAP_USE(int, ftruncate64, (int fd, off64_t l), (fd, l))
-FS_WRAP_USE(off_t, lseek, (int fd, off_t o, int w), (fd, o, w))
-FS_WRAP_USE(off64_t, lseek64, (int fd, off64_t o, int w), (fd, o, w))
-FS_WRAP_USE(int, connect, (int fd, const struct sockaddr *a, socklen_t l), (fd, a, l))
-FS_WRAP_USE(int, bind, (int fd, const struct sockaddr *a, socklen_t l), (fd, a, l))
-FS_WRAP_USE(int, listen, (int fd, int n), (fd, n))
-FS_WRAP_USE(ssize_t, send, (int fd, const void *b, size_t n, int fl), (fd, b, n, fl))
-FS_WRAP_USE(ssize_t, recv, (int fd, void *b, size_t n, int fl), (fd, b, n, fl))
-FS_WRAP_USE(ssize_t, sendmsg, (int fd, const struct msghdr *m, int fl), (fd, m, fl))
-FS_WRAP_USE(ssize_t, recvmsg, (int fd, struct msghdr *m, int fl), (fd, m, fl))
 
 /* _FORTIFY_SOURCE builds call the checked variants: same fault points. */
 FS_EXPORT ssize_t __read_chk(int fd, void *b, size_t n, size_t bl)
@@ -366,7 +329,3 @@ FS_EXPORT void closefrom(int lowfd)
     fs_end(&c, e);
 }
 
-FS_WRAP_ACQ_FD(creat64, (const char *path, mode_t mode), (path, mode))
-FS_WRAP_ACQ_FD(epoll_create, (int size), (size))
-FS_WRAP_ACQ_FD(inotify_init, (void), ())
-FS_WRAP_ACQ_FD(posix_openpt, (int fl), (fl))

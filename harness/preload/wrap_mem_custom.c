@@ -1,4 +1,4 @@
-/* wrap_mem.c — wrappers for the malloc family (funcs.def: memory rows).
+/* wrap_mem_custom.c — wrappers for the malloc family (libc.spec: memory rows).
  *
  * The wrappers forward to the next definition of the malloc family after the
  * preload in the lookup order. That is glibc's own (then reached through its

@@ -1,4 +1,4 @@
-/* wrap_lock.c — wrappers for mutexes and rwlocks (funcs.def: lock rows).
+/* wrap_lock_custom.c — wrappers for mutexes and rwlocks (libc.spec: lock rows).
  * A held lock is a resource keyed by its address (read holds of an rwlock also
  * by the holding thread). Relocking a held non-recursive mutex and unlocking a
  * mutex another thread holds are anomalies. pthread_cond_wait releases and

@@ -1,5 +1,5 @@
-/* wrap_stdio.c — wrappers for FILE streams and directories (funcs.def: file
- * and dir rows, and the stdio use steps). A FILE or DIR owns its fd: the fd is
+/* wrap_stdio_custom.c — the hand-written wrappers of FILE streams and directories
+ * (libc.spec rows marked `custom stdio`; fopen and the like are generated). A FILE or DIR owns its fd: the fd is
  * in the ledger as an owned entry, so close(fileno(f)) is a mismatched release. */
 #define _GNU_SOURCE
 #include "wrap.h"
@@ -49,12 +49,6 @@ int fs_release_stream(const struct fs_call *c, int kind, void *stream)
     return 1;
 }
 
-FS_WRAP_ACQ_FILE(fopen, (const char *p, const char *m), (p, m))
-FS_WRAP_ACQ_FILE(fopen64, (const char *p, const char *m), (p, m))
-FS_WRAP_ACQ_FILE(tmpfile, (void), ())
-FS_WRAP_ACQ_FILE(tmpfile64, (void), ())
-FS_WRAP_ACQ_FILE(popen, (const char *cmd, const char *m), (cmd, m))
-FS_WRAP_ACQ_FILE(fmemopen, (void *b, size_t n, const char *m), (b, n, m))
 
 FS_EXPORT FILE *open_memstream(char **bp, size_t *sz)
 {
