@@ -24,6 +24,7 @@
 
 #include "db.h"
 #include "plan.h"
+#include "record_fmt.h"
 #include "sanitizer.h"
 #include "shell.h"
 #include "symbolize.h"
@@ -67,6 +68,7 @@ struct fs_parsed {
     struct fs_vec sweeps;          /* struct fs_site_ref: close-every-fd sites */
     struct fs_san_report *san;     /* sanitizer reports of the run's processes (sanitizer.c) */
     int nsan;
+    int version_bad;               /* a record of another format (record_fmt.h), or none said */
 };
 
 static void fs_parsed_init(struct fs_parsed *P)
@@ -179,7 +181,7 @@ static int fs_parse_file(const char *path, struct fs_parsed *P)
         long id;
         unsigned long long bias;
         int pos = 0;
-        if (line[0] == 'm' && sscanf(line, "m %ld %llx %n", &id, &bias, &pos) == 2 && pos &&
+        if (line[0] == FS_REC_MODULE && sscanf(line, FS_REC_MODULE_SCAN, &id, &bias, &pos) == 2 && pos &&
             id > 0 && id < FS_MAXMOD) {
             line[len - 1] = line[len - 1] == '\n' ? '\0' : line[len - 1];
             free(mt.path[id]);
@@ -190,16 +192,25 @@ static int fs_parse_file(const char *path, struct fs_parsed *P)
     struct fs_proc *pr = fs_vec_push(&P->procs);
     strcpy(pr->how, "unknown");
     pr->code = -1;
-    int done = 0;
+    int done = 0, version = 0;
     while ((len = getline(&line, &cap, f)) > 0) {
         if (line[len - 1] == '\n') line[--len] = '\0';
+        if (!version) {                        /* the first line: the format (record_fmt.h) */
+            if (sscanf(line, FS_REC_VERSION_SCAN, &version) != 1 || version <= 0)
+                version = 1;                   /* before versions were written */
+            if (version != FS_RECORD_VERSION) {
+                P->version_bad = version;
+                break;
+            }
+            continue;
+        }
         long mod = 0, amod = 0;
         unsigned long long off = 0, aoff = 0;
         int pos = 0;
         switch (line[0]) {
         case 'i': {
             int a = 0, b = 0; unsigned long long ns = 0;
-            if (sscanf(line, "image %d %d %llu %n", &a, &b, &ns, &pos) >= 3) {
+            if (sscanf(line, FS_REC_IMAGE_SCAN, &a, &b, &ns, &pos) >= 3) {
                 pr->pid = a; pr->ppid = b; pr->ns = ns;
                 snprintf(pr->exe, sizeof pr->exe, "%s", pos ? line + pos : "");
             }
@@ -209,7 +220,7 @@ static int fs_parse_file(const char *path, struct fs_parsed *P)
             struct fs_point *p = fs_vec_push(&P->points);
             long long ord = 0, occ = 0; int inj = 0;
             unsigned long long ctx = 0;
-            int nf = p ? sscanf(line, "p %lld %63s %ld %llx %lld %d %llx", &ord, p->func, &mod, &off, &occ,
+            int nf = p ? sscanf(line, FS_REC_POINT_SCAN, &ord, p->func, &mod, &off, &occ,
                                 &inj, &ctx) : 0;
             if (nf < 6) {
                 if (p) P->points.n--;
@@ -223,7 +234,7 @@ static int fs_parse_file(const char *path, struct fs_parsed *P)
             struct fs_resrec *r = fs_vec_push(&P->res);
             long long size = 0;
             char verdict[128];
-            if (!r || sscanf(line, "r %127s %31s %63s %ld %llx %39s %lld", verdict, r->kind, r->func,
+            if (!r || sscanf(line, FS_REC_RESOURCE_SCAN, verdict, r->kind, r->func,
                              &mod, &off, r->handle, &size) != 7) {
                 if (r) P->res.n--;
                 break;
@@ -256,7 +267,7 @@ static int fs_parse_file(const char *path, struct fs_parsed *P)
         }
         case 'a': {
             struct fs_anom *a = fs_vec_push(&P->anoms);
-            if (!a || sscanf(line, "a %31s %31s %63s %ld %llx %39s %63s %ld %llx", a->anomaly, a->kind,
+            if (!a || sscanf(line, FS_REC_ANOMALY_SCAN, a->anomaly, a->kind,
                              a->func, &mod, &off, a->handle, a->acq_func, &amod, &aoff) != 9) {
                 if (a) P->anoms.n--;
                 break;
@@ -271,43 +282,43 @@ static int fs_parse_file(const char *path, struct fs_parsed *P)
         case 'x':
         case 'X': {
             struct fs_crashrec *c = fs_vec_push(&P->crashes);
-            if (!c || sscanf(line + 1, " %d %ld %llx %n", &c->sig, &mod, &off, &pos) != 3) {
+            if (!c || sscanf(line + 1, FS_REC_CRASH_SCAN, &c->sig, &mod, &off, &pos) != 3) {
                 if (c) P->crashes.n--;
                 break;
             }
             pos += 1;
-            c->caught = line[0] == 'X';
+            c->caught = line[0] == FS_REC_CRASH_CAUGHT;
             c->pid = pr->pid;
             fs_site_set(&c->at, &mt, mod, off);
             fs_crash_frames(c, &mt, pos ? line + pos : "");
             break;
         }
         case 'e':
-            if (strncmp(line, "end ", 4) == 0) {
-                sscanf(line, "end %15s %d %d", pr->how, &pr->code, &pr->sig);
+            if (strncmp(line, FS_REC_END " ", sizeof FS_REC_END) == 0) {
+                sscanf(line, FS_REC_END_SCAN, pr->how, &pr->code, &pr->sig);
                 done = 0;
             }
             break;
         case 'w': {
             struct fs_site_ref *w = fs_vec_push(&P->sweeps);
-            if (w && sscanf(line, "w %ld %llx", &mod, &off) == 2)
+            if (w && sscanf(line, FS_REC_CLOSE_LOOP_SCAN, &mod, &off) == 2)
                 fs_site_set(w, &mt, mod, off);
             break;
         }
         case 's':
-            if (strncmp(line, "sum ", 4) == 0) {
+            if (strncmp(line, FS_REC_SUM " ", sizeof FS_REC_SUM) == 0) {
                 long long pts, rb, rby;
-                if (sscanf(line, "sum %lld %lld %lld", &pts, &rb, &rby) == 3) {
+                if (sscanf(line, FS_REC_SUM_SCAN, &pts, &rb, &rby) == 3) {
                     pr->rb = rb; pr->rbytes = rby;
                 }
             }
             break;
         case 'd':
-            if (strcmp(line, "done") == 0)
+            if (strcmp(line, FS_REC_DONE) == 0)
                 done = 1;
             break;
         default:
-            if (strcmp(line, "resume") == 0) {  /* an exec that failed: the image goes on */
+            if (strcmp(line, FS_REC_RESUME) == 0) {  /* an exec that failed: the image goes on */
                 strcpy(pr->how, "unknown");
                 done = 0;
             }
@@ -1010,15 +1021,16 @@ static int64_t fs_read_shared(const char *dir, int64_t *injected)
 {
     char path[PATH_MAX];
     snprintf(path, sizeof path, "%s/shared", dir);
-    uint64_t v[2] = { 0, 0 };
+    struct fs_shared sh;
+    memset(&sh, 0, sizeof sh);
     int fd = open(path, O_RDONLY | O_CLOEXEC);
     if (fd >= 0) {
-        if (read(fd, v, sizeof v) != (ssize_t)sizeof v)
-            v[0] = v[1] = 0;
+        if (read(fd, &sh, sizeof sh) != (ssize_t)sizeof sh)
+            memset(&sh, 0, sizeof sh);
         close(fd);
     }
-    *injected = (int64_t)v[1];
-    return (int64_t)v[0];
+    *injected = (int64_t)sh.injected;
+    return (int64_t)sh.ordinal;
 }
 
 static int fs_cmp_name(const void *a, const void *b)
@@ -1063,6 +1075,10 @@ int fs_ingest_run(sqlite3 *db, const struct fs_run_info *info, struct fs_run_res
     for (size_t i = 0; i < nn; i++)
         if (!fs_parse_file(names[i], &P))
             res->incomplete++;
+    if (P.version_bad)
+        fprintf(stderr, "faultstack: the run's records are in format %d, this faultstack reads format %d: the "
+                "preload comes from another faultstack version (FAULTSTACK_PRELOAD?); use the preload built or "
+                "installed with this faultstack. The run is not fully recorded.\n", P.version_bad, FS_RECORD_VERSION);
     res->processes = (int)P.procs.n;
     res->points_total = fs_read_shared(info->run_dir, &res->injected);
     if (P.procs.n) {

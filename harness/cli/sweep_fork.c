@@ -28,6 +28,7 @@
 #include "db.h"
 #include "ingest.h"
 #include "plan.h"
+#include "record_fmt.h"
 #include "sanitizer.h"
 #include "symbolize.h"
 #include "valgrind.h"
@@ -119,11 +120,11 @@ static void fs_read_forks_log(struct fs_sweep *W, struct fs_forkrun *F, const ch
         *pos += (off_t)l;
         long long ord;
         int pid, n = 0;
-        if (sscanf(line, "stop %lld %n", &ord, &n) == 1 && n) {
+        if (sscanf(line, FS_FORKS_STOP_SCAN, &ord, &n) == 1 && n) {
             line[l - 1] = '\0';
             W->fork_stop_ord = ord;
             snprintf(W->fork_stop_why, sizeof W->fork_stop_why, "%s", line + n);
-        } else if (sscanf(line, "%lld %d", &ord, &pid) == 2) {
+        } else if (sscanf(line, FS_FORKS_CHILD_SCAN, &ord, &pid) == 2) {
             fs_kid_add(F, pid, ord);
         }
     }
@@ -161,8 +162,8 @@ static int fs_kid_fault(const char *kdir, char *func, size_t flen, char *module,
             long mod;
             unsigned long long of, cx = 0;
             int inj = 0;
-            char fn[64];
-            if (line[0] == 'p' && sscanf(line, "p %lld %63s %ld %llx %lld %d %llx", &ord, fn, &mod, &of, &o2,
+            char fn[FS_REC_FUNC_MAX];
+            if (line[0] == FS_REC_POINT && sscanf(line, FS_REC_POINT_SCAN, &ord, fn, &mod, &of, &o2,
                                          &inj, &cx) >= 6 && inj == 1) {
                 snprintf(func, flen, "%s", fn);
                 *off = of;
@@ -178,7 +179,7 @@ static int fs_kid_fault(const char *kdir, char *func, size_t flen, char *module,
                 long id;
                 unsigned long long bias;
                 int pos = 0;
-                if (line[0] == 'm' && sscanf(line, "m %ld %llx %n", &id, &bias, &pos) == 2 && id == want) {
+                if (line[0] == FS_REC_MODULE && sscanf(line, FS_REC_MODULE_SCAN, &id, &bias, &pos) == 2 && id == want) {
                     line[strcspn(line, "\n")] = '\0';
                     const char *sl = strrchr(line + pos, '/');
                     snprintf(module, mlen, "%s", sl ? sl + 1 : line + pos);

@@ -29,6 +29,7 @@
 #include "db.h"
 #include "ingest.h"
 #include "plan.h"
+#include "record_fmt.h"
 #include "sanitizer.h"
 #include "symbolize.h"
 #include "valgrind.h"
@@ -208,14 +209,15 @@ struct fs_cpoint *fs_census_read(const char *dir, size_t *np)
             long mod, id;
             unsigned long long bias, uoff;
             int pos = 0, inj;
-            char fn[64];
-            if (line[0] == 'm' && sscanf(line, "m %ld %llx %n", &id, &bias, &pos) == 2 && pos && nm < 512) {
+            char fn[FS_REC_FUNC_MAX];
+            unsigned long long ctx;
+            if (line[0] == FS_REC_MODULE && sscanf(line, FS_REC_MODULE_SCAN, &id, &bias, &pos) == 2 && pos && nm < 512) {
                 line[strcspn(line, "\n")] = '\0';
                 const char *sl = strrchr(line + pos, '/');
                 mods[nm].id = id;
                 snprintf(mods[nm++].base, sizeof mods[0].base, "%s", sl ? sl + 1 : line + pos);
-            } else if (line[0] == 'p' && sscanf(line, "p %lld %63s %ld %llx %lld %d", &ord, fn, &mod, &uoff, &occ,
-                                                &inj) == 6) {
+            } else if (line[0] == FS_REC_POINT && sscanf(line, FS_REC_POINT_SCAN, &ord, fn, &mod, &uoff, &occ,
+                                                          &inj, &ctx) >= 6) {
                 if (n == cap) {
                     cap = cap ? cap * 2 : 1024;
                     struct fs_cpoint *nv = realloc(v, cap * sizeof *v);
@@ -229,7 +231,7 @@ struct fs_cpoint *fs_census_read(const char *dir, size_t *np)
                 for (int i = 0; i < nm; i++)
                     if (mods[i].id == mod) snprintf(v[n].module, sizeof v[n].module, "%s", mods[i].base);
                 n++;
-            } else if (line[0] == 'c' && sscanf(line, "c %lld %n", &ord, &pos) == 1) {
+            } else if (line[0] == FS_REC_CALLERS && sscanf(line, FS_REC_CALLERS_SCAN, &ord, &pos) == 1) {
                 struct fs_cpoint *cp = NULL;
                 for (size_t i = n; i-- > first;)
                     if (v[i].ord == ord) { cp = &v[i]; break; }

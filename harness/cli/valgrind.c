@@ -7,6 +7,7 @@
  * valgrind before 3.23 writes the --track-fds report ("Open file descriptor
  * N: PATH" and its stack) there and not in the XML. */
 #define _GNU_SOURCE
+#include "record_fmt.h"
 #include "valgrind.h"
 #include "sysmods.h"
 
@@ -732,8 +733,8 @@ static struct fs_vg_mod *fs_vg_rec_modules(const char *run_dir, size_t *n)
             unsigned long long bias;
             int pos = 0;
             if (line[0] == 'i')
-                sscanf(line, "image %d", &pid);
-            else if (line[0] == 'm' && sscanf(line, "m %ld %llx %n", &id, &bias, &pos) == 2 && pos) {
+                sscanf(line, FS_REC_IMAGE " %d", &pid);
+            else if (line[0] == FS_REC_MODULE && sscanf(line, FS_REC_MODULE_SCAN, &id, &bias, &pos) == 2 && pos) {
                 if (*n == cap) {
                     size_t nc = cap ? cap * 2 : 16;
                     struct fs_vg_mod *nv = realloc(v, nc * sizeof *nv);

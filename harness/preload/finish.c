@@ -34,7 +34,6 @@
 #include <unistd.h>
 #include <unwind.h>
 
-void fs_sites_emit(void);
 
 struct fs_end_state fs_end_st = { .code = -1 };
 
@@ -120,7 +119,7 @@ static void fs_emit_res(struct fs_res *r, const char *verdict, const char *why)
 {
     char line[1024];
     size_t n = 0;
-    line[n++] = 'r'; line[n++] = ' ';
+    line[n++] = FS_REC_RESOURCE; line[n++] = ' ';
     size_t vl = strlen(verdict);
     memcpy(line + n, verdict, vl); n += vl;
     if (why && *why) {
@@ -209,7 +208,7 @@ static void fs_write_end(const char *how, int code, int sig)
 {
     char line[128];
     size_t n = 0;
-    memcpy(line, "end ", 4); n = 4;
+    memcpy(line, FS_REC_END " ", sizeof FS_REC_END); n = sizeof FS_REC_END;
     memcpy(line + n, how, strlen(how)); n += strlen(how); line[n++] = ' ';
     if (code < 0) { line[n++] = '-'; line[n++] = '1'; }
     else n += fs_fmt_u64(line + n, (uint64_t)code);
@@ -245,12 +244,12 @@ void fs_finish(const char *how, int code, int sig)
     fs_sites_emit();
     char line[128];
     size_t k = 0;
-    memcpy(line, "sum ", 4); k = 4;
+    memcpy(line, FS_REC_SUM " ", sizeof FS_REC_SUM); k = sizeof FS_REC_SUM;
     k += fs_fmt_u64(line + k, fs_shm ? fs_shm->ordinal : 0); line[k++] = ' ';
     k += fs_fmt_u64(line + k, s.reach_blocks); line[k++] = ' ';
     k += fs_fmt_u64(line + k, s.reach_bytes); line[k++] = '\n';
     fs_record_raw(line, k);
-    fs_record_raw("done\n", 5);
+    fs_record_raw(FS_REC_DONE "\n", sizeof FS_REC_DONE);
     fs_record_flush();
     fs_reach_release(&s);
     errno = saved;

@@ -213,7 +213,7 @@ static void fs_fork_stop(uint64_t ord, const char *why)
     fs_fork_stopped = 1;
     char line[160];
     size_t n = 0;
-    memcpy(line, "stop ", 5); n = 5;
+    memcpy(line, "stop ", 5); n = 5;              /* FS_FORKS_STOP_SCAN */
     n += fs_fmt_u64(line + n, ord); line[n++] = ' ';
     size_t wl = strlen(why);
     memcpy(line + n, why, wl); n += wl;
@@ -529,7 +529,7 @@ static void fs_fork_child_setup(uint64_t ord)
     fs_record_start_image();
     char line[64];
     size_t n = 0;
-    memcpy(line, "forked ", 7); n = 7;
+    memcpy(line, FS_REC_FORKED " ", sizeof FS_REC_FORKED); n = sizeof FS_REC_FORKED;
     n += fs_fmt_u64(line + n, ord);
     line[n++] = '\n';
     fs_record_raw(line, n);

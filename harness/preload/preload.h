@@ -18,9 +18,13 @@
 #include <sys/types.h>
 #include "funcs.h"
 #include "plan.h"
+#include "record_fmt.h"
 
 #define FS_EXPORT __attribute__((visibility("default")))
 #define FS_TLS __thread __attribute__((tls_model("initial-exec")))
+
+/* ---- spinlock ---- */
+typedef struct { volatile int v; } fs_lock_t;
 
 /* ---- functions and kinds: libc's table (libc.spec) + protocols (protocol.c) ---- */
 /* Protocol libraries and annotations register their functions and kinds at
@@ -51,16 +55,8 @@ extern FS_TLS int fs_busy;             /* >0: inside the preload's own bookkeepi
 extern struct fs_plan fs_the_plan;
 extern char fs_run_dir[512];
 
-/* Shared (MAP_SHARED file in the run dir) across every process of a run. */
-struct fs_shared {
-    uint64_t ordinal;          /* fault points so far (after filters) */
-    uint64_t injected;         /* failures injected so far */
-    uint32_t persist_func;     /* persistent plan: function id + 1 once injected */
-    uint32_t others;           /* fork mode: a process other than the trunk runs */
-    uint64_t first_inj;        /* ordinal of the first injected failure (then=) */
-    int32_t fork_kid;          /* fork mode: pid handed from the intermediate process */
-    int32_t pad;
-};
+/* Shared (MAP_SHARED file RUN_DIR/shared) across every process of a run:
+ * struct fs_shared, record_fmt.h. */
 extern struct fs_shared *fs_shm;
 /* Map RUN_DIR/shared (fs_run_dir), creating it with *init when it is new
  * (init NULL: zeros). Falls back to a private page when the file cannot be made. */
@@ -81,6 +77,10 @@ struct fs_module {
 };
 struct fs_module *fs_module_of(uintptr_t addr);   /* NULL when unknown */
 struct fs_module *fs_module_by_id(int id);
+void fs_modules_refresh(void);                     /* take in what was loaded since (dl_iterate_phdr) */
+void fs_readlink_exe(char *out, size_t len);       /* /proc/self/exe, without malloc */
+/* The plan's site= module, once loaded: its module id (core.c; set by modules.c). */
+extern int fs_site_mod;
 
 /* ---- one wrapped call ---- */
 struct fs_call {
@@ -200,11 +200,20 @@ void fs_record_forked(void);        /* this process forked: RUN_DIR/forked exist
 size_t fs_fmt_u64(char *out, uint64_t v);            /* decimal */
 size_t fs_fmt_hex(char *out, uint64_t v);            /* 0x... */
 
-/* ---- sites (core.c) ---- */
+/* ---- sites (sites.c) ---- */
+struct fs_site;
+/* Find or create the call site (func, mod, off); returns it with its stripe
+ * locked in *lk (fs_unlock it), or NULL when out of memory (nothing locked). */
+struct fs_site *fs_site_get(int func, int mod, uint64_t off, fs_lock_t **lk);
+/* Count a fault point at the site: its occurrence index (1-based); the
+ * first ordinal is remembered for the 's' line. */
+uint64_t fs_site_count(struct fs_site *s, uint64_t ordinal);
+void fs_sites_emit(void);                           /* 's' and 'w' lines (process end) */
+void fs_stack_sites_parse(const char *spec);        /* FAULTSTACK_STACK_SITES */
 /* A close() from this site of an fd that was not open (EBADF) and that the
  * ledger never saw; returns how many so far at the site. */
 unsigned fs_site_note_ebadf(const struct fs_call *c);
-/* Stack walking (libgcc's unwinder). fs_unwind fills up to max frames, the
+/* Stack walking (unwind.c, libgcc's unwinder). fs_unwind fills up to max frames, the
  * innermost first: ip = the frame's return address into it, cfa = what
  * _Unwind_GetCFA reports in the backtrace callback, which is the frame's own
  * stack pointer (the CFA of the frame it called). */
@@ -280,8 +289,7 @@ int fs_sanpatch(void);
 void *fs_alloc(size_t n);                     /* zeroed; NULL when out of memory */
 void fs_free_pages(void *p, size_t n);          /* give back what fs_alloc(n) returned (large blocks are unmapped, small ones stay in the arena) */
 
-/* ---- spinlock ---- */
-typedef struct { volatile int v; } fs_lock_t;
+/* ---- spinlock (sync.c): fs_lock_t is declared at the top ---- */
 void fs_lock(fs_lock_t *l);
 int fs_trylock(fs_lock_t *l);
 void fs_unlock(fs_lock_t *l);

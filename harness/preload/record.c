@@ -2,28 +2,9 @@
  *
  * One file per process image: RUN_DIR/<pid>-<monotonic ns>.rec, plain text, one
  * item per line, appended through a 64 KiB buffer with open/write/close (no fd
- * stays open, so programs that close every fd cannot break it). Lines:
- *   image PID PPID NS EXE              a process image starts
- *   m ID BIAS PATH                     a module, before its first use
- *   p ORD FUNC MOD OFF OCC INJ [CTX]   a fault point (capped, see FAULTSTACK_MAX_POINTS);
- *                                      CTX: calling-context hash when computed
- *   forked ORD                         fork-mode child of the sweep: it fails point ORD;
- *                                      points 1..ORD-1 ran in the trunk (not listed here)
- *   a ANOMALY KIND FUNC MOD OFF HANDLE ACQFUNC ACQMOD ACQOFF | DETAIL
- *   end HOW CODE SIG                   the process image ended (exit, _exit, main, signal, exec)
- *   x SIG MOD OFF FRAMES               crash: signal, faulting site, stack as MOD:OFF,...
- *   X SIG MOD OFF FRAMES               the same, caught by the program's own handler (a
- *                                      crash unless the process then exits with status 0)
- *   r VERDICT[:WHY] KIND FUNC MOD OFF HANDLE SIZE [STACK]
- *                                      WHY (held): frame, thread, signal, exec,
- *                                      global@MOD+0xOFF, reachable-ROOT (finish.c)
- *   s FUNC MOD OFF COUNT FIRST         per-site summary of fault points
- *   sum POINTS REACH_BLOCKS REACH_BYTES
- *   done                               the record is complete
- *   w MOD OFF                          a close() site that closed never-opened fds (a
- *                                      close-every-fd loop): its EBADFs are not double closes
- * Module 0 means "no site". Beside the records, RUN_DIR/forked (empty) says
- * that some process of the run forked (fs_record_forked). The supervisor (harness/cli/ingest.c) parses it. */
+ * stays open, so programs that close every fd cannot break it). Its lines,
+ * and every other thing the supervisor reads from the run directory, are
+ * described in one place: harness/common/record_fmt.h. */
 #define _GNU_SOURCE
 #include "preload.h"
 
@@ -171,7 +152,7 @@ void fs_record_module(struct fs_module *m)
         return;
     char line[600];
     size_t n = 0;
-    line[n++] = 'm'; line[n++] = ' ';
+    line[n++] = FS_REC_MODULE; line[n++] = ' ';
     n += fs_fmt_u64(line + n, (uint64_t)m->id); line[n++] = ' ';
     n += fs_fmt_hex(line + n, m->bias); line[n++] = ' ';
     size_t pl = strlen(m->path);
@@ -203,11 +184,12 @@ void fs_record_start_image(void)
     for (int id = 1; fs_module_by_id(id); id++)
         fs_module_by_id(id)->emitted = 0;
 
+    fs_record_raw(FS_REC_VERSION_LINE, sizeof FS_REC_VERSION_LINE - 1);
     char line[700], exe[512];
     long el = syscall(SYS_readlink, "/proc/self/exe", exe, sizeof exe - 1);
     exe[el > 0 ? el : 0] = '\0';
     size_t k = 0;
-    memcpy(line, "image ", 6); k = 6;
+    memcpy(line, FS_REC_IMAGE " ", sizeof FS_REC_IMAGE); k = sizeof FS_REC_IMAGE;
     k += fs_fmt_u64(line + k, (uint64_t)pid); line[k++] = ' ';
     k += fs_fmt_u64(line + k, (uint64_t)syscall(SYS_getppid)); line[k++] = ' ';
     k += fs_fmt_u64(line + k, ns); line[k++] = ' ';
@@ -241,7 +223,7 @@ void fs_record_point(const struct fs_call *c, uint64_t occ)
         return;
     char line[256];
     size_t n = 0;
-    line[n++] = 'p'; line[n++] = ' ';
+    line[n++] = FS_REC_POINT; line[n++] = ' ';
     n += fs_fmt_u64(line + n, c->ordinal); line[n++] = ' ';
     const char *fn = fs_fn(c->id)->name;
     size_t fl = strlen(fn);
@@ -264,15 +246,15 @@ void fs_anomaly(const struct fs_call *c, const char *anomaly, int kind, uint64_t
 {
     char line[512];
     size_t n = 0;
-    line[n++] = 'a'; line[n++] = ' ';
-    n += fs_fmt_str(line + n, anomaly, 40); line[n++] = ' ';
-    n += fs_fmt_str(line + n, fs_kind_name(kind), 40); line[n++] = ' ';
-    n += fs_fmt_str(line + n, fs_fn(c->id)->name, 64); line[n++] = ' ';
+    line[n++] = FS_REC_ANOMALY; line[n++] = ' ';
+    n += fs_fmt_str(line + n, anomaly, FS_REC_ANOMALY_MAX - 1); line[n++] = ' ';
+    n += fs_fmt_str(line + n, fs_kind_name(kind), FS_REC_KIND_MAX - 1); line[n++] = ' ';
+    n += fs_fmt_str(line + n, fs_fn(c->id)->name, FS_REC_FUNC_MAX - 1); line[n++] = ' ';
     n += fs_fmt_u64(line + n, (uint64_t)c->mod); line[n++] = ' ';
     n += fs_fmt_hex(line + n, c->off); line[n++] = ' ';
     n += fs_fmt_hex(line + n, handle); line[n++] = ' ';
     if (acq) {
-        n += fs_fmt_str(line + n, fs_fn(acq->func)->name, 64); line[n++] = ' ';
+        n += fs_fmt_str(line + n, fs_fn(acq->func)->name, FS_REC_FUNC_MAX - 1); line[n++] = ' ';
         n += fs_fmt_u64(line + n, acq->mod); line[n++] = ' ';
         n += fs_fmt_hex(line + n, acq->off);
     } else {

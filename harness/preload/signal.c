@@ -101,7 +101,7 @@ static void fs_on_signal(int sig, siginfo_t *si, void *ctx)
         if (fs_is_crash(sig) && fs_active && !fs_end_st.finished && !fs_crash_noted) {
             fs_crash_noted = 1;
             fs_guard++;
-            fs_write_crash('X', sig, ctx);
+            fs_write_crash(FS_REC_CRASH_CAUGHT, sig, ctx);
             fs_guard--;
         }
         if (pa.sa_flags & SA_RESETHAND) {
@@ -120,7 +120,7 @@ static void fs_on_signal(int sig, siginfo_t *si, void *ctx)
         fs_guard++;
         if (fs_is_crash(sig) && !fs_crash_noted) {
             fs_crash_noted = 1;
-            fs_write_crash('x', sig, ctx);
+            fs_write_crash(FS_REC_CRASH, sig, ctx);
         }
         fs_guard--;
         fs_finish("signal", -1, sig);

@@ -224,7 +224,7 @@ static void fs_after_failed_exec(void)
     if (!fs_active)
         return;
     fs_end_st.finished = 0;
-    fs_record_raw("resume\n", 7);
+    fs_record_raw(FS_REC_RESUME "\n", sizeof FS_REC_RESUME);
 }
 
 FS_EXPORT int execve(const char *path, char *const argv[], char *const envp[])

@@ -31,15 +31,21 @@ struct fs_p {
     int seen_directive;
 };
 
+/* "PATH:LINE:COL: " then the message; returns -1 (the callers' error). */
+static int fs_verr(struct fs_p *P, int line, int col, const char *fmt, va_list ap)
+{
+    int n = snprintf(P->err, P->errlen, "%s:%d:%d: ", P->path, line, col);
+    if (n >= 0 && (size_t)n < P->errlen)
+        vsnprintf(P->err + n, P->errlen - (size_t)n, fmt, ap);
+    return -1;
+}
+
+/* An error at `at` in the current line (NULL: its first column). */
 static int fs_perr(struct fs_p *P, const char *at, const char *fmt, ...)
 {
-    int col = at ? (int)(at - P->lp) + 1 : 1;
-    int n = snprintf(P->err, P->errlen, "%s:%d:%d: ", P->path, P->line, col);
-    if (n < 0 || (size_t)n >= P->errlen)
-        return -1;
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(P->err + n, P->errlen - (size_t)n, fmt, ap);
+    fs_verr(P, P->line, at ? (int)(at - P->lp) + 1 : 1, fmt, ap);
     va_end(ap);
     return -1;
 }
@@ -47,12 +53,9 @@ static int fs_perr(struct fs_p *P, const char *at, const char *fmt, ...)
 /* An error about a whole function: at its keyword's line and column. */
 static int fs_ferr(struct fs_p *P, const struct fs_spec_func *f, const char *fmt, ...)
 {
-    int n = snprintf(P->err, P->errlen, "%s:%d:%d: ", P->path, f->line, f->col);
-    if (n < 0 || (size_t)n >= P->errlen)
-        return -1;
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(P->err + n, P->errlen - (size_t)n, fmt, ap);
+    fs_verr(P, f->line, f->col, fmt, ap);
     va_end(ap);
     return -1;
 }
@@ -454,6 +457,10 @@ static int fs_finish_func(struct fs_p *P)
         f->injectable = 0;
     else
         f->injectable = f->can_fail;
+    if (P->builtin && f->injectable && !f->test[0])
+        return FERR("expected a `test EXPR` line for %s: every injectable row of libc's spec needs "
+                    "one (a C expression calling %s with valid arguments, e.g. test %s(...); "
+                    "see harness/spec/libc.spec)", f->name, f->name, f->name);
     if (!f->doc[0]) {
         if (!f->injectable)
             strcpy(f->doc, "-");
@@ -789,6 +796,22 @@ static int fs_directive(struct fs_p *P)
             return fs_perr(P, wat, "expected yes or no after fault (no: tracked, never failed)");
         P->fn->injectable = w[0] == 'n' ? -1 : 0;
         return fs_expect_eol(P, "fault");
+    }
+    if (P->builtin && strcmp(kw, "test") == 0) {
+        if (fs_need_fn(P, at, kw))
+            return -1;
+        struct fs_spec_func *f = P->fn;
+        const char *tat = (fs_skip_ws(P), P->p);
+        size_t n = strcspn(tat, "\n#");
+        if (n >= sizeof f->test)
+            return fs_perr(P, tat, "expected a test expression of at most %d characters",
+                           (int)sizeof f->test - 1);
+        fs_rest(P, f->test, sizeof f->test);
+        if (!f->test[0])
+            return fs_perr(P, tat, "expected a C expression calling %s after test", f->name);
+        if (!strstr(f->test, f->name))
+            return fs_perr(P, tat, "expected the test expression to call %s", f->name);
+        return 0;
     }
     if (P->builtin && (strcmp(kw, "custom") == 0 || strcmp(kw, "size") == 0 || strcmp(kw, "doc") == 0)) {
         if (fs_need_fn(P, at, kw))

@@ -9,6 +9,8 @@
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "datastore.h"
 #include "exitstack.h"
@@ -108,7 +110,10 @@ int main(int argc, char **argv)
         fprintf(stderr, "usage: %s STORE-DIR\n", argv[0]);
         return 2;
     }
-    store = ds_connect(argv[1]);
+    char dir[4096];                                  /* a store of its own per process */
+    mkdir(argv[1], 0700);
+    snprintf(dir, sizeof dir, "%s/%d", argv[1], (int)getpid());
+    store = ds_connect(dir);
     if (!store) {
         perror("ds_connect");
         return 1;
