@@ -14,6 +14,7 @@
 
 #include "db.h"
 #include "plan.h"
+#include "record_fmt.h"
 #include "symbolize.h"
 #include "sysmods.h"
 
@@ -329,17 +330,18 @@ static void fs_fault_callers(struct fs_symbolizer *sym, const char *run_dir, con
             long long ord, occ;
             int pos = 0, inj = 0;
             char fn[64];
-            if (line[0] == 'm' && sscanf(line, "m %ld %llx %n", &id, &bias, &pos) == 2 && pos && id > 0 &&
+            unsigned long long ctx;
+            if (line[0] == 'm' && sscanf(line, FS_REC_MODULE_SCAN, &id, &bias, &pos) == 2 && pos && id > 0 &&
                 id < FS_VMOD) {
                 free(mods[id]);
                 mods[id] = strdup(line + pos);
             } else if (line[0] == 'p' && fs_injected_line(line) &&
-                       sscanf(line, "p %lld %63s %ld %llx %lld %d", &ord, fn, &id, &off, &occ, &inj) == 6 && inj) {
+                       sscanf(line, FS_REC_POINT_SCAN, &ord, fn, &id, &off, &occ, &inj, &ctx) >= 6 && inj) {
                 if (best < 0 || ord < best) {
                     best = ord;
                     want = plan && plan->then ? ord + (long long)plan->then : ord;
                 }
-            } else if (line[0] == 'c' && sscanf(line, "c %lld %n", &ord, &pos) == 1 && ord == want) {
+            } else if (line[0] == 'c' && sscanf(line, FS_REC_CALLERS_SCAN, &ord, &pos) == 1 && ord == want) {
                 /* resolve its modules now: ids are per record file */
                 char buf[4096] = "";
                 const char *q = line + pos;
