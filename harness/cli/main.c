@@ -154,7 +154,7 @@ int main(int argc, char **argv)
         return 0;
     }
     if (!strcmp(cmd, "--version")) {
-        printf("faultstack 0.1.0\n");
+        printf("faultstack %s\n", FS_VERSION);
         return 0;
     }
     fprintf(stderr, "faultstack: unknown command '%s'\n\n", cmd);
