@@ -1,4 +1,4 @@
--- faultstack report database, schema version 5.
+-- faultstack report database, schema version 6.
 --
 -- The database is a user interface: query it with SQL (sqlite3 faultstack.db).
 -- The VIEWS below are the public, stable contract: columns are added, never
@@ -13,7 +13,10 @@
 -- table and the sanitizer_reports view, new objects only, so the step alters
 -- nothing: the CREATE ... IF NOT EXISTS below make them; 4 -> 5, step 'roles':
 -- views only: the runs, leaks, anomalies and held views gain role (and leaks
--- confirms), new views crashes and sweeps; no table changes).
+-- confirms), new views crashes and sweeps; no table changes; 5 -> 6, step
+-- 'triage': columns finding.suppressed, finding.suppression, finding.in_scope,
+-- finding.gave_up, run.fault_callers; the findings and runs views gain them and
+-- the status and fault_caller columns; the bugs view).
 --
 -- Words used below:
 --   fault point  one call to a wrapped function that the fault plan may fail
@@ -23,7 +26,7 @@
 --   acquire site the site of the call that acquired a resource
 --   fault        the injected fault point of a run (NULL when none was injected)
 
-PRAGMA user_version = 5;
+PRAGMA user_version = 6;
 
 CREATE TABLE IF NOT EXISTS meta (
     key   TEXT PRIMARY KEY,        -- 'schema_version', 'created_by'
@@ -65,7 +68,12 @@ CREATE TABLE IF NOT EXISTS run (
                                    --   another architecture; nothing was tested); 2: partly (a program
                                    --   some process exec'd could not be entered, or records a full disk
                                    --   cut short). Never clean unless 1.
-    note          TEXT             -- observed != 1: which process could not be observed and why
+    note          TEXT,            -- observed != 1: which process could not be observed and why
+    fault_callers TEXT             -- the injected fault's calling context (step 'triage'): the callers
+                                   --   of the function holding the fault site, innermost first, one
+                                   --   'symbol file:line' (or 'symbol module+0xOFF') per line, so a
+                                   --   fault behind a wrapper (xmalloc) names the code that called it;
+                                   --   NULL when not known (docs/suppressions.md, "fault context")
 );
 CREATE INDEX IF NOT EXISTS run_session ON run(session_id, sweep_key);
 
@@ -213,7 +221,21 @@ CREATE TABLE IF NOT EXISTS finding (
     fault_file  TEXT,
     fault_line  INTEGER,
     first_run   INTEGER NOT NULL REFERENCES run(id),
-    repro       TEXT NOT NULL
+    repro       TEXT NOT NULL,
+    -- triage (step 'triage' of schema 6; docs/suppressions.md): set when a run showing
+    -- the finding is recorded and again by every later --suppressions or --scope
+    -- (no commas in these comments between columns: SQLite's DROP COLUMN looks
+    -- back for the comma before a column's name)
+    suppressed  INTEGER NOT NULL DEFAULT 0, -- 1: a rule of a --suppressions file accepts it
+    suppression TEXT,              -- the name of that rule
+    in_scope    INTEGER,           -- --scope given: 1 its site (without one: its fault's site) is in a
+                                   --   module in scope and 0 when not;
+                                   --   NULL: judged without --scope (everything is in scope)
+    gave_up     INTEGER NOT NULL DEFAULT 0 -- 1: crash SIGABRT of a test driver that gave up after an
+                                   --   injected fault: abort()/assert() called from the crashing
+                                   --   program's own executable (or, with --scope, from a module
+                                   --   outside it), the fault injected into a call made by another
+                                   --   module (the library under test reported it)
 );
 CREATE TABLE IF NOT EXISTS finding_run (
     finding_id  INTEGER NOT NULL REFERENCES finding(id),
@@ -313,7 +335,8 @@ CREATE VIEW IF NOT EXISTS runs AS
            u.observed, u.note,
            CASE WHEN s.kind = 'repro' THEN 'repro' WHEN u.confirms IS NOT NULL THEN 'confirmation'
                 WHEN u.fault_spec IS NULL THEN 'baseline' WHEN u.mode = 'fork' THEN 'fork'
-                ELSE 'fault' END AS role
+                ELSE 'fault' END AS role,
+           u.fault_callers
     FROM run u LEFT JOIN session s ON s.id = u.session_id;
 
 -- fault_points: the calls that could fail, in order; injected = 1 for the one that did.
@@ -395,12 +418,74 @@ CREATE VIEW IF NOT EXISTS sweeps AS
     FROM sweep w JOIN session s ON s.id = w.session_id;
 
 -- findings: deduplicated; runs = how many runs showed it; repro replays it.
+-- Triage (schema 6) (docs/suppressions.md):
+--   suppressed, suppression  1 and the rule's name when a --suppressions rule accepts it
+--   in_scope       with --scope: 1 when its site is in a module in scope, else 0; NULL without
+--   driver_gave_up 1: a test driver's abort()/assert() right after an injected failure that the
+--                  library reported (crash SIGABRT; see the finding table)
+--   status         'suppressed', 'driver-gave-up', 'out-of-scope' or 'open' (that order): only
+--                  'open' findings count toward the exit status of run, sweep and report
+--   fault_caller   the first caller of the function holding the fault site ('entry_new
+--                  loader.c:113'): where a fault behind an allocation wrapper came from
+--   fault_callers  the whole chain known: runs.fault_callers of the first run showing the
+--                  finding that knows it, or of the fork-mode run it replays
+--                  (runs.confirms); NULL when no run knows it
 CREATE VIEW IF NOT EXISTS findings AS
     SELECT f.id, f.category, f.kind, f.anomaly, f.func, f.module, f.file, f.line, f.symbol,
            f.fault_func, f.fault_file, f.fault_line,
            (SELECT count(*) FROM finding_run fr WHERE fr.finding_id = f.id) AS runs,
-           f.first_run, f.repro, f.offset, f.fault_module, f.fault_offset
-    FROM finding f;
+           f.first_run, f.repro, f.offset, f.fault_module, f.fault_offset,
+           f.suppressed, f.suppression, f.in_scope, f.gave_up AS driver_gave_up,
+           CASE WHEN f.suppressed THEN 'suppressed' WHEN f.gave_up THEN 'driver-gave-up'
+                WHEN f.in_scope = 0 THEN 'out-of-scope' ELSE 'open' END AS status,
+           substr(fc.callers, 1, instr(fc.callers || char(10), char(10)) - 1) AS fault_caller,
+           fc.callers AS fault_callers
+    FROM finding f
+    LEFT JOIN (SELECT fr.finding_id AS id, coalesce(r.fault_callers, c.fault_callers) AS callers, min(r.id)
+               FROM finding_run fr JOIN run r ON r.id = fr.run_id LEFT JOIN run c ON c.id = r.confirms
+               WHERE coalesce(r.fault_callers, c.fault_callers) IS NOT NULL GROUP BY fr.finding_id) fc
+      ON fc.id = f.id AND f.fault_func IS NOT NULL;
+
+-- bugs (schema 6): the findings grouped by what is wrong and where (category, kind,
+-- anomaly, function and site: module + offset, file:line), whatever fault
+-- exposes it: one real bug shown once, with the faults that expose it.
+--   id         the smallest finding id of the bug (SELECT * FROM findings WHERE ...)
+--   findings   how many findings (one per fault site, or baseline) it groups
+--   runs       runs that showed it
+--   faults     one line per finding: '#ID FAULT_FUNC FILE:LINE [< CALLER]' or
+--              '#ID baseline', ordered baseline first, then by fault site
+--   finding_ids the ids, comma-separated
+--   status     'open' when any of its findings is open, else out-of-scope, driver-gave-up
+--              or suppressed (the first of those any of its findings has)
+--   suppression the name of a rule that suppressed one of its findings, else NULL
+-- (It reads the tables, not the findings view: the status CASE and the fault's
+-- first caller are the findings view's, repeated.)
+CREATE VIEW IF NOT EXISTS bugs AS
+    SELECT min(id) AS id, category, kind, anomaly, func, module, file, line, symbol, offset,
+           count(*) AS findings, sum(runs) AS runs,
+           group_concat(fault, char(10)) AS faults,
+           group_concat(id, ',') AS finding_ids,
+           CASE WHEN max(status = 'open') THEN 'open' WHEN max(status = 'out-of-scope') THEN 'out-of-scope'
+                WHEN max(status = 'driver-gave-up') THEN 'driver-gave-up' ELSE 'suppressed' END AS status,
+           max(suppression) AS suppression
+    FROM (SELECT f.id, f.category, f.kind, f.anomaly, f.func, f.module, f.file, f.line, f.symbol,
+                 f.offset, f.suppression,
+                 (SELECT count(*) FROM finding_run fr WHERE fr.finding_id = f.id) AS runs,
+                 CASE WHEN f.suppressed THEN 'suppressed' WHEN f.gave_up THEN 'driver-gave-up'
+                      WHEN f.in_scope = 0 THEN 'out-of-scope' ELSE 'open' END AS status,
+                 '#' || f.id || ' ' ||
+                 CASE WHEN f.fault_func IS NULL THEN 'baseline'
+                      ELSE f.fault_func || ' ' || ifnull(f.fault_file || ':' || f.fault_line,
+                           ifnull(f.fault_module || '+' || printf('0x%x', f.fault_offset), '?')) ||
+                           ifnull(' < ' || substr(fc.callers, 1, instr(fc.callers || char(10), char(10)) - 1),
+                                  '') END AS fault
+          FROM finding f
+          LEFT JOIN (SELECT fr.finding_id AS id, coalesce(r.fault_callers, c.fault_callers) AS callers, min(r.id)
+                     FROM finding_run fr JOIN run r ON r.id = fr.run_id LEFT JOIN run c ON c.id = r.confirms
+                     WHERE coalesce(r.fault_callers, c.fault_callers) IS NOT NULL GROUP BY fr.finding_id) fc
+            ON fc.id = f.id AND f.fault_func IS NOT NULL
+          ORDER BY f.fault_func IS NOT NULL, f.fault_file, f.fault_line, f.id)
+    GROUP BY category, kind, anomaly, func, module, offset, file, line;
 
 -- memcheck: what memcheck reported in the runs made with --valgrind (table memcheck_error).
 -- Memory errors (kind InvalidRead, InvalidWrite, InvalidFree, MismatchedFree,

@@ -119,7 +119,15 @@ static int fs_db_add_column(sqlite3 *db, const char *table, const char *col, con
  *         gain role (leaks also confirms): dropped here, recreated by the
  *         script with the new views crashes and sweeps. No table changes; when
  *         merging another 4 -> 5 step, give one of them 6 (this one stands
- *         alone: it drops and the script recreates only views). */
+ *         alone: it drops and the script recreates only views).
+ * 5 -> 6, step 'triage': columns finding.suppressed, finding.suppression,
+ *         finding.in_scope, finding.gave_up, run.fault_callers; the findings
+ *         and runs views are dropped (the script makes them with the new
+ *         columns) and the bugs view is new. Stands alone like 'sanitizer'.
+ *         It also drops the leaks, anomalies and held views, which the script
+ *         recreates unchanged: a database made by the unmerged triage branch
+ *         (which called this step 4 -> 5) says 5 without step 'roles's views.
+ *         Every view reads tables only (bugs too), so a step may drop one. */
 static int fs_db_upgrade(sqlite3 *db, int64_t version, char *why, size_t whylen)
 {
     if (fs_db_exec(db, "BEGIN IMMEDIATE", why, whylen) != 0)
@@ -137,6 +145,15 @@ static int fs_db_upgrade(sqlite3 *db, int64_t version, char *why, size_t whylen)
         (version < 5 &&                      /* step 'roles' */
          fs_db_exec(db, "DROP VIEW IF EXISTS runs; DROP VIEW IF EXISTS leaks; DROP VIEW IF EXISTS anomalies;"
                         "DROP VIEW IF EXISTS held;", why, whylen) != 0) ||
+        (version < 6 &&                      /* step 'triage' */
+         (fs_db_add_column(db, "finding", "suppressed", "INTEGER NOT NULL DEFAULT 0", why, whylen) != 0 ||
+          fs_db_add_column(db, "finding", "suppression", "TEXT", why, whylen) != 0 ||
+          fs_db_add_column(db, "finding", "in_scope", "INTEGER", why, whylen) != 0 ||
+          fs_db_add_column(db, "finding", "gave_up", "INTEGER NOT NULL DEFAULT 0", why, whylen) != 0 ||
+          fs_db_add_column(db, "run", "fault_callers", "TEXT", why, whylen) != 0 ||
+          fs_db_exec(db, "DROP VIEW IF EXISTS bugs; DROP VIEW IF EXISTS findings; DROP VIEW IF EXISTS runs;"
+                         "DROP VIEW IF EXISTS leaks; DROP VIEW IF EXISTS anomalies; DROP VIEW IF EXISTS held;",
+                     why, whylen) != 0)) ||
         fs_db_exec(db, fs_schema_sql, why, whylen) != 0 ||
         fs_db_exec(db, "INSERT OR REPLACE INTO meta VALUES('schema_version','" FS_SCHEMA_VERSION_STR "')",
                    why, whylen) != 0)

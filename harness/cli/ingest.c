@@ -28,6 +28,7 @@
 #include "sanitizer.h"
 #include "shell.h"
 #include "symbolize.h"
+#include "verdict.h"
 #include "valgrind.h"
 
 /* ---------------- parsed records ---------------- */
@@ -1200,6 +1201,8 @@ int fs_ingest_run(sqlite3 *db, const struct fs_run_info *info, struct fs_run_res
         if (fs_finding(&C, "timeout", NULL, NULL, NULL, NULL, NULL, !(C.fault.have && fs_baseline_outcome(&C, NULL))))
             goto rollback;
     }
+    if (fs_verdict_run(db, C.sym, info->run_dir, info->plan, res->run_id, err, errlen))  /* triage, fault callers */
+        goto rollback;
     if (fs_db_exec(db, "COMMIT", err, errlen))
         goto rollback;
     {

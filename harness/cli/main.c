@@ -37,8 +37,11 @@ static void fs_usage(FILE *f)
         "                    [--timeout S] [--max-runs N] [--shard I/N] [--resume] [--depth 1|2]\n"
         "                    [--persistent] [--fail FILTERS] [--fail-on LIST] [--stdin FILE]\n"
         "                    [--expect-exit LIST] [--valgrind] -- PROGRAM [ARGS...]\n"
-        "  faultstack report [--db FILE] [--format text|json|junit|sarif|html]\n"
+        "  faultstack report [--db FILE] [--format text|json|junit|sarif|html|suppressions]\n"
         "                    [--session ID] [--srcroot DIR] [-o FILE]\n"
+        "  run, sweep, report: [--suppressions FILE]... [--scope MODULES]   triage of the findings\n"
+        "                    (suppressed, out-of-scope, driver-gave-up: kept, not counted;\n"
+        "                    docs/suppressions.md)\n"
         "  faultstack repro  [--db FILE] FINDING_ID\n"
         "  faultstack merge  --db OUT.db IN.db [IN.db...]   merge the databases of sharded sweeps\n"
         "  faultstack functions [--protocol SPEC]   the wrapped functions, kinds, injected errno\n"
@@ -151,7 +154,7 @@ int main(int argc, char **argv)
         return 0;
     }
     if (!strcmp(cmd, "--version")) {
-        printf("faultstack 0.1.0\n");
+        printf("faultstack %s\n", FS_VERSION);
         return 0;
     }
     fprintf(stderr, "faultstack: unknown command '%s'\n\n", cmd);

@@ -304,7 +304,12 @@ int fs_protocol_load(const char *spec_path, char *err, size_t errlen)
         return -1;
     }
     struct fs_loaded *L = &fs_protos[fs_nprotos];
-    snprintf(L->lib, sizeof L->lib, "%s/%s-%016llx-protocol.so", dir, s->name, (unsigned long long)h);
+    if ((size_t)snprintf(L->lib, sizeof L->lib, "%s/%s-%016llx-protocol.so", dir, s->name, (unsigned long long)h) >=
+        sizeof L->lib) {
+        snprintf(err, errlen, "--protocol: the cache directory's path is too long (%s); set FAULTSTACK_CACHE", dir);
+        fs_spec_free(s);
+        return -1;
+    }
     if (access(L->lib, R_OK) != 0 && fs_compile(s, L->lib, err, errlen) != 0) {
         fs_spec_free(s);
         return -1;

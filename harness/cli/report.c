@@ -3,7 +3,9 @@
  * report reads only the public views (findings, runs, fault_points for the
  * fault's symbol; the html writer also sweeps, leaks, anomalies) plus
  * finding_run for --session, so what it prints is what users can query
- * themselves with SQL.
+ * themselves with SQL. With --suppressions/--scope it first triages every
+ * finding again (verdict.c: the finding table's marks); the formats but json
+ * list the open findings only (findings.status), json lists all with status.
  * It groups the findings by site (the call that acquired, released or
  * crashed) and hands them to the writer of the --format asked for: one entry
  * of fs_report_formats[] below, one file per format (report_*.c, report.h).
@@ -21,6 +23,7 @@
 #include "db.h"
 #include "report.h"
 #include "shell.h"
+#include "verdict.h"
 
 /* ---------------- output helpers ---------------- */
 
@@ -86,7 +89,7 @@ void fs_json_cell(FILE *f, const struct fs_cell *c)
 const char *const fs_col_names[F_NCOLS] = {
     "id", "category", "kind", "anomaly", "func", "module", "file", "line", "symbol", "fault_func",
     "fault_file", "fault_line", "runs", "first_run", "repro", "offset", "fault_module", "fault_offset",
-    "fault_symbol"
+    "fault_symbol", "status", "suppression", "fault_callers"
 };
 
 static int fs_same(const char *a, const char *b)
@@ -128,10 +131,11 @@ static int fs_report_load(struct fs_report *R, char *err, size_t errlen)
         "   ON r.id = fr.run_id WHERE fr.finding_id = f.id AND r.session_id = ?1) END,"
         " f.first_run, f.repro, f.offset, f.fault_module, f.fault_offset,"
         " (SELECT p.symbol FROM fault_points p WHERE p.run_id = f.first_run AND p.injected = 1"
-        "   AND p.func = f.fault_func AND p.module IS f.fault_module AND p.offset IS f.fault_offset LIMIT 1)"
+        "   AND p.func = f.fault_func AND p.module IS f.fault_module AND p.offset IS f.fault_offset LIMIT 1),"
+        " f.status, f.suppression, f.fault_callers"
         " FROM findings f"
-        " WHERE ?1 IS NULL OR EXISTS (SELECT 1 FROM finding_run fr JOIN runs r ON r.id = fr.run_id"
-        "   WHERE fr.finding_id = f.id AND r.session_id = ?1)"
+        " WHERE (?1 IS NULL OR EXISTS (SELECT 1 FROM finding_run fr JOIN runs r ON r.id = fr.run_id"
+        "   WHERE fr.finding_id = f.id AND r.session_id = ?1)) AND (?2 = 0 OR f.status = 'open')"
         " ORDER BY CASE f.category WHEN 'leak' THEN 0 WHEN 'anomaly' THEN 1 WHEN 'crash' THEN 2"
         "   WHEN 'timeout' THEN 3 ELSE 4 END, f.category, f.file, f.line, f.module, f.offset, f.kind,"
         "   f.anomaly, f.func, f.fault_func IS NOT NULL, f.fault_file, f.fault_line, f.id";
@@ -140,6 +144,7 @@ static int fs_report_load(struct fs_report *R, char *err, size_t errlen)
     if (!st)
         goto out;
     fs_bind_int_or_null(st, 1, R->session, R->session < 0);
+    fs_bind_int(st, 2, R->open_only);
     int step;
     while ((step = sqlite3_step(st)) == SQLITE_ROW) {
         if (R->n == R->cap) {
@@ -315,6 +320,27 @@ const char *fs_plural(int64_t n, const char *one, const char *many)
     return n == 1 ? one : many;
 }
 
+void fs_callers_words(const struct fs_report *R, const char *callers, char *buf, size_t len)
+{
+    size_t w = 0;
+    buf[0] = '\0';
+    for (const char *c = callers; c && *c && w + 1 < len;) {
+        const char *nl = strchr(c, '\n');
+        size_t l = nl ? (size_t)(nl - c) : strlen(c);
+        char one[PATH_MAX + 256];
+        snprintf(one, sizeof one, "%.*s", (int)(l < sizeof one ? l : sizeof one - 1), c);
+        char *sp = strchr(one, ' ');          /* 'symbol file:line': the file relative to srcroot */
+        if (sp)
+            *sp = '\0';
+        int n = snprintf(buf + w, len - w, "%s%s%s%s", w ? " < " : "", one, sp ? " " : "",
+                         sp ? fs_report_rel(R, sp + 1) : "");
+        if (n < 0 || (size_t)n >= len - w)
+            break;
+        w += (size_t)n;
+        c = nl ? nl + 1 : c + l;
+    }
+}
+
 /* "FUNC in SYMBOL (WHERE)": WHERE the relative file, else the module. */
 static void fs_ident(const struct fs_report *R, const char *func, const char *sym, const char *file,
                      const char *mod, char *buf, size_t len)
@@ -384,22 +410,45 @@ static int fs_report_twins(struct fs_report *R)
     return 0;
 }
 
+void fs_report_triage_counts(const struct fs_report *R, struct fs_triage_counts *t)
+{
+    memset(t, 0, sizeof *t);
+    sqlite3_stmt *st = NULL;
+    if (sqlite3_prepare_v2(R->db,
+            "SELECT coalesce(sum(status = 'suppressed'), 0), coalesce(sum(status = 'driver-gave-up'), 0),"
+            " coalesce(sum(status = 'out-of-scope'), 0) FROM findings f"
+            " WHERE ?1 IS NULL OR EXISTS (SELECT 1 FROM finding_run fr JOIN runs r ON r.id = fr.run_id"
+            "   WHERE fr.finding_id = f.id AND r.session_id = ?1)", -1, &st, NULL) != SQLITE_OK)
+        return;
+    fs_bind_int_or_null(st, 1, R->session, R->session < 0);
+    if (sqlite3_step(st) == SQLITE_ROW) {
+        t->suppressed = sqlite3_column_int64(st, 0);
+        t->gave_up = sqlite3_column_int64(st, 1);
+        t->out_of_scope = sqlite3_column_int64(st, 2);
+    }
+    sqlite3_finalize(st);
+}
+
 /* ---------------- the formats ---------------- */
 
 /* One line per format: adding a format is adding its writer (report.h) and
  * its line here. inline_notes: the runs that tested nothing are listed after
- * the report (else on stderr, to keep the output machine-readable). */
+ * the report (else on stderr, to keep the output machine-readable).
+ * open_only: the writer gets the open findings only (findings.status; the
+ * others are counted by the writer if it wants, fs_report_triage_counts). */
 static const struct fs_report_format {
     const char *name;
     fs_report_writer *write;
-    int inline_notes;
+    int inline_notes, open_only;
     const char *help;
 } fs_report_formats[] = {
-    { "text",  fs_report_text,  1, "for people (the default)" },
-    { "json",  fs_report_json,  0, "an array of findings" },
-    { "junit", fs_report_junit, 0, "JUnit XML for CI test reports (GitLab, Jenkins)" },
-    { "sarif", fs_report_sarif, 0, "SARIF 2.1.0 for code scanning (GitHub, IDEs)" },
-    { "html",  fs_report_html,  0, "one self-contained page (no network): sites, source, repro, the sweep" },
+    { "text",  fs_report_text,  1, 1, "for people (the default)" },
+    { "json",  fs_report_json,  0, 0, "an array of findings (every status)" },
+    { "junit", fs_report_junit, 0, 1, "JUnit XML for CI test reports (GitLab, Jenkins)" },
+    { "sarif", fs_report_sarif, 0, 1, "SARIF 2.1.0 for code scanning (GitHub, IDEs)" },
+    { "html",  fs_report_html,  0, 1, "one self-contained page (no network): sites, source, repro, the sweep" },
+    { "suppressions", fs_report_suppressions_writer, 0, 1,
+      "a baseline: rules accepting today's findings (docs/suppressions.md)" },
 };
 #define FS_NFORMATS (sizeof fs_report_formats / sizeof fs_report_formats[0])
 
@@ -416,13 +465,19 @@ static void fs_report_usage(FILE *f)
     char names[256];
     fs_format_names(names, sizeof names, "|", "|");
     fprintf(f,
-        "usage: faultstack report [--db FILE] [--format %s] [--session ID] [--srcroot DIR]\n"
-        "                         [-o FILE]\n"
+        "usage: faultstack report [--db FILE] [--format %s]\n"
+        "                         [--session ID] [--srcroot DIR] [-o FILE]\n"
+        "                         [--suppressions FILE]... [--scope MODULES]\n"
         "  Print the deduplicated findings of the database (the findings view), grouped\n"
         "  by site, with the faults that expose each site and their repro commands.\n", names);
     for (size_t k = 0; k < FS_NFORMATS; k++)
         fprintf(f, "  %-8s %-7s %s\n", k ? "" : "--format", fs_report_formats[k].name, fs_report_formats[k].help);
     fprintf(f,
+        "  --suppressions FILE, --scope MODULES  triage every finding of the database again\n"
+        "                   with these rules / modules (as sweep and run do; the marks are kept)\n"
+        "  Only open findings are listed (text, junit, sarif, html) and counted in the exit\n"
+        "  status; suppressed, driver-gave-up and out-of-scope ones are counted after the\n"
+        "  text report and in the html page (json lists every finding with its status).\n"
         "  --session ID     only the findings of runs of session ID (runs.session_id);\n"
         "                   their run counts are then counts of that session's runs\n"
         "  --srcroot DIR    file names under DIR are shown relative to it, in every format\n"
@@ -444,10 +499,22 @@ int fs_cmd_report(int argc, char **argv)
     int rc = 2;
     memset(&R, 0, sizeof R);
     R.session = -1;
+    static struct fs_judge judge;             /* --suppressions, --scope (verdict.c) */
     for (int i = 1; i < argc; i++) {
         const char **slot = NULL, *a = argv[i];
         size_t ol = 0;
         if (!strcmp(a, "-h") || !strcmp(a, "--help")) { fs_report_usage(stdout); return 0; }
+        if (!strncmp(a, "--suppressions", ol = 14) || !strncmp(a, "--scope", ol = 7)) {
+            char name[16];
+            snprintf(name, sizeof name, "%.*s", (int)ol, a);
+            const char *v = a[ol] == '=' ? a + ol + 1 : a[ol] == '\0' && i + 1 < argc ? argv[++i] : NULL;
+            int j = (a[ol] == '=' || a[ol] == '\0') && v ? fs_judge_option(&judge, "report", name, v) : 0;
+            if (j > 0)
+                continue;
+            if (j == 0)
+                fprintf(stderr, "faultstack report: %s needs a value\n", name);
+            return 2;
+        }
         if (!strncmp(a, "--db", ol = 4)) slot = &db_path;
         else if (!strncmp(a, "--format", ol = 8)) slot = &format;
         else if (!strncmp(a, "--session", ol = 9)) slot = &session;
@@ -473,6 +540,7 @@ int fs_cmd_report(int argc, char **argv)
         fprintf(stderr, "faultstack report: unknown --format '%s'; use %s\n", format, names);
         return 2;
     }
+    R.open_only = fmt->open_only;
     if (session) {
         char *end = NULL;
         long long s = strtoll(session, &end, 10);
@@ -507,6 +575,10 @@ int fs_cmd_report(int argc, char **argv)
     if (!R.db) {
         fprintf(stderr, "faultstack report: %s\n", err);
         return 2;
+    }
+    if ((judge.nfiles || judge.nscope) && fs_verdict_apply(R.db, &judge, 0, err, sizeof err) < 0) {
+        fprintf(stderr, "faultstack report: %s: %s\n", db_path, err);
+        goto out;
     }
     if (fs_report_runs(&R, err, sizeof err) != 0 || fs_report_load(&R, err, sizeof err) != 0) {
         fprintf(stderr, "faultstack report: %s: %s; check the database (sqlite3 %s 'PRAGMA integrity_check')\n",
@@ -548,8 +620,11 @@ int fs_cmd_report(int argc, char **argv)
         goto out;
     }
     tmp_path[0] = '\0';
-    rc = R.n ? 1 : 0;
-    if (!R.n && unobserved) {
+    rc = 0;
+    for (int k = 0; k < R.n; k++)             /* json lists them all: count the open ones */
+        if (fs_s(&R.rows[k], F_STATUS) && !strcmp(fs_s(&R.rows[k], F_STATUS), "open"))
+            rc = 1;
+    if (rc == 0 && unobserved) {
         fprintf(stderr, "faultstack report: not clean: %lld run%s not observed (nothing was tested there); exit 2\n",
                 (long long)unobserved, unobserved == 1 ? " was" : "s were");
         rc = 2;

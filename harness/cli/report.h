@@ -5,7 +5,7 @@
  * report.c loads the findings of the public findings view once, grouped by
  * site, into a struct fs_report; each writer only reads it (and may query the
  * public views through R->db) and writes its format to f. A format is one entry
- * of fs_report_formats[] in report.c: {name, writer, help}. */
+ * of fs_report_formats[] in report.c: {name, writer, inline_notes, open_only, help}. */
 #ifndef FS_REPORT_H
 #define FS_REPORT_H
 
@@ -22,6 +22,9 @@ enum {
     F_ID, F_CATEGORY, F_KIND, F_ANOMALY, F_FUNC, F_MODULE, F_FILE, F_LINE, F_SYMBOL, F_FAULT_FUNC,
     F_FAULT_FILE, F_FAULT_LINE, F_RUNS, F_FIRST_RUN, F_REPRO, F_OFFSET, F_FAULT_MODULE, F_FAULT_OFFSET,
     F_FAULT_SYMBOL,           /* the injected call's function (fault_points.symbol of the first run) */
+    F_STATUS,                 /* triage (verdict.c): open, suppressed, driver-gave-up, out-of-scope */
+    F_SUPPRESSION,            /* the suppression rule's name, or NULL */
+    F_FAULT_CALLER,           /* the fault's callers, innermost first, one per line (findings.fault_callers) */
     F_NCOLS
 };
 extern const char *const fs_col_names[F_NCOLS];
@@ -45,12 +48,21 @@ struct fs_report {
     const char *srcroot;      /* absolute, no trailing '/': file names under it are shown
                                  relative to it (--srcroot, default the current directory) */
     const char *out_path;     /* -o FILE, or NULL for stdout */
+    int open_only;            /* rows are the findings of status 'open' only (the format's
+                                 open_only: every format but json; verdict.c triages) */
 };
 
 /* A writer: the report R in one format on f. Returns 0, or -1 after saying
  * on stderr what went wrong (out of memory). */
 typedef int fs_report_writer(const struct fs_report *R, FILE *f);
-fs_report_writer fs_report_text, fs_report_json, fs_report_junit, fs_report_sarif, fs_report_html;
+fs_report_writer fs_report_text, fs_report_json, fs_report_junit, fs_report_sarif, fs_report_html,
+    fs_report_suppressions_writer;
+
+/* The findings of R's scope that are not open (suppressed, driver-gave-up,
+ * out-of-scope: the findings view's status), counted: the formats that list
+ * open findings only say how many were left out (report.c). */
+struct fs_triage_counts { int64_t suppressed, gave_up, out_of_scope; };
+void fs_report_triage_counts(const struct fs_report *R, struct fs_triage_counts *t);
 
 static inline const char *fs_s(const struct fs_frow *r, int c) { return r->c[c].s; }
 static inline int64_t fs_i(const struct fs_frow *r, int c) { return r->c[c].is_int ? r->c[c].i : 0; }
@@ -68,6 +80,10 @@ void fs_site_words(const struct fs_report *R, const struct fs_frow *r, char *buf
 void fs_what_words(const struct fs_frow *r, char *buf, size_t len);
 void fs_fault_words(const struct fs_report *R, const struct fs_frow *r, char *buf, size_t len);
 const char *fs_plural(int64_t n, const char *one, const char *many);
+/* The fault's callers (findings.fault_callers or fault_caller: one 'symbol
+ * file:line' or 'symbol module+0xOFF' per line, innermost first) on one line,
+ * "a file:1 < b file:2", file names relative to R->srcroot. */
+void fs_callers_words(const struct fs_report *R, const char *callers, char *buf, size_t len);
 
 /* The stable identity of a finding, for test names and fingerprints: no
  * absolute path, no line number, no offset, no id. "leak fd: open in

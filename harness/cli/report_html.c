@@ -8,7 +8,10 @@
  * showed: clean, leak, anomaly, crash, timeout, swallowed); then the findings
  * grouped by site, each with the source lines around it when the source is at
  * hand (the recorded path, else --srcroot + the path relative to it), and the
- * faults that expose it with their source line and repro command.
+ * faults that expose it with their source line and repro command. Only open
+ * findings are listed there (each marked data-status="open"); the ones triage
+ * left out (suppressed, driver-gave-up, out-of-scope: findings.status) are
+ * counted in the summary and listed, with their status, under "Not counted".
  *
  * Everything that comes from the program or the database (paths, symbols,
  * commands, source text) goes through fs_xml_str: escaped, never markup. The
@@ -286,8 +289,9 @@ static void fs_html_finding(const struct fs_report *R, FILE *f, const struct fs_
     char fault[PATH_MAX + 128], hash[17];
     fs_fault_words(R, r, fault, sizeof fault);
     fs_finding_hash(R, r, hash);
-    fprintf(f, "<div class=\"fault\" id=\"f%s\"><b>#%lld</b> %s", hash, (long long)fs_i(r, F_ID),
-            fs_s(r, F_FAULT_FUNC) ? "exposed when this call fails: " : "");
+    fprintf(f, "<div class=\"fault\" id=\"f%s\" data-status=\"", hash);
+    fs_xml_str(f, fs_s(r, F_STATUS) ? fs_s(r, F_STATUS) : "open");
+    fprintf(f, "\"><b>#%lld</b> %s", (long long)fs_i(r, F_ID), fs_s(r, F_FAULT_FUNC) ? "exposed when this call fails: " : "");
     fs_xml_str(f, fault);
     if (fs_s(r, F_FAULT_SYMBOL)) {
         fputs(" (in ", f);
@@ -296,11 +300,92 @@ static void fs_html_finding(const struct fs_report *R, FILE *f, const struct fs_
     }
     fprintf(f, " — %lld run%s%s, first run %lld\n", (long long)fs_i(r, F_RUNS), fs_plural(fs_i(r, F_RUNS), "", "s"),
             R->session >= 0 ? " of this session" : "", (long long)fs_i(r, F_FIRST_RUN));
+    if (fs_s(r, F_FAULT_CALLER)) {            /* the fault behind a wrapper: who called it */
+        char callers[4 * PATH_MAX];
+        fs_callers_words(R, fs_s(r, F_FAULT_CALLER), callers, sizeof callers);
+        fputs("<div class=\"callers\">fault called from: <code>", f);
+        fs_xml_str(f, callers);
+        fputs("</code></div>\n", f);
+    }
     if (fs_s(r, F_FAULT_FUNC))
         fs_html_source(R, f, fs_s(r, F_FAULT_FILE), fs_i(r, F_FAULT_LINE), 0);
     fputs("<div>repro:</div><pre class=\"repro\"><code>", f);
     fs_xml_str(f, fs_s(r, F_REPRO) ? fs_s(r, F_REPRO) : "(none)");
     fputs("</code></pre></div>\n", f);
+}
+
+/* The findings of the scope that triage left out (findings.status != 'open'),
+ * one list item each with its status and, when suppressed, the rule. */
+static void fs_html_not_counted(const struct fs_report *R, FILE *f, const struct fs_triage_counts *t)
+{
+    if (!t->suppressed && !t->gave_up && !t->out_of_scope)
+        return;
+    fputs("<h2>Not counted</h2>\n<p>Findings triage left out (<code>--suppressions</code>, <code>--scope</code>, "
+          "a test driver that gave up after a reported failure); they do not count toward the exit status. "
+          "<code>SELECT * FROM findings WHERE status != 'open'</code></p>\n<ul id=\"not-counted\">\n", f);
+    sqlite3_stmt *st = NULL;
+    if (sqlite3_prepare_v2(R->db,
+            "SELECT f.id, f.status, f.suppression, f.category, f.anomaly, f.kind, f.func,"
+            " ifnull(f.file || ':' || f.line, ifnull(f.module || printf('+0x%x', f.offset), '?')), f.symbol,"
+            " f.fault_func, ifnull(f.fault_file || ':' || f.fault_line,"
+            "   ifnull(f.fault_module || printf('+0x%x', f.fault_offset), '?')), f.fault_caller"
+            " FROM findings f WHERE f.status != 'open'"
+            " AND (?1 IS NULL OR EXISTS (SELECT 1 FROM finding_run fr JOIN runs r ON r.id = fr.run_id"
+            "   WHERE fr.finding_id = f.id AND r.session_id = ?1)) ORDER BY f.status, f.id", -1, &st, NULL) != SQLITE_OK) {
+        fputs("</ul>\n<p class=\"note\">The findings view could not be read.</p>\n", f);
+        return;
+    }
+    fs_bind_int_or_null(st, 1, R->session, R->session < 0);
+    while (sqlite3_step(st) == SQLITE_ROW) {
+        const char *col[12];
+        for (int c = 0; c < 12; c++)
+            col[c] = (const char *)sqlite3_column_text(st, c);
+        fprintf(f, "<li class=\"triaged\" id=\"t%lld\" data-status=\"", sqlite3_column_int64(st, 0));
+        fs_xml_str(f, col[1]);
+        fprintf(f, "\"><b>#%lld</b> <span class=\"status\">", sqlite3_column_int64(st, 0));
+        fs_xml_str(f, col[1]);
+        if (col[2]) {
+            fputs(" (rule <code>", f);
+            fs_xml_str(f, col[2]);
+            fputs("</code>)", f);
+        }
+        fputs("</span>: ", f);
+        for (int c = 3; c <= 5; c++)
+            if (col[c]) {
+                fs_xml_str(f, col[c]);
+                fputc(' ', f);
+            }
+        fputs("at <code>", f);
+        if (col[6]) {
+            fs_xml_str(f, col[6]);
+            fputc(' ', f);
+        }
+        fs_xml_str(f, fs_report_rel(R, col[7]));
+        if (col[8]) {
+            fputs(" (in ", f);
+            fs_xml_str(f, col[8]);
+            fputc(')', f);
+        }
+        fputs("</code>", f);
+        if (col[9]) {
+            fputs(", fault <code>", f);
+            fs_xml_str(f, col[9]);
+            fputc(' ', f);
+            fs_xml_str(f, fs_report_rel(R, col[10]));
+            if (col[11]) {
+                char caller[PATH_MAX + 256];
+                fs_callers_words(R, col[11], caller, sizeof caller);
+                fputs(" &lt; ", f);
+                fs_xml_str(f, caller);
+            }
+            fputs("</code>", f);
+        } else {
+            fputs(", baseline (no fault)", f);
+        }
+        fputs("</li>\n", f);
+    }
+    sqlite3_finalize(st);
+    fputs("</ul>\n", f);
 }
 
 int fs_report_html(const struct fs_report *R, FILE *f)
@@ -335,6 +420,14 @@ int fs_report_html(const struct fs_report *R, FILE *f)
             (long long)by_cat[2], fs_plural(by_cat[2], "", "es"), (long long)by_cat[3],
             fs_plural(by_cat[3], "", "s"), by_cat[4] ? ", memcheck errors" : "", (long long)R->runs,
             fs_plural(R->runs, "", "s"), (long long)R->fault_runs, (long long)R->crashed, (long long)R->timed_out);
+    struct fs_triage_counts t;                /* the findings triage left out: counted, listed below */
+    fs_report_triage_counts(R, &t);
+    if (t.suppressed || t.gave_up || t.out_of_scope)
+        fprintf(f, "<table class=\"summary\"><tr><td><b id=\"n-not-counted\">%lld</b> not counted</td><td>"
+                   "<b id=\"n-suppressed\">%lld</b> suppressed, <b id=\"n-gave-up\">%lld</b> driver-gave-up, "
+                   "<b id=\"n-out-of-scope\">%lld</b> out of scope (<a href=\"#not-counted\">listed below</a>)"
+                   "</td></tr></table>\n", (long long)(t.suppressed + t.gave_up + t.out_of_scope),
+                (long long)t.suppressed, (long long)t.gave_up, (long long)t.out_of_scope);
     fs_html_sweeps(R, f);
     fputs("<h2>Findings by site</h2>\n", f);
     if (!R->n)
@@ -359,6 +452,7 @@ int fs_report_html(const struct fs_report *R, FILE *f)
         if (k + 1 == R->n || R->rows[k + 1].site != r->site)
             fputs("</section>\n", f);
     }
+    fs_html_not_counted(R, f, &t);
     fputs("<p class=\"note\">Replay one and check it: <code>", f);
     fs_xml_str(f, fs_self_command());
     fputs(" repro --db ", f);

@@ -31,6 +31,7 @@
 #include "plan.h"
 #include "sanitizer.h"
 #include "valgrind.h"
+#include "verdict.h"
 
 int64_t fs_now_ms(void)
 {
@@ -510,7 +511,8 @@ static void fs_run_usage(FILE *f)
 {
     fprintf(f,
         "usage: faultstack run [--db FILE] [--fail SPEC] [--timeout S] [--stdin FILE] [--valgrind]\n"
-        "                      [--protocol SPEC]... -- PROGRAM [ARGS...]\n"
+        "                      [--protocol SPEC]... [--suppressions FILE]... [--scope MODULES]\n"
+        "                      -- PROGRAM [ARGS...]\n"
         "  Run PROGRAM once under the preload and record its fault points, leaks,\n"
         "  anomalies and crashes into the database.\n"
         "  --db FILE       report database (default ./faultstack.db)\n"
@@ -522,6 +524,10 @@ static void fs_run_usage(FILE *f)
         "  --stdin FILE    the program reads FILE on stdin (default: faultstack's stdin)\n"
         "  --protocol SPEC also check your library's protocols described in SPEC (repeatable;\n"
         "                  see `faultstack protocol --help`)\n"
+        "  --suppressions FILE  findings a rule of FILE accepts are marked suppressed and not\n"
+        "                  counted (repeatable; format: docs/suppressions.md)\n"
+        "  --scope MODULES judge only these modules (comma-separated basenames or globs, e.g.\n"
+        "                  libjson-c.so): findings elsewhere are marked out-of-scope, not counted\n"
         "  --valgrind      also run it under valgrind's memcheck (one XML report per process):\n"
         "                  memcheck's leaks, fds open at exit and memory errors are stored with the\n"
         "                  run (views memcheck, memcheck_vs_faultstack); memory errors are findings\n"
@@ -541,13 +547,16 @@ int fs_cmd_run(int argc, char **argv)
     int64_t timeout_ms = 300 * 1000;
     char err[2048];
     int i = 1, valgrind = 0;
+    static struct fs_judge judge;             /* --suppressions, --scope (alive until exit) */
+    fs_verdict_use(&judge);
     for (; i < argc; i++) {
         const char *a = argv[i];
         if (strcmp(a, "--") == 0) { i++; break; }
         if (strcmp(a, "-h") == 0 || strcmp(a, "--help") == 0) { fs_run_usage(stdout); return 0; }
         if (a[0] != '-')
             break;                            /* the program (without --) */
-        static const char *const opts[] = { "--db", "--fail", "--timeout", "--stdin", "--protocol", NULL };
+        static const char *const opts[] = { "--db", "--fail", "--timeout", "--stdin", "--protocol",
+                                            "--suppressions", "--scope", NULL };
         const char *val = NULL;
         int o = 0;
         if (strcmp(a, "--valgrind") == 0) { valgrind = 1; continue; }
@@ -593,6 +602,11 @@ int fs_cmd_run(int argc, char **argv)
                 fprintf(stderr, "faultstack run: %s\n", err);
                 return 2;
             }
+            break;
+        case 5:
+        case 6:                               /* verdict.c: triage of the findings */
+            if (fs_judge_option(&judge, "run", opts[o], val) < 0)
+                return 2;
             break;
         }
     }
@@ -696,6 +710,9 @@ int fs_run_once_vg(sqlite3 *db, const char *db_path, const char *kind, int64_t s
                         "exit status (why: below, when it ends)\n", prog);
     struct fs_spawn sp = { prog, argv, preload, dir, plan_text, timeout_ms, NULL, 0, NULL, 0, stdin_path };
     struct fs_spawn run_sp = sp;             /* sp stays the plain template (confirmation run) */
+    char *callers_env[] = { "FAULTSTACK_CALLERS=1", NULL };
+    if (!baseline)
+        run_sp.extra_env = callers_env;      /* the fault's callers (run.fault_callers, verdict.c) */
     char **vargv = NULL, *venv[8], venv_buf[PATH_MAX + 128];
     if (vg) {
         /* the launcher runs the target; memcheck writes memcheck.PID.xml/.log into dir */
@@ -791,7 +808,11 @@ int fs_run_once_vg(sqlite3 *db, const char *db_path, const char *kind, int64_t s
         fs_confirm_stacks(db, res.run_id, &sp, 1);
     if (out)
         *out = res;
-    if (res.findings)
-        return 1;
+    char triage[512];
+    fs_verdict_summary(db, 0, res.run_id, triage, sizeof triage);
+    if (triage[0])
+        fprintf(stderr, "faultstack: %s\n", triage);
+    if (res.findings && fs_verdict_count(db, "open", NULL, 0, res.run_id) != 0)
+        return 1;                            /* suppressed, driver-gave-up, out-of-scope: not counted */
     return unobserved > 0 ? 2 : 0;
 }

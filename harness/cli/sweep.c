@@ -65,6 +65,7 @@
 #include "sanitizer.h"
 #include "symbolize.h"
 #include "valgrind.h"
+#include "verdict.h"
 
 static void fs_sweep_usage(FILE *f)
 {
@@ -106,6 +107,12 @@ static void fs_sweep_usage(FILE *f)
         "                      to go on: exit statuses (default 0; e.g. 0,1), 'any' (any exit\n"
         "                      status), 'timeout' (a program that runs until killed, e.g. a\n"
         "                      server: each fault run's timeout is then the baseline's)\n"
+        "  --suppressions FILE findings a rule of FILE accepts are marked suppressed, kept in\n"
+        "                      the database, not counted (repeatable; docs/suppressions.md)\n"
+        "  --scope MODULES     judge only what these modules do (comma-separated basenames or\n"
+        "                      globs, e.g. libjson-c.so): findings whose site is elsewhere\n"
+        "                      are marked out-of-scope and not counted; a test driver's\n"
+        "                      abort() after an injected failure is marked driver-gave-up\n"
         "  --valgrind          every run also under valgrind's memcheck, in exec mode (see\n"
         "                      faultstack run --help); memory errors on error paths are\n"
         "                      findings of category 'memcheck'\n"
@@ -170,8 +177,12 @@ static int fs_parse_expect(struct fs_sweep *W, const char *s)
     return 0;
 }
 
+/* --suppressions FILE..., --scope MODULES: how findings are triaged (verdict.c) */
+static struct fs_judge fs_sweep_judge;
+
 static int fs_sweep_options(struct fs_sweep *W, int argc, char **argv, int *argi)
 {
+    fs_verdict_use(&fs_sweep_judge);
     const char *fail = NULL;
     int i = 1;
     for (; i < argc; i++) {
@@ -249,7 +260,10 @@ static int fs_sweep_options(struct fs_sweep *W, int argc, char **argv, int *argi
             if (strcmp(val, "1") && strcmp(val, "2")) { fprintf(stderr, "faultstack sweep: bad --depth '%s': give 1 or 2\n", val); return -1; }
             W->depth = atoi(val);
         } else if (!strcmp(name, "--fail")) fail = val;
-        else if (!strcmp(name, "--fail-on")) {
+        else if (!strcmp(name, "--suppressions") || !strcmp(name, "--scope")) {
+            if (fs_judge_option(&fs_sweep_judge, "sweep", name, val) < 0)   /* verdict.c */
+                return -1;
+        } else if (!strcmp(name, "--fail-on")) {
             if (fs_parse_fail_on(val, &W->fail_on) != 0) {
                 fprintf(stderr, "faultstack sweep: bad --fail-on '%s': give a list of leak, anomaly, crash, "
                                 "timeout, memcheck, swallowed (or none)\n", val);
@@ -323,6 +337,10 @@ static int fs_sweep_exit_status(struct fs_sweep *W)
             (long long)total, total == 1 ? "" : "s", (long long)counts[0], counts[0] == 1 ? "" : "s",
             (long long)counts[1], counts[1] == 1 ? "y" : "ies", (long long)counts[2], counts[2] == 1 ? "" : "es",
             (long long)counts[3], counts[3] == 1 ? "" : "s", (long long)swallowed, swallowed == 1 ? "" : "s");
+    char triage[512];
+    fs_verdict_summary(W->db, W->session_id, 0, triage, sizeof triage);
+    if (triage[0])
+        fprintf(stderr, "faultstack sweep: also %s\n", triage);
     if (W->valgrind)
         fprintf(stderr, "faultstack sweep: memcheck: %lld memory error finding%s (category memcheck); compare the "
                         "two oracles: SELECT * FROM memcheck_vs_faultstack\n",

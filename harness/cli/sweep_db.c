@@ -42,8 +42,10 @@ int64_t fs_session_findings(struct fs_sweep *W, const char *category)
     const char *sql = category
         ? "SELECT count(DISTINCT f.id) FROM finding f JOIN finding_run fr ON fr.finding_id = f.id "
           "JOIN run r ON r.id = fr.run_id WHERE r.session_id = ?1 AND f.category = ?2"
+          " AND f.suppressed = 0 AND f.gave_up = 0 AND ifnull(f.in_scope, 1) = 1"   /* open ones (verdict.c) */
         : "SELECT count(DISTINCT fr.finding_id) FROM finding_run fr JOIN run r ON r.id = fr.run_id "
-          "WHERE r.session_id = ?1";
+          "JOIN finding f ON f.id = fr.finding_id WHERE r.session_id = ?1"
+          " AND f.suppressed = 0 AND f.gave_up = 0 AND ifnull(f.in_scope, 1) = 1";
     if (sqlite3_prepare_v2(W->db, sql, -1, &st, NULL) == SQLITE_OK) {
         sqlite3_bind_int64(st, 1, W->session_id);
         if (category)

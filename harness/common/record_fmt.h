@@ -2,8 +2,8 @@
  * record files, the shared page and fork mode's list of children. The
  * preload's writers (record.c, finish.c, core.c, signal.c, forkmode.c,
  * wrap_proc.c) build lines with these tags, in this field order; the
- * supervisor's readers (ingest.c, sweep_plan.c, sweep_fork.c) parse them with
- * the FS_REC_*_SCAN formats below. Change a line here, in both, and bump
+ * supervisor's readers (ingest.c, sweep_plan.c, sweep_fork.c, verdict.c)
+ * parse them with the FS_REC_*_SCAN formats below. Change a line here, in both, and bump
  * FS_RECORD_VERSION.
  *
  * ---- RUN_DIR/<pid>-<monotonic ns>.rec: one file per process image ----

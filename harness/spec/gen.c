@@ -1,18 +1,23 @@
 /* gen.c — code generation from a parsed spec (spec.h).
  *
- * Three outputs:
+ * Four outputs:
  *   fs_spec_gen_protocol       a user's protocol library: one wrapper per function,
  *                              calling the preload's protocol API (faultstack/protocol_api.h);
  *   fs_spec_gen_table          libc's spec as FS_FUNC rows (funcs.h's table);
  *   fs_spec_gen_libc_wrappers  libc's regular wrappers as wrap.h macro calls (rows
  *                              marked `custom` have hand-written bodies in
- *                              harness/preload/wrap_*_custom.c). */
+ *                              harness/preload/wrap_*_custom.c);
+ *   fs_spec_gen_libc_tests     the libc_rows driver: each injectable row's `test`
+ *                              expression, run once, its result printed (and the
+ *                              line the spec says an injected failure gives). */
 #define _GNU_SOURCE
 #include "spec.h"
 
+#include <ctype.h>
 #include <string.h>
 
 #include "faultstack/protocol_api.h"
+#include "plan.h"               /* fs_errno_name */
 #include "proto_api_text.h"     /* FS_PROTO_API_TEXT: faultstack/protocol_api.h as a string (generated) */
 
 static int fs_count_stars(const char *decl)
@@ -252,6 +257,19 @@ int fs_spec_gen_table(const struct fs_spec *s, FILE *out)
     return ferror(out) ? -1 : 0;
 }
 
+int fs_spec_gen_symbols(const struct fs_spec *s, FILE *out)
+{
+    for (int i = 0; i < s->nfuncs; i++)
+        fprintf(out, "%s row\n", s->funcs[i].name);
+    for (int i = 0; i < s->nother; i++) {
+        if (s->other[i].alias_of[0])
+            fprintf(out, "%s alias %s\n", s->other[i].name, s->other[i].alias_of);
+        else
+            fprintf(out, "%s interposes\n", s->other[i].name);
+    }
+    return ferror(out) ? -1 : 0;
+}
+
 int fs_spec_gen_libc_wrappers(const struct fs_spec *s, FILE *out)
 {
     fprintf(out, "/* Generated from %s by fs-protogen: do not edit (edit the spec).\n"
@@ -286,5 +304,248 @@ int fs_spec_gen_libc_wrappers(const struct fs_spec *s, FILE *out)
             return -1;
         }
     }
+    return ferror(out) ? -1 : 0;
+}
+
+/* ---- the libc_rows driver (fs_spec_gen_libc_tests) ----------------------- */
+
+/* The driver's fixed part: includes, scratch set-up helpers, output. Each
+ * row's `test` expression may use these scratch variables (declared in every
+ * row's function; the ones it names are set up before it runs, with calls of
+ * functions that are not the row's own, so the row's call is its first one):
+ *   int fs_fd          an fd open O_RDWR on a temp file holding FS_TEXT, at offset 0
+ *   FILE *fs_f         a stream ("r+") on such a file
+ *   char fs_path[]     the path of an empty temp file (removed afterwards)
+ *   int fs_fds[2]      char fs_buf[64] (FS_TEXT)      void *fs_p
+ *   struct iovec fs_iov (fs_buf, 4 bytes)             struct msghdr fs_msg (fs_iov)
+ *   pthread_mutex_t fs_m, pthread_rwlock_t fs_rw      (initialized, unlocked)
+ *   struct timespec fs_ts (CLOCK_REALTIME now + 1 s)  sigset_t fs_sigs (SIGUSR1)
+ *   char *fs_ms, size_t fs_msz                        (open_memstream's out-parameters)
+ *   struct sockaddr_un fs_sun, socklen_t fs_sunlen    (AF_UNIX, autobind length)
+ *   fs_listen_unix()   a listening AF_UNIX socket on an autobound abstract
+ *                      address, left in fs_sun/fs_sunlen (calls socket, bind, listen)
+ * Set-up uses raw syscalls where a wrapped call would be the row's own. */
+static const char fs_driver_head[] =
+    "#include <errno.h>\n#include <limits.h>\n#include <malloc.h>\n#include <stdio.h>\n#include <stdlib.h>\n"
+    "#include <string.h>\n#include <time.h>\n#include <sys/stat.h>\n#include <sys/syscall.h>\n"
+    "#include <sys/signalfd.h>\n#include <sys/un.h>\n#include <unistd.h>\n";
+
+static const char fs_driver_helpers[] =
+    "#define FS_TEXT \"faultstack libc_rows\\n\"\n"
+    "\n"
+    "static const char *fs_ename(int e, char *buf, size_t cap)\n"
+    "{\n"
+    "    if (!e)\n"
+    "        return \"0\";\n"
+    "    for (size_t i = 0; i < sizeof fs_errnos / sizeof fs_errnos[0]; i++)\n"
+    "        if (fs_errnos[i].e == e)\n"
+    "            return fs_errnos[i].n;\n"
+    "    snprintf(buf, cap, \"%d\", e);\n"
+    "    return buf;\n"
+    "}\n"
+    "\n"
+    "static void fs_put_num(const char *name, long long r, int e)\n"
+    "{\n"
+    "    char b[16];\n"
+    "    printf(\"%s ret=%lld errno=%s\\n\", name, r, fs_ename(e, b, sizeof b));\n"
+    "}\n"
+    "\n"
+    "static void fs_put_ptr(const char *name, const void *r, int e)\n"
+    "{\n"
+    "    char b[16];\n"
+    "    printf(\"%s ret=%s errno=%s\\n\", name, r == NULL ? \"NULL\" : r == MAP_FAILED ? \"MAP_FAILED\" : \"ptr\",\n"
+    "           fs_ename(e, b, sizeof b));\n"
+    "}\n"
+    "\n"
+    "static void fs_put_err(const char *name, int r, int e)\n"
+    "{\n"
+    "    char b1[16], b2[16];\n"
+    "    printf(\"%s ret=%s errno=%s\\n\", name, fs_ename(r, b1, sizeof b1), fs_ename(e, b2, sizeof b2));\n"
+    "}\n"
+    "\n"
+    "static void fs_die(const char *what)\n"
+    "{\n"
+    "    fprintf(stderr, \"libc_rows: set-up failed: %s: %s\\n\", what, strerror(errno));\n"
+    "    exit(3);\n"
+    "}\n"
+    "\n"
+    "/* An fd on a new temp file (already unlinked) holding FS_TEXT, at offset 0. */\n"
+    "static int fs_tmpfd(void)\n"
+    "{\n"
+    "    const char *d = getenv(\"TMPDIR\");\n"
+    "    char p[PATH_MAX];\n"
+    "    snprintf(p, sizeof p, \"%s/libc_rows.XXXXXX\", d && *d ? d : \"/tmp\");\n"
+    "    int fd = mkstemp(p);\n"
+    "    if (fd < 0)\n"
+    "        fs_die(p);\n"
+    "    unlink(p);\n"
+    "    if (syscall(SYS_write, fd, FS_TEXT, sizeof FS_TEXT - 1) != (long)(sizeof FS_TEXT - 1) ||\n"
+    "        syscall(SYS_lseek, fd, 0L, SEEK_SET) != 0)\n"
+    "        fs_die(\"writing the temp file\");\n"
+    "    return fd;\n"
+    "}\n"
+    "\n"
+    "/* The path of a new empty temp file (the caller removes it). */\n"
+    "static void fs_tmppath(char *p, size_t cap)\n"
+    "{\n"
+    "    const char *d = getenv(\"TMPDIR\");\n"
+    "    snprintf(p, cap, \"%s/libc_rows.XXXXXX\", d && *d ? d : \"/tmp\");\n"
+    "    int fd = mkstemp(p);\n"
+    "    if (fd < 0)\n"
+    "        fs_die(p);\n"
+    "    syscall(SYS_close, fd);\n"
+    "}\n"
+    "\n"
+    "static struct sockaddr_un fs_sun = { .sun_family = AF_UNIX };\n"
+    "static socklen_t fs_sunlen = sizeof(sa_family_t);   /* bind with it: an autobound abstract address */\n"
+    "\n"
+    "static int fs_listen_unix(void)\n"
+    "{\n"
+    "    int s = socket(AF_UNIX, SOCK_STREAM, 0);\n"
+    "    struct sockaddr_un a = { .sun_family = AF_UNIX };\n"
+    "    socklen_t l = sizeof a;\n"
+    "    if (s < 0 || bind(s, (struct sockaddr *)&a, sizeof(sa_family_t)) != 0 || listen(s, 4) != 0 ||\n"
+    "        getsockname(s, (struct sockaddr *)&fs_sun, &l) != 0)\n"
+    "        fs_die(\"a listening AF_UNIX socket\");\n"
+    "    fs_sunlen = l;\n"
+    "    return s;\n"
+    "}\n";
+
+/* The scratch variables a row may use: name, declaration, set-up (run only
+ * when the test expression names the variable), clean-up. */
+static const struct {
+    const char *name, *decl, *setup, *cleanup;
+} fs_scratch[] = {
+    { "fs_fd", "int fs_fd = -1;", "fs_fd = fs_tmpfd();", NULL },
+    { "fs_f", "FILE *fs_f = NULL;",
+      "fs_f = fdopen(fs_tmpfd(), \"r+\");\n    if (!fs_f)\n        fs_die(\"fdopen\");", NULL },
+    { "fs_path", "char fs_path[PATH_MAX] = \"\";", "fs_tmppath(fs_path, sizeof fs_path);",
+      "if (fs_path[0])\n        unlink(fs_path);" },
+    { "fs_fds", "int fs_fds[2] = { -1, -1 };", NULL, NULL },
+    { "fs_buf", "char fs_buf[64] = FS_TEXT;", NULL, NULL },
+    { "fs_p", "void *fs_p = NULL;", NULL, NULL },
+    { "fs_iov", "struct iovec fs_iov = { fs_buf, 4 };", NULL, NULL },
+    { "fs_msg", "struct msghdr fs_msg = { .msg_iov = &fs_iov, .msg_iovlen = 1 };", NULL, NULL },
+    { "fs_m", "pthread_mutex_t fs_m = PTHREAD_MUTEX_INITIALIZER;", NULL, NULL },
+    { "fs_rw", "pthread_rwlock_t fs_rw = PTHREAD_RWLOCK_INITIALIZER;", NULL, NULL },
+    { "fs_ts", "struct timespec fs_ts = { 0, 0 };",
+      "clock_gettime(CLOCK_REALTIME, &fs_ts);\n    fs_ts.tv_sec += 1;", NULL },
+    { "fs_sigs", "sigset_t fs_sigs;", NULL, NULL },
+    { "fs_ms", "char *fs_ms = NULL;", NULL, NULL },
+    { "fs_msz", "size_t fs_msz = 0;", NULL, NULL },
+};
+
+/* Does the C text name the identifier id (not as part of a longer one)? */
+static int fs_names_ident(const char *text, const char *id)
+{
+    size_t n = strlen(id);
+    for (const char *p = strstr(text, id); p; p = strstr(p + 1, id)) {
+        int before = p > text && (isalnum((unsigned char)p[-1]) || p[-1] == '_');
+        int after = isalnum((unsigned char)p[n]) || p[n] == '_';
+        if (!before && !after)
+            return 1;
+    }
+    return 0;
+}
+
+/* How the driver prints a value of f's return: fs_put_ptr, fs_put_err or fs_put_num. */
+static const char *fs_put_fn(const struct fs_spec_func *f)
+{
+    return f->ret_pointer ? "fs_put_ptr" : f->returns_error ? "fs_put_err" : "fs_put_num";
+}
+
+static const char *fs_put_cast(const struct fs_spec_func *f)
+{
+    return f->ret_pointer ? "(const void *)" : f->returns_error ? "(int)" : "(long long)";
+}
+
+int fs_spec_gen_libc_tests(const struct fs_spec *s, FILE *out)
+{
+    fprintf(out, "/* Generated from %s by fs-protogen: do not edit (edit the spec's `test` lines).\n"
+                 " * libc_rows: runs the `test` expression of libc's injectable rows.\n"
+                 " *   libc_rows NAME...           run each row's test once: \"NAME ret=R errno=E\"\n"
+                 " *   libc_rows --expect NAME...  the line an injected failure of NAME gives (from the spec)\n"
+                 " *   libc_rows --list            the injectable rows, one per line\n"
+                 " * R: NULL, ptr, MAP_FAILED, a number, or the error name a `fail returns-errno`\n"
+                 " * row returns; E: errno's name after the call (the driver sets it to 0 before), or 0.\n"
+                 " * Used by tests/integration/test_libc_rows.sh. */\n"
+                 "#define _GNU_SOURCE\n", s->path);
+    fputs(fs_driver_head, out);
+    for (int i = 0; i < s->nheaders; i++)
+        fprintf(out, "#include %s\n", s->headers[i]);
+    fputs("\n/* glibc's fortify entry points: declared by its headers only under _FORTIFY_SOURCE */\n", out);
+    for (int i = 0; i < s->nfuncs; i++) {
+        const struct fs_spec_func *f = &s->funcs[i];
+        if (f->injectable && !strncmp(f->name, "__", 2)) {
+            char params[2048];
+            fs_params(f, 0, params, sizeof params);
+            fprintf(out, "extern %s%s%s(%s);\n", f->ret, f->ret_pointer ? "" : " ", f->name, params);
+        }
+    }
+    fputs("\nstatic const struct { int e; const char *n; } fs_errnos[] = {\n", out);
+    for (int e = 1; e < 512; e++) {
+        const char *n = fs_errno_name(e);
+        if (n)
+            fprintf(out, "#ifdef %s\n    { %s, \"%s\" },\n#endif\n", n, n, n);
+    }
+    fputs("};\n\n", out);
+    fputs(fs_driver_helpers, out);
+    for (int i = 0; i < s->nfuncs; i++) {
+        const struct fs_spec_func *f = &s->funcs[i];
+        if (!f->injectable)
+            continue;
+        fprintf(out, "\n/* %s:%d: %s */\nstatic void fs_run_%s(void)\n{\n", s->path, f->line, f->name, f->name);
+        for (size_t k = 0; k < sizeof fs_scratch / sizeof fs_scratch[0]; k++)
+            fprintf(out, "    %s\n    (void)%s;\n", fs_scratch[k].decl, fs_scratch[k].name);
+        fputs("    sigemptyset(&fs_sigs);\n    sigaddset(&fs_sigs, SIGUSR1);\n"
+              "    fs_sun = (struct sockaddr_un){ .sun_family = AF_UNIX };\n"
+              "    fs_sunlen = sizeof(sa_family_t);\n", out);
+        for (size_t k = 0; k < sizeof fs_scratch / sizeof fs_scratch[0]; k++)
+            if (fs_scratch[k].setup && fs_names_ident(f->test, fs_scratch[k].name))
+                fprintf(out, "    %s\n", fs_scratch[k].setup);
+        fprintf(out, "    errno = 0;\n    %s%sfs_r = (%s);\n    int fs_e = errno;\n", f->ret,
+                f->ret_pointer ? "" : " ", f->test);
+        for (size_t k = 0; k < sizeof fs_scratch / sizeof fs_scratch[0]; k++)
+            if (fs_scratch[k].cleanup && fs_names_ident(f->test, fs_scratch[k].name))
+                fprintf(out, "    %s\n", fs_scratch[k].cleanup);
+        fprintf(out, "    %s(\"%s\", %sfs_r, fs_e);\n}\n", fs_put_fn(f), f->name, fs_put_cast(f));
+        fprintf(out, "\nstatic void fs_expect_%s(void)\n{\n    %s(\"%s\", %s(%s), %s);\n}\n", f->name,
+                fs_put_fn(f), f->name, fs_put_cast(f), f->fail_value,
+                f->returns_error || !f->fail_errno[0] ? "0" : f->fail_errno);
+    }
+    fputs("\nstatic const struct { const char *name; void (*run)(void), (*expect)(void); } fs_rows[] = {\n", out);
+    for (int i = 0; i < s->nfuncs; i++)
+        if (s->funcs[i].injectable)
+            fprintf(out, "    { \"%s\", fs_run_%s, fs_expect_%s },\n", s->funcs[i].name, s->funcs[i].name,
+                    s->funcs[i].name);
+    fputs("};\n\n"
+          "int main(int argc, char **argv)\n"
+          "{\n"
+          "    size_t nrows = sizeof fs_rows / sizeof fs_rows[0];\n"
+          "    int expect = argc > 1 && !strcmp(argv[1], \"--expect\");\n"
+          "    if (argc == 2 && !strcmp(argv[1], \"--list\")) {\n"
+          "        for (size_t r = 0; r < nrows; r++)\n"
+          "            printf(\"%s\\n\", fs_rows[r].name);\n"
+          "        return 0;\n"
+          "    }\n"
+          "    if (argc < 2 + expect || (argv[1][0] == '-' && !expect)) {\n"
+          "        fprintf(stderr, \"usage: libc_rows NAME... | --expect NAME... | --list\\n\");\n"
+          "        return 2;\n"
+          "    }\n"
+          "    for (int i = 1 + expect; i < argc; i++) {\n"
+          "        size_t r = 0;\n"
+          "        while (r < nrows && strcmp(fs_rows[r].name, argv[i]) != 0)\n"
+          "            r++;\n"
+          "        if (r == nrows) {\n"
+          "            fprintf(stderr, \"libc_rows: '%s' is not an injectable row of libc.spec (libc_rows --list)\\n\", argv[i]);\n"
+          "            return 2;\n"
+          "        }\n"
+          "    }\n"
+          "    for (int i = 1 + expect; i < argc; i++)\n"
+          "        for (size_t r = 0; r < nrows; r++)\n"
+          "            if (!strcmp(fs_rows[r].name, argv[i]))\n"
+          "                (expect ? fs_rows[r].expect : fs_rows[r].run)();\n"
+          "    return 0;\n"
+          "}\n", out);
     return ferror(out) ? -1 : 0;
 }

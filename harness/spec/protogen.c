@@ -4,6 +4,11 @@
  *   fs-protogen table SPEC OUT          FS_FUNC rows (included by funcs.h)
  *   fs-protogen libc-wrappers SPEC OUT  wrap.h macro calls (wrap_gen.c)
  *   fs-protogen protocol SPEC OUT       a user's protocol library source (tests)
+ *   fs-protogen symbols SPEC OUT        every symbol the preload interposes: the rows,
+ *                                       then `alias` and `interposes` lines (NAME KIND
+ *                                       per line; tests/integration/test_wrapped_set.sh)
+ *   fs-protogen libc-tests SPEC OUT     the libc_rows driver: one injection test per
+ *                                       injectable row (the rows' `test` lines)
  * Writes OUT only when its content changes, so an edit of the spec rebuilds
  * what depends on it and nothing else. Exit 2 on a bad spec. */
 #define _GNU_SOURCE
@@ -36,7 +41,7 @@ static int fs_write_if_changed(const char *path, const char *buf, size_t n)
 int main(int argc, char **argv)
 {
     if (argc != 4) {
-        fprintf(stderr, "usage: fs-protogen table|libc-wrappers|protocol SPEC OUT\n");
+        fprintf(stderr, "usage: fs-protogen table|libc-wrappers|libc-tests|protocol|symbols SPEC OUT\n");
         return 2;
     }
     int builtin = strcmp(argv[1], "protocol") != 0;
@@ -51,11 +56,13 @@ int main(int argc, char **argv)
     FILE *m = open_memstream(&buf, &n);
     int rc = !strcmp(argv[1], "table") ? fs_spec_gen_table(s, m)
            : !strcmp(argv[1], "libc-wrappers") ? fs_spec_gen_libc_wrappers(s, m)
-           : !strcmp(argv[1], "protocol") ? fs_spec_gen_protocol(s, m) : -2;
+           : !strcmp(argv[1], "libc-tests") ? fs_spec_gen_libc_tests(s, m)
+           : !strcmp(argv[1], "protocol") ? fs_spec_gen_protocol(s, m)
+           : !strcmp(argv[1], "symbols") ? fs_spec_gen_symbols(s, m) : -2;
     fclose(m);
     fs_spec_free(s);
     if (rc == -2)
-        fprintf(stderr, "fs-protogen: unknown output '%s' (table, libc-wrappers, protocol)\n", argv[1]);
+        fprintf(stderr, "fs-protogen: unknown output '%s' (table, libc-wrappers, libc-tests, protocol, symbols)\n", argv[1]);
     if (rc == 0)
         rc = fs_write_if_changed(argv[3], buf, n);
     free(buf);

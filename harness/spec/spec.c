@@ -31,15 +31,21 @@ struct fs_p {
     int seen_directive;
 };
 
+/* "PATH:LINE:COL: " then the message; returns -1 (the callers' error). */
+static int fs_verr(struct fs_p *P, int line, int col, const char *fmt, va_list ap)
+{
+    int n = snprintf(P->err, P->errlen, "%s:%d:%d: ", P->path, line, col);
+    if (n >= 0 && (size_t)n < P->errlen)
+        vsnprintf(P->err + n, P->errlen - (size_t)n, fmt, ap);
+    return -1;
+}
+
+/* An error at `at` in the current line (NULL: its first column). */
 static int fs_perr(struct fs_p *P, const char *at, const char *fmt, ...)
 {
-    int col = at ? (int)(at - P->lp) + 1 : 1;
-    int n = snprintf(P->err, P->errlen, "%s:%d:%d: ", P->path, P->line, col);
-    if (n < 0 || (size_t)n >= P->errlen)
-        return -1;
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(P->err + n, P->errlen - (size_t)n, fmt, ap);
+    fs_verr(P, P->line, at ? (int)(at - P->lp) + 1 : 1, fmt, ap);
     va_end(ap);
     return -1;
 }
@@ -47,12 +53,9 @@ static int fs_perr(struct fs_p *P, const char *at, const char *fmt, ...)
 /* An error about a whole function: at its keyword's line and column. */
 static int fs_ferr(struct fs_p *P, const struct fs_spec_func *f, const char *fmt, ...)
 {
-    int n = snprintf(P->err, P->errlen, "%s:%d:%d: ", P->path, f->line, f->col);
-    if (n < 0 || (size_t)n >= P->errlen)
-        return -1;
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(P->err + n, P->errlen - (size_t)n, fmt, ap);
+    fs_verr(P, f->line, f->col, fmt, ap);
     va_end(ap);
     return -1;
 }
@@ -454,6 +457,10 @@ static int fs_finish_func(struct fs_p *P)
         f->injectable = 0;
     else
         f->injectable = f->can_fail;
+    if (P->builtin && f->injectable && !f->test[0])
+        return FERR("expected a `test EXPR` line for %s: every injectable row of libc's spec needs "
+                    "one (a C expression calling %s with valid arguments, e.g. test %s(...); "
+                    "see harness/spec/libc.spec)", f->name, f->name, f->name);
     if (!f->doc[0]) {
         if (!f->injectable)
             strcpy(f->doc, "-");
@@ -672,6 +679,37 @@ static int fs_directive(struct fs_p *P)
         strcpy(s->headers[s->nheaders++], h);
         return 0;
     }
+    if (P->builtin && (strcmp(kw, "alias") == 0 || strcmp(kw, "interposes") == 0)) {
+        /* libc's spec: a symbol the preload interposes that has no row of its own */
+        if (fs_finish_func(P) != 0)
+            return -1;
+        struct fs_spec_other o;
+        memset(&o, 0, sizeof o);
+        o.line = P->line;
+        const char *nat = (fs_skip_ws(P), P->p);
+        if (fs_word(P, o.name, sizeof o.name) != 1 || !fs_ident_ok(o.name, sizeof o.name))
+            return fs_perr(P, nat, "expected the interposed symbol's name after %s", kw);
+        const char *rat = (fs_skip_ws(P), P->p);
+        if (kw[0] == 'a') {
+            if (fs_word(P, o.alias_of, sizeof o.alias_of) != 1 || !fs_ident_ok(o.alias_of, sizeof o.alias_of))
+                return fs_perr(P, rat, "expected the row %s counts as (alias NAME FUNC)", o.name);
+            if (fs_expect_eol(P, "the alias") != 0)
+                return -1;
+        } else {
+            char w[200];
+            fs_rest(P, w, sizeof w);
+            size_t n = strlen(w);
+            if (n < 3 || w[0] != '"' || w[n - 1] != '"' || n - 2 >= sizeof o.why)
+                return fs_perr(P, rat, "expected a quoted reason after interposes %s", o.name);
+            memcpy(o.why, w + 1, n - 2);
+        }
+        void *nv = realloc(s->other, (size_t)(s->nother + 1) * sizeof *s->other);
+        if (!nv)
+            return fs_perr(P, at, "out of memory");
+        s->other = nv;
+        s->other[s->nother++] = o;
+        return 0;
+    }
     if (strcmp(kw, "kind") == 0) {
         if (fs_finish_func(P) != 0)
             return -1;
@@ -790,6 +828,22 @@ static int fs_directive(struct fs_p *P)
         P->fn->injectable = w[0] == 'n' ? -1 : 0;
         return fs_expect_eol(P, "fault");
     }
+    if (P->builtin && strcmp(kw, "test") == 0) {
+        if (fs_need_fn(P, at, kw))
+            return -1;
+        struct fs_spec_func *f = P->fn;
+        const char *tat = (fs_skip_ws(P), P->p);
+        size_t n = strcspn(tat, "\n#");
+        if (n >= sizeof f->test)
+            return fs_perr(P, tat, "expected a test expression of at most %d characters",
+                           (int)sizeof f->test - 1);
+        fs_rest(P, f->test, sizeof f->test);
+        if (!f->test[0])
+            return fs_perr(P, tat, "expected a C expression calling %s after test", f->name);
+        if (!strstr(f->test, f->name))
+            return fs_perr(P, tat, "expected the test expression to call %s", f->name);
+        return 0;
+    }
     if (P->builtin && (strcmp(kw, "custom") == 0 || strcmp(kw, "size") == 0 || strcmp(kw, "doc") == 0)) {
         if (fs_need_fn(P, at, kw))
             return -1;
@@ -857,6 +911,26 @@ int fs_spec_parse_text(const char *path, const char *text, int builtin, struct f
     if (!s->nfuncs) {
         fs_perr(&P, NULL, "expected at least one function (acquire/release/use PROTOTYPE)");
         goto fail;
+    }
+    for (int i = 0; i < s->nother; i++) {
+        const struct fs_spec_other *o = &s->other[i];
+        int row = -1, dup = -1;
+        for (int k = 0; k < s->nfuncs; k++) {
+            if (!strcmp(s->funcs[k].name, o->alias_of)) row = k;
+            if (!strcmp(s->funcs[k].name, o->name)) dup = k;
+        }
+        for (int k = 0; k < i && dup < 0; k++)
+            if (!strcmp(s->other[k].name, o->name)) dup = k;
+        P.line = o->line;
+        P.lp = P.p = "";
+        if (dup >= 0) {
+            fs_perr(&P, NULL, "expected each interposed symbol once: %s has a row or another line", o->name);
+            goto fail;
+        }
+        if (o->alias_of[0] && row < 0) {
+            fs_perr(&P, NULL, "expected alias %s to name a row: there is no function %s", o->name, o->alias_of);
+            goto fail;
+        }
     }
     for (int k = 0; k < s->nkinds; k++) {
         int acq = 0, rel = 0;
@@ -940,5 +1014,6 @@ void fs_spec_free(struct fs_spec *s)
         return;
     free(s->kinds);
     free(s->funcs);
+    free(s->other);
     free(s);
 }

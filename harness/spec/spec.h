@@ -61,6 +61,9 @@ struct fs_spec_func {
     char custom[64];            /* libc spec: the body is hand-written (file tag, e.g. "fd") */
     char size[128];             /* memory kinds: bytes acquired (C expression over params) */
     char doc[128];              /* the failure as `faultstack functions` prints it */
+    char test[512];             /* libc spec: a C expression calling the function with valid
+                                 * arguments, evaluating to its return value (`test EXPR`; the
+                                 * generated libc_rows driver runs it); required on injectable rows */
     int line, col;
 };
 
@@ -81,11 +84,16 @@ struct fs_spec {
     struct fs_spec_kind *kinds;
     int nfuncs;
     struct fs_spec_func *funcs;
+    /* libc's spec: other symbols the preload interposes, each with why it has
+     * no row: `alias NAME FUNC` (counted as FUNC: fortified variants, fcntl64)
+     * or `interposes NAME "WHY"` (process lifecycle, signals, threads). */
+    int nother;
+    struct fs_spec_other { char name[FS_SPEC_NAME_MAX]; char alias_of[FS_SPEC_NAME_MAX]; char why[160]; int line; } *other;
 };
 
 /* Parse a spec from text (path: for messages). builtin: 1 for libc's own
  * spec, which may use the built-in kinds and attributes (track, custom, size,
- * doc); users' specs may not. Returns 0 and *out, or -1 with errbuf set to
+ * doc, test; every injectable row needs a `test`); users' specs may not. Returns 0 and *out, or -1 with errbuf set to
  * "PATH:LINE:COL: expected ..." (one line). */
 int fs_spec_parse_text(const char *path, const char *text, int builtin, struct fs_spec **out,
                        char *errbuf, size_t errlen);
@@ -114,6 +122,17 @@ int fs_spec_gen_protocol(const struct fs_spec *s, FILE *out);
 /* libc's spec: the preload's function table rows (FS_FUNC(...) lines, the
  * format of funcs.h) and the regular wrappers (the wrap.h macros). */
 int fs_spec_gen_table(const struct fs_spec *s, FILE *out);
+/* Every symbol libc's spec says the preload interposes, one per line:
+ * "NAME row", "NAME alias FUNC" or "NAME interposes". */
+int fs_spec_gen_symbols(const struct fs_spec *s, FILE *out);
 int fs_spec_gen_libc_wrappers(const struct fs_spec *s, FILE *out);
+
+/* libc's spec: the source of the libc_rows driver. `libc_rows NAME...` runs
+ * each named row's `test` expression once (in that order) and prints
+ * "NAME ret=R errno=E" per row (R: NULL, ptr, MAP_FAILED, a number, or an
+ * error name for `fail returns-errno` rows; E: errno's name after the call, or
+ * 0); `libc_rows --expect NAME...` prints the line an injected failure gives
+ * (the spec's failure value and errno); `libc_rows --list` the injectable rows. */
+int fs_spec_gen_libc_tests(const struct fs_spec *s, FILE *out);
 
 #endif

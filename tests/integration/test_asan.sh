@@ -92,7 +92,7 @@ sqlite3 -batch "$DB" "DROP VIEW sanitizer_reports; DROP TABLE sanitizer_report;
 fs_run --fail nth=4 -- "$PROG" a
 assert_status 1
 CUR=$(sed -n 's/^PRAGMA user_version = \([0-9]*\);$/\1/p' "$DEMO_SRC/../../reports/schema.sql")
-assert_eq "upgrade 3 -> current (reports/schema.sql's): user_version|schema_version|runs|sanitizer reports" "$CUR|$CUR|2|1" \
+assert_eq "upgrade 3 -> current (steps sanitizer, roles, triage; reports/schema.sql's): user_version|schema_version|runs|sanitizer reports" "$CUR|$CUR|2|1" \
     "$(q "SELECT (SELECT user_version FROM pragma_user_version), (SELECT value FROM meta WHERE key = 'schema_version'),
                  (SELECT count(*) FROM runs), (SELECT count(*) FROM sanitizer_reports)")"
 

@@ -133,7 +133,7 @@ assert_status 2
 # ---- a version-1 input (no sweep_key, confirms, ctx, sweep table) merges into version 2
 cp "$B" "$SCRATCH/v1.db"
 sqlite3 -bail "$SCRATCH/v1.db" "
-    DROP VIEW runs; DROP VIEW fault_points; DROP VIEW leaks; DROP VIEW anomalies; DROP VIEW findings;
+    DROP VIEW runs; DROP VIEW fault_points; DROP VIEW leaks; DROP VIEW anomalies; DROP VIEW bugs; DROP VIEW findings;
     DROP VIEW crashes; DROP VIEW sweeps; DROP VIEW held;
     DROP INDEX run_session; CREATE INDEX run_session ON run(session_id);
     ALTER TABLE run DROP COLUMN sweep_key; ALTER TABLE run DROP COLUMN confirms;

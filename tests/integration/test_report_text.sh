@@ -83,7 +83,7 @@ assert_status 1
 
 # the fd_leak site: header, total runs, then baseline, then the faults by line
 block=$(awk -v h="leak fd: open at $FILE:$LINE (in copy_file)" '$0 == h {p = 1} p && $0 == "" {exit} p' \
-        "$SCRATCH/last.out" | grep -v '^      repro: ')
+        "$SCRATCH/last.out" | grep -v -e '^      repro: ' -e '^      fault called from: ')
 expected="leak fd: open at $FILE:$LINE (in copy_file)
   seen in 4 runs, exposed by:
   #$BASE_ID baseline (no fault): 1 run, first run $R1

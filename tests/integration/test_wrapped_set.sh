@@ -2,7 +2,8 @@
 # test_wrapped_set.sh — issue 8 §3: every function glibc exports that acquires
 # or releases a resource of a tracked kind (fd, FILE, DIR, memory, mmap, lock)
 # is interposed by the preload and has a row in the table (`faultstack
-# functions`), or is listed below as not wrapped with the reason. A function
+# functions`), or is listed below as not wrapped with the reason; and every
+# symbol the preload exports is in libc.spec (a row, an alias, an interposes line). A function
 # glibc exports that neither holds fails the test, so a missing release
 # (close_range before it was wrapped: every fd it closed was called a leak) or
 # acquire shows up here, not as wrong verdicts on users' programs.
@@ -58,8 +59,15 @@ declare -A NOT_WRAPPED=(
   [pthread_rwlock_clockwrlock]="not yet tracked"
   [__open64_nocancel]="glibc-internal"
 )
-# Interposed under the row of the function they are an alias of.
-declare -A ALIAS_OF=( [fcntl64]=fcntl )
+# Interposed under the row of the function they are an alias of: libc.spec's
+# `alias` lines (build/harness/gen/interposed.txt lists every symbol the spec
+# says the preload interposes: rows, aliases, `interposes` lines).
+SYMS=$(dirname "$FAULTSTACK")/../harness/gen/interposed.txt
+[[ -r $SYMS ]] || { echo "wrapped_set: $SYMS missing (fs-protogen symbols, built with the preload)" >&2; exit 1; }
+declare -A ALIAS_OF=()
+while read -r name what of; do
+    [[ $what == alias ]] && ALIAS_OF[$name]=$of
+done <"$SYMS"
 EXTRA="pvalloc __strdup __strndup wcsdup mremap open_wmemstream fopencookie fcloseall getpt pidfd_open
 pidfd_getfd fanotify_init open_by_handle_at mtx_lock mtx_trylock mtx_timedlock mtx_unlock
 pthread_spin_lock pthread_spin_unlock pthread_mutex_clocklock pthread_rwlock_clockrdlock
@@ -73,7 +81,7 @@ missing=()
 for f in $TRACKED $EXTRA; do
     grep -qx -- "$f" <<<"$libc_syms" || continue            # this glibc does not export it
     if grep -qx -- "$f" <<<"$pre_syms"; then
-        grep -qx -- "${ALIAS_OF[$f]:-$f}" <<<"$rows" || missing+=("$f: interposed but has no row in funcs.def")
+        grep -qx -- "${ALIAS_OF[$f]:-$f}" <<<"$rows" || missing+=("$f: interposed but has no row in libc.spec")
         [[ -z ${NOT_WRAPPED[$f]:-} ]] || missing+=("$f: wrapped now; remove it from NOT_WRAPPED")
     elif [[ -z ${NOT_WRAPPED[$f]:-} ]]; then
         missing+=("$f: exported by $LIBC, acquires or releases a tracked kind, not interposed")
@@ -81,8 +89,20 @@ for f in $TRACKED $EXTRA; do
 done
 # Every row names a function the preload really interposes, and glibc exports.
 for f in $rows; do
-    grep -qx -- "$f" <<<"$pre_syms" || missing+=("$f: row in funcs.def but not exported by the preload")
-    grep -qx -- "$f" <<<"$libc_syms" || missing+=("$f: row in funcs.def but $LIBC does not export it")
+    grep -qx -- "$f" <<<"$pre_syms" || missing+=("$f: row in libc.spec but not exported by the preload")
+    grep -qx -- "$f" <<<"$libc_syms" || missing+=("$f: row in libc.spec but $LIBC does not export it")
+done
+# libc.spec names every symbol the preload exports (a row, an alias or an
+# `interposes` line with its reason), and each of those is exported — so no
+# interposed symbol is without a row or a reason. faultstack_protocol_api is
+# the preload's own API (harness/include/faultstack/protocol_api.h).
+spec_syms=$(awk '{print $1}' "$SYMS" | sort -u)
+for f in $pre_syms; do
+    [[ $f == faultstack_protocol_api ]] && continue
+    grep -qx -- "$f" <<<"$spec_syms" || missing+=("$f: exported by the preload but not in libc.spec (add a row, an alias or an interposes line)")
+done
+for f in $spec_syms; do
+    grep -qx -- "$f" <<<"$pre_syms" || missing+=("$f: in libc.spec but the preload does not export it")
 done
 if ((${#missing[@]})); then
     printf 'wrapped_set: %s\n' "${missing[@]}" >&2

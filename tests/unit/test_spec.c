@@ -2,7 +2,9 @@
  * give the functions, handles, failures and defaults the format promises
  * (docs/protocol-spec.md); bad ones give "FILE:LINE:COL: expected ..." at the
  * right place. Also: libc.spec, the built-in spec, parses and every row of it
- * is one of the preload's functions with the same kind, role and errno. */
+ * is one of the preload's functions with the same kind, role and errno; the
+ * built-in `test EXPR` attribute (libc_rows' expressions) is required on every
+ * injectable row of a built-in spec and refused in users' specs. */
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -153,6 +155,61 @@ static void test_bad(void)
               4, 2, "libc's own spec", __LINE__);
 }
 
+/* `test EXPR`: the rest of the line, for built-in specs only; an injectable
+ * built-in row without one is an error naming the row. */
+static void test_test_attr(void)
+{
+    const char *ok =
+        "library libc.so.6\n"
+        "kind fd track fd\n"
+        "acquire int open(const char *path, int flags, ...)\n"
+        "    custom fd\n"
+        "    fail return -1 errno EMFILE\n"
+        "    test ({ int x = 0; open(\"/dev/null\", O_RDONLY | x); })   # a comment\n"
+        "release int close(int fd)\n"
+        "    custom fd\n"
+        "    fault no\n";
+    struct fs_spec *s = NULL;
+    char err[512];
+    if (fs_spec_parse_text("t.spec", ok, 1, &s, err, sizeof err) != 0) {
+        CHECK(0, "a built-in spec with a test line parses: %s", err);
+    } else {
+        CHECK(!strcmp(fn(s, "open")->test, "({ int x = 0; open(\"/dev/null\", O_RDONLY | x); })"),
+              "test of open: '%s'", fn(s, "open")->test);
+        CHECK(fn(s, "close")->test[0] == '\0', "close (not injectable) has no test: '%s'", fn(s, "close")->test);
+        fs_spec_free(s);
+    }
+    /* the injectable row without a test: an error at its line, naming it */
+    const char *missing =
+        "library libc.so.6\n"
+        "kind fd track fd\n"
+        "acquire int dup(int fd)\n"
+        "    fail return -1 errno EMFILE\n"
+        "release int close(int fd)\n"
+        "    custom fd\n"
+        "    fault no\n";
+    s = NULL;
+    if (fs_spec_parse_text("t.spec", missing, 1, &s, err, sizeof err) == 0) {
+        CHECK(0, "an injectable built-in row without `test` is refused");
+        fs_spec_free(s);
+    } else {
+        CHECK(!strncmp(err, "t.spec:3:1: expected a `test EXPR` line for dup", 47), "error: %s", err);
+    }
+    /* a test that does not call the row's function; an empty one */
+    s = NULL;
+    CHECK(fs_spec_parse_text("t.spec", "library libc.so.6\nkind none\nuse int fsync(int fd)\n  test sync()\n",
+                             1, &s, err, sizeof err) != 0 && strstr(err, "t.spec:4:8: expected the test expression to call fsync"),
+          "a test not calling the function: %s", err);
+    fs_spec_free(s);
+    s = NULL;
+    CHECK(fs_spec_parse_text("t.spec", "library libc.so.6\nkind none\nuse int fsync(int fd)\n  test  # none\n",
+                             1, &s, err, sizeof err) != 0 && strstr(err, "t.spec:4:9: expected a C expression calling fsync"),
+          "an empty test: %s", err);
+    fs_spec_free(s);
+    /* users' specs have no test attribute */
+    parse_bad("library l.so\nkind none\n use int f(int a)\n  test f(1)\n", 4, 3, "found 'test'", __LINE__);
+}
+
 /* libc.spec is the preload's table: same rows, kinds, roles, errno. */
 static void test_libc_spec(void)
 {
@@ -171,14 +228,41 @@ static void test_libc_spec(void)
               f->injectable == t->injectable && (!t->injectable || f->fail_errno_value == t->err),
               "row %d: %s %s inj %d err %d vs table %s %s %d %d", i, f->name, kind, f->injectable,
               f->fail_errno_value, t->name, fs_kind_names[t->kind], t->injectable, t->err);
+        CHECK(!f->injectable || strstr(f->test, f->name), "row %d: %s has a test calling it: '%s'", i, f->name,
+              f->test);
     }
     fs_spec_free(s);
 }
 
+/* libc.spec's alias / interposes lines: parsed, checked against the rows. */
+static void test_other_symbols(void)
+{
+    static const char *const base = "library libc.so.6\nkind fd track fd\n acquire int dup(int fd)\n"
+                                     "  test dup(0)\n release int close(int fd)\n  custom fd\n  fault no\n";
+    char text[1024], err[512];
+    struct fs_spec *s = NULL;
+    snprintf(text, sizeof text, "%salias __dup_chk dup\ninterposes exit \"the end\"\n", base);
+    int rc = fs_spec_parse_text("l.spec", text, 1, &s, err, sizeof err);
+    CHECK(rc == 0 && s && s->nother == 2 && !strcmp(s->other[0].alias_of, "dup") && !strcmp(s->other[1].why, "the end"),
+          "alias and interposes parsed (%s)", rc ? err : "ok");
+    fs_spec_free(s);
+    snprintf(text, sizeof text, "%salias __x_chk nosuch\n", base);
+    rc = fs_spec_parse_text("l.spec", text, 1, &s, err, sizeof err);
+    CHECK(rc != 0 && strstr(err, "l.spec:8:1: expected alias __x_chk to name a row"), "alias of no row: %s", err);
+    snprintf(text, sizeof text, "%sinterposes dup \"twice\"\n", base);
+    rc = fs_spec_parse_text("l.spec", text, 1, &s, err, sizeof err);
+    CHECK(rc != 0 && strstr(err, "l.spec:8:1: expected each interposed symbol once"), "a row listed again: %s", err);
+    snprintf(text, sizeof text, "%salias __dup_chk dup\n", base);
+    rc = fs_spec_parse_text("u.spec", text, 0, &s, err, sizeof err);
+    CHECK(rc != 0 && strstr(err, "u.spec:1:1:") == NULL && strstr(err, "expected"), "users' specs have no alias: %s", err);
+}
+
 int main(void)
 {
+    test_other_symbols();
     test_good();
     test_bad();
+    test_test_attr();
     test_libc_spec();
     return CHECK_DONE("test_spec");
 }
