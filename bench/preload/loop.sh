@@ -16,6 +16,8 @@
 # Usage: bench/preload/loop.sh [BUILD_DIR]      (default /work/main/build)
 # Env:   ROUNDS (3) CALLS (25600000)
 #        FS_PRELOAD (BUILD_DIR/lib/libfaultstack-preload.so: try a patched copy)
+#        FS_PRELOAD_OLD (another build of the preload, e.g. before a change: one
+#        more row, "preload alone (old)", timed in the same rounds)
 set -eu
 
 B=${1:-/work/main/build}
@@ -56,7 +58,7 @@ timed() {   # LABEL, then the command
 
 echo "machine: nproc=$(nproc), $(lscpu | sed -n 's/^Model name:[[:space:]]*//p' | head -n 1), $(uname -r)"
 echo "loop: $CALLS calls (malloc/free, 64 live blocks), best of $ROUNDS interleaved rounds"
-echo "faultstack preload: $FS_SO"
+echo "faultstack preload: $FS_SO${FS_PRELOAD_OLD:+ (old: $FS_PRELOAD_OLD)}"
 
 r=1
 while [ "$r" -le "$ROUNDS" ]; do
@@ -67,6 +69,10 @@ while [ "$r" -le "$ROUNDS" ]; do
     if [ -z "$rec" ] || ! grep -q '^done' "$rec"; then
         echo "loop.sh: FAIL: the preload wrote no complete record: its time means nothing" >&2
         exit 1
+    fi
+    if [ -n "${FS_PRELOAD_OLD:-}" ]; then
+        rm -rf "$TMP/rd_old"; mkdir "$TMP/rd_old"
+        timed preload_old env -u FAULTSTACK_PLAN FAULTSTACK_RUN_DIR="$TMP/rd_old" LD_PRELOAD="$FS_PRELOAD_OLD" "$LOOP" "$CALLS"
     fi
     rm -f "$TMP/loop.db"
     timed run env FAULTSTACK_PRELOAD="$FS_SO" "$FS" run --db "$TMP/loop.db" -- "$LOOP" "$CALLS"
@@ -83,10 +89,12 @@ done
 best() { sort -n "$TMP/ns.$1" | head -n 1; }
 nat=$(best native)
 printf '\n| configuration | wall s (best) | ratio vs native | added ns per call |\n|---|---:|---:|---:|\n'
-for l in native preload run run0 $LSAN; do
+OLD=""; [ -n "${FS_PRELOAD_OLD:-}" ] && OLD=preload_old
+for l in native preload $OLD run run0 $LSAN; do
     awk -v l="$l" -v t="$(best "$l")" -v n="$nat" -v c="$CALLS" 'BEGIN {
         name = l
         if (l == "preload") name = "faultstack preload alone"
+        if (l == "preload_old") name = "faultstack preload alone (FS_PRELOAD_OLD)"
         if (l == "run") name = "faultstack run"
         if (l == "run0") name = "(faultstack run, FAULTSTACK_MAX_POINTS=0: no p lines)"
         if (l == "lsan-gcc") name = "LeakSanitizer (gcc -fsanitize=leak)"
