@@ -1,4 +1,4 @@
--- faultstack report database, schema version 6.
+-- faultstack report database, schema version 7.
 --
 -- The database is a user interface: query it with SQL (sqlite3 faultstack.db).
 -- The VIEWS below are the public, stable contract: columns are added, never
@@ -16,7 +16,8 @@
 -- confirms), new views crashes and sweeps; no table changes; 5 -> 6, step
 -- 'triage': columns finding.suppressed, finding.suppression, finding.in_scope,
 -- finding.gave_up, run.fault_callers; the findings and runs views gain them and
--- the status and fault_caller columns; the bugs view).
+-- the status and fault_caller columns; the bugs view; 6 -> 7, step 'sites': the
+-- site table and the fault_sites view, new objects only).
 --
 -- Words used below:
 --   fault point  one call to a wrapped function that the fault plan may fail
@@ -26,7 +27,7 @@
 --   acquire site the site of the call that acquired a resource
 --   fault        the injected fault point of a run (NULL when none was injected)
 
-PRAGMA user_version = 6;
+PRAGMA user_version = 7;
 
 CREATE TABLE IF NOT EXISTS meta (
     key   TEXT PRIMARY KEY,        -- 'schema_version', 'created_by'
@@ -112,6 +113,25 @@ CREATE TABLE IF NOT EXISTS point (
     ctx         INTEGER            -- calling-context hash (sweep --strategy stack), else NULL
 );
 CREATE INDEX IF NOT EXISTS point_run ON point(run_id, ordinal);
+
+-- Every call site of a run's fault points with its number of calls, when the
+-- run's per-point list was capped (a plain `faultstack run` keeps its first
+-- 5,000 points, FAULTSTACK_MAX_POINTS; a sweep's runs 200,000): no site is
+-- lost, only the per-call rows beyond the cap. Since schema version 7.
+CREATE TABLE IF NOT EXISTS site (
+    run_id      INTEGER NOT NULL REFERENCES run(id),
+    pid         INTEGER NOT NULL,
+    func        TEXT NOT NULL,
+    module      TEXT,
+    module_path TEXT,
+    offset      INTEGER,
+    file        TEXT,
+    line        INTEGER,
+    symbol      TEXT,
+    calls       INTEGER NOT NULL,  -- fault points at this site in this process
+    first_ordinal INTEGER          -- the ordinal of the first of them
+);
+CREATE INDEX IF NOT EXISTS site_run ON site(run_id);
 
 -- Resources live when a process ended. verdict: 'leak' (a finding), 'held'
 -- (the program still holds it: not a finding; reason says how),
@@ -344,6 +364,14 @@ CREATE VIEW IF NOT EXISTS fault_points AS
     SELECT run_id, ordinal, func, module, file, line, symbol, site_occurrence, injected,
            pid, offset, ctx
     FROM point;
+
+-- fault_sites: per call site, how many fault points a run reached there — for
+-- runs whose per-point list (fault_points) was capped (runs.points_total is more
+-- than the run's fault_points rows); empty for the others, whose fault_points
+-- say it all. Since schema version 7.
+CREATE VIEW IF NOT EXISTS fault_sites AS
+    SELECT run_id, pid, func, module, file, line, symbol, calls, first_ordinal, offset
+    FROM site;
 
 -- leaks: resources the program could no longer release when a process ended.
 -- A sweep in fork mode records each forked run's leaks and, for those caused by

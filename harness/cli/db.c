@@ -127,7 +127,10 @@ static int fs_db_add_column(sqlite3 *db, const char *table, const char *col, con
  *         It also drops the leaks, anomalies and held views, which the script
  *         recreates unchanged: a database made by the unmerged triage branch
  *         (which called this step 4 -> 5) says 5 without step 'roles's views.
- *         Every view reads tables only (bugs too), so a step may drop one. */
+ *         Every view reads tables only (bugs too), so a step may drop one.
+ * 6 -> 7, step 'sites': the site table and the fault_sites view (a run's
+ *         per-site call counts, kept when its per-point list was capped); new
+ *         objects only, which the script creates. */
 static int fs_db_upgrade(sqlite3 *db, int64_t version, char *why, size_t whylen)
 {
     if (fs_db_exec(db, "BEGIN IMMEDIATE", why, whylen) != 0)

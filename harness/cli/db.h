@@ -8,8 +8,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define FS_SCHEMA_VERSION 6
-#define FS_SCHEMA_VERSION_STR "6"
+#define FS_SCHEMA_VERSION 7
+#define FS_SCHEMA_VERSION_STR "7"
 
 /* Open PATH, creating it with the schema when it does not exist or is empty.
  * Refuses (returns NULL, message in err) a file that is not SQLite, is corrupt,

@@ -37,6 +37,8 @@ struct fs_site_ref { char path[512]; char base[256]; uint64_t off; int valid; };
 
 struct fs_point { int64_t ordinal; char func[64]; struct fs_site_ref at; int64_t occ; int injected; int pid;
                   uint64_t ctx; };
+/* an 's' line: a call site's fault points in one process */
+struct fs_siterec { char func[FS_REC_FUNC_MAX]; struct fs_site_ref at; int64_t calls, first; int pid; };
 struct fs_resrec { char verdict[16], kind[32], func[64]; struct fs_site_ref at; char handle[40]; int64_t size; int pid;
                   char why[32];             /* held: 'frame', 'thread', 'global', 'reachable-stack'... */
                   struct fs_site_ref slot;  /* held in a global: the slot (module + offset) */
@@ -66,6 +68,7 @@ static void *fs_vec_push(struct fs_vec *v)
 struct fs_parsed {
     struct fs_vec points, res, anoms, crashes, procs;
     struct fs_vec sweeps;          /* struct fs_site_ref: close-every-fd sites */
+    struct fs_vec sites;           /* struct fs_siterec: per-site counts ('s' lines) */
     struct fs_san_report *san;     /* sanitizer reports of the run's processes (sanitizer.c) */
     int nsan;
     int version_bad;               /* a record of another format (record_fmt.h), or none said */
@@ -80,6 +83,7 @@ static void fs_parsed_init(struct fs_parsed *P)
     P->crashes.sz = sizeof(struct fs_crashrec);
     P->procs.sz = sizeof(struct fs_proc);
     P->sweeps.sz = sizeof(struct fs_site_ref);
+    P->sites.sz = sizeof(struct fs_siterec);
 }
 
 static void fs_parsed_free(struct fs_parsed *P)
@@ -87,7 +91,7 @@ static void fs_parsed_free(struct fs_parsed *P)
     for (size_t i = 0; i < P->res.n; i++)
         free(((struct fs_resrec *)P->res.p)[i].frames);
     free(P->points.p); free(P->res.p); free(P->anoms.p);
-    free(P->crashes.p); free(P->procs.p); free(P->sweeps.p);
+    free(P->crashes.p); free(P->procs.p); free(P->sweeps.p); free(P->sites.p);
     fs_sanitizer_free(P->san, P->nsan);
 }
 
@@ -306,7 +310,16 @@ static int fs_parse_file(const char *path, struct fs_parsed *P)
             break;
         }
         case 's':
-            if (strncmp(line, FS_REC_SUM " ", sizeof FS_REC_SUM) == 0) {
+            if (line[1] == ' ') {                  /* FS_REC_SITE: s FUNC MOD OFF COUNT FIRST */
+                struct fs_siterec *sr = fs_vec_push(&P->sites);
+                long long calls = 0, first = 0;
+                if (!sr || sscanf(line, FS_REC_SITE_SCAN, sr->func, &mod, &off, &calls, &first) != 5) {
+                    if (sr) P->sites.n--;
+                    break;
+                }
+                sr->calls = calls; sr->first = first; sr->pid = pr->pid;
+                fs_site_set(&sr->at, &mt, mod, off);
+            } else if (strncmp(line, FS_REC_SUM " ", sizeof FS_REC_SUM) == 0) {
                 long long pts, rb, rby;
                 if (sscanf(line, FS_REC_SUM_SCAN, &pts, &rb, &rby) == 3) {
                     pr->rb = rb; pr->rbytes = rby;
@@ -642,6 +655,43 @@ static void fs_bind_fault(struct fs_ctx *C, sqlite3_stmt *st, int first, int wit
     fs_bind_int_or_null(st, first + 2, (int64_t)F->at.off, !(wf && F->at.valid));
     fs_bind_text(st, first + 3, wf ? F->w.file : NULL);
     fs_bind_int_or_null(st, first + 4, F->w.line, !(wf && F->w.line));
+}
+
+/* The run's per-site counts, when its per-point list was capped (fewer 'p'
+ * lines than fault points): no site is lost (the site table, fault_sites). */
+static int fs_insert_sites(struct fs_ctx *C, struct fs_parsed *P)
+{
+    if (C->res->points_total <= (int64_t)P->points.n || !P->sites.n)
+        return 0;
+    sqlite3_stmt *st = fs_db_prepare(C->db,
+        "INSERT INTO site(run_id, pid, func, module, module_path, offset, file, line, symbol, calls, first_ordinal)"
+        " VALUES(?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11)", C->err, C->errlen);
+    if (!st)
+        return -1;
+    struct fs_siterec *v = P->sites.p;
+    for (size_t i = 0; i < P->sites.n; i++) {
+        struct fs_where w;
+        if (!v[i].calls)
+            continue;                          /* a close-every-fd site without points */
+        fs_where(C->sym, &v[i].at, &w);
+        fs_bind_int(st, 1, C->res->run_id);
+        fs_bind_int(st, 2, v[i].pid);
+        fs_bind_text(st, 3, v[i].func);
+        fs_bind_text(st, 4, v[i].at.valid ? v[i].at.base : NULL);
+        fs_bind_text(st, 5, v[i].at.valid ? v[i].at.path : NULL);
+        fs_bind_int_or_null(st, 6, (int64_t)v[i].at.off, !v[i].at.valid);
+        fs_bind_text(st, 7, w.file);
+        fs_bind_int_or_null(st, 8, w.line, !w.line);
+        fs_bind_text(st, 9, w.symbol);
+        fs_bind_int(st, 10, v[i].calls);
+        fs_bind_int(st, 11, v[i].first);
+        if (fs_step_done(C, st)) {
+            sqlite3_finalize(st);
+            return -1;
+        }
+    }
+    sqlite3_finalize(st);
+    return 0;
 }
 
 static int fs_insert_points(struct fs_ctx *C, struct fs_parsed *P)
@@ -1182,7 +1232,7 @@ int fs_ingest_run(sqlite3 *db, const struct fs_run_info *info, struct fs_run_res
     sqlite3_finalize(st);
 
     res->memcheck_files = -1;
-    if (fs_insert_points(&C, &P) || fs_insert_resources(&C, &P) || fs_insert_anomalies(&C, &P) ||
+    if (fs_insert_points(&C, &P) || fs_insert_sites(&C, &P) || fs_insert_resources(&C, &P) || fs_insert_anomalies(&C, &P) ||
         fs_insert_sanitizer_reports(&C, &P) || fs_insert_crash_rows(&C, &P) ||
         (info->valgrind && fs_insert_memcheck(&C)))
         goto rollback;

@@ -503,6 +503,9 @@ static int fs_merge_one(sqlite3 *db, const struct fs_input *in, const char *out_
     if (fs_has_table(db, "src", "sanitizer_report") &&       /* schema step 'sanitizer' (4) */
         fs_copy_table(db, "sanitizer_report", m_runrow, "ORDER BY rowid", out_path, err, errlen) < 0)
         goto out;
+    if (fs_has_table(db, "src", "site") &&                   /* schema step 'sites' (7) */
+        fs_copy_table(db, "site", m_runrow, "ORDER BY rowid", out_path, err, errlen) < 0)
+        goto out;
     if (fs_copy_table(db, "finding", m_finding, "WHERE true ORDER BY id ON CONFLICT(key) DO NOTHING", out_path,
                       err, errlen) < 0 ||
         fs_db_exec(db, fr_sql, err, errlen) != 0 ||

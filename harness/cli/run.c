@@ -33,6 +33,8 @@
 #include "valgrind.h"
 #include "verdict.h"
 
+#define FS_RUN_MAX_POINTS "5000"   /* fault-point rows of a plain run (fault_sites has the rest) */
+
 int64_t fs_now_ms(void)
 {
     struct timespec ts;
@@ -711,8 +713,15 @@ int fs_run_once_vg(sqlite3 *db, const char *db_path, const char *kind, int64_t s
     struct fs_spawn sp = { prog, argv, preload, dir, plan_text, timeout_ms, NULL, 0, NULL, 0, stdin_path };
     struct fs_spawn run_sp = sp;             /* sp stays the plain template (confirmation run) */
     char *callers_env[] = { "FAULTSTACK_CALLERS=1", NULL };
+    /* A plain `faultstack run` (nothing to fail): its first 5,000 fault points
+     * as rows, every site with its count (fault_sites) — not 200,000 rows
+     * (16 MB for a malloc loop, and half its time: bench/RESULTS.md, issue 11).
+     * FAULTSTACK_MAX_POINTS in faultstack's environment overrides it. */
+    char *points_env[] = { "FAULTSTACK_MAX_POINTS=" FS_RUN_MAX_POINTS, NULL };
     if (!baseline)
         run_sp.extra_env = callers_env;      /* the fault's callers (run.fault_callers, verdict.c) */
+    else if (!strcmp(kind, "run") && !getenv("FAULTSTACK_MAX_POINTS"))
+        run_sp.extra_env = points_env;
     char **vargv = NULL, *venv[8], venv_buf[PATH_MAX + 128];
     if (vg) {
         /* the launcher runs the target; memcheck writes memcheck.PID.xml/.log into dir */

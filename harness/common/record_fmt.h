@@ -86,6 +86,7 @@
 #define FS_REC_CRASH_SCAN " %d %ld %llx %n"                /* after the tag character */
 #define FS_REC_END_SCAN "end %15s %d %d"
 #define FS_REC_CLOSE_LOOP_SCAN "w %ld %llx"
+#define FS_REC_SITE_SCAN "s %63s %ld %llx %lld %lld"
 #define FS_REC_SUM_SCAN "sum %lld %lld %lld"
 #define FS_FORKS_CHILD_SCAN "%lld %d"
 #define FS_FORKS_STOP_SCAN "stop %lld %n"

@@ -1,0 +1,36 @@
+#!/usr/bin/env bash
+# test_run_points_cap.sh — issue 11's database bound for a plain run: a
+# `faultstack run` with nothing to fail keeps its first 5,000 fault points as
+# rows (fault_points) and every call site with its number of calls
+# (fault_sites), so a malloc loop no longer stores a row per call (it stored
+# 200,000: 29 MB and most of the run's time for issue 11's loop). No site is
+# lost: the sites' calls add up to the run's points_total. FAULTSTACK_MAX_POINTS
+# overrides the cap; a run under the cap has no fault_sites rows.
+set -euo pipefail
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+fs_init run_points_cap
+
+LOOP=$DEMO_BIN/bench_preload_loop          # bench/preload/loop.c: malloc/free from one site
+[[ -x $LOOP ]] || { echo "run_points_cap: $LOOP not built (cmake --build build)" >&2; exit 2; }
+
+fs_new_db capped
+fs_run -- "$LOOP" 400000                    # 200,000 malloc fault points
+assert_status 0
+assert_eq "capped run: points_total" 200000 "$(q "SELECT points_total FROM runs")"
+assert_eq "capped run: fault_points rows (the first 5,000)" "5000|1|5000" \
+    "$(q "SELECT count(*), min(ordinal), max(ordinal) FROM fault_points")"
+assert_eq "capped run: fault_sites (malloc in loop.c, every call counted)" "malloc|loop.c|200000|1" \
+    "$(q "SELECT func, replace(file, rtrim(file, replace(file, '/', '')), ''), calls, first_ordinal FROM fault_sites")"
+size=$(stat -c %s "$DB")
+[[ $size -lt $((1024 * 1024)) ]] || fs_fail "capped run: the database stays under 1 MiB" "< 1048576 bytes" "$size"
+
+fs_new_db override
+FAULTSTACK_MAX_POINTS=200000 fs_run -- "$LOOP" 400000
+assert_eq "FAULTSTACK_MAX_POINTS=200000: every point a row, no fault_sites" "200000|0" \
+    "$(q "SELECT (SELECT count(*) FROM fault_points), (SELECT count(*) FROM fault_sites)")"
+
+fs_new_db small
+fs_run -- "$DEMO_BIN/demo_fd_leak_ok" "$DEMO_SRC/fd_leak.c" "$SCRATCH/copy.out"
+assert_eq "a run under the cap: its points are all rows, no fault_sites" "0" \
+    "$(q "SELECT count(*) FROM fault_sites WHERE run_id IN (SELECT id FROM runs WHERE points_total = (SELECT count(*) FROM fault_points))")"
+assert_eq "a run under the cap: fault_sites is empty" "0" "$(q "SELECT count(*) FROM fault_sites")"
