@@ -702,8 +702,19 @@ static int fs_insert_points(struct fs_ctx *C, struct fs_parsed *P)
     if (!st)
         return -1;
     struct fs_point *pts = P->points.p;
+    /* A sweep's fault run repeats the baseline up to its fault: its points
+     * before the first injected one are the baseline's (stored once, with the
+     * baseline run), so only the fault and what follows it are stored, and of
+     * what follows only the sites the baseline never reached unless the sweep
+     * needs every one (info->keep_point): what error-path discovery, the
+     * reports and never_failed.sql read (issue 11). */
+    int64_t from = C->info->sweep_key && C->res->inj_ordinal > 0 ? C->res->inj_ordinal : 0;
     for (size_t i = 0; i < P->points.n; i++) {
         struct fs_point *p = &pts[i];
+        if (from && !p->injected &&
+            (p->ordinal < from || (C->info->keep_point && p->at.valid &&
+                                   !C->info->keep_point(C->info->keep_arg, p->func, p->at.base, p->at.off))))
+            continue;
         struct fs_where w;
         fs_where(C->sym, &p->at, &w);
         fs_bind_int(st, 1, C->res->run_id);

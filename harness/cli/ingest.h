@@ -40,6 +40,12 @@ struct fs_run_info {
     const char *stdin_path;     /* the run's --stdin FILE (kept in repro commands), or NULL */
     const struct fs_vg *valgrind; /* run under memcheck (--valgrind): read its memcheck.*.xml
                                      and .log files from run_dir too (valgrind.h); else NULL */
+    /* A sweep's fault run (sweep_key set) stores its fault and the points after
+     * it, not the baseline's prefix before it; of the points after it, those
+     * for which keep_point says 0 (a site the baseline reached, when error-path
+     * discovery needs only new sites) are not stored either. NULL: keep them. */
+    int (*keep_point)(void *arg, const char *func, const char *module, uint64_t offset);
+    void *keep_arg;
 };
 
 /* What fs_ingest_run found, for the summary and the exit status. */

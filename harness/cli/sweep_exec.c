@@ -33,6 +33,18 @@
 
 /* ---------------- one exec-mode run ---------------- */
 
+/* Store a point of a fault run after its fault? Only at a site the baseline
+ * never reached (what error-path discovery looks for), unless --depth 2,
+ * which fails every site on an error path (then keep_point is not set).
+ * Called by ingest with W->mu held, as fs_discover reads base_sites. */
+static int fs_sweep_keep_point(void *arg, const char *func, const char *module, uint64_t offset)
+{
+    const struct fs_sweep *W = arg;
+    char id[512];
+    fs_site_id(id, sizeof id, func, module, (int64_t)offset);
+    return !fs_strset_has(&W->base_sites, id);
+}
+
 /* What ingest needs of a sweep run: the sweep's session, command and
  * symbolizer, plus this run's directory, plan, spec (NULL: a baseline), mode
  * and outcome. */
@@ -57,6 +69,10 @@ void fs_sweep_info(const struct fs_sweep *W, struct fs_run_info *info, const cha
     info->stdin_path = W->stdin_path;
     info->sym = W->sym;
     info->valgrind = W->valgrind ? &W->vg : NULL;
+    if (W->depth < 2) {
+        info->keep_point = fs_sweep_keep_point;
+        info->keep_arg = (void *)W;
+    }
 }
 
 /* fs_spawn_and_wait, under memcheck with --valgrind (the launcher runs

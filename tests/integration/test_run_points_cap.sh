@@ -34,3 +34,18 @@ fs_run -- "$DEMO_BIN/demo_fd_leak_ok" "$DEMO_SRC/fd_leak.c" "$SCRATCH/copy.out"
 assert_eq "a run under the cap: its points are all rows, no fault_sites" "0" \
     "$(q "SELECT count(*) FROM fault_sites WHERE run_id IN (SELECT id FROM runs WHERE points_total = (SELECT count(*) FROM fault_points))")"
 assert_eq "a run under the cap: fault_sites is empty" "0" "$(q "SELECT count(*) FROM fault_sites")"
+
+# A sweep's fault run stores its fault and what follows it at sites the
+# baseline never reached — not the baseline's prefix again (a fault at the
+# 5,000th malloc used to store 5,000 rows; jq's sweep went from 348 KB to 1 KB
+# per fault run, bench/RESULTS.md).
+fs_new_db sweep
+fs_exec sweep --db "$DB" --mode exec --strategy nth --shard 5000/5000 --max-runs 2 -j 1 --timeout 30 \
+    -- "$LOOP" 40000
+[[ $FS_STATUS == 0 || $FS_STATUS == 1 ]] || fs_fail "the sweep of the loop ran" "exit status 0 or 1" "$FS_STATUS"
+assert_eq "sweep: the baseline's point rows" 20000 \
+    "$(q "SELECT count(*) FROM fault_points WHERE run_id = (SELECT baseline_run FROM sweeps)")"
+assert_eq "sweep: each fault run's point rows (ordinal|rows|injected)" "4999|1|1
+9999|1|1" \
+    "$(q "SELECT min(p.ordinal), count(*), sum(p.injected) FROM fault_points p JOIN runs r ON r.id = p.run_id
+          WHERE r.sweep_key IS NOT NULL GROUP BY r.id ORDER BY 1")"
