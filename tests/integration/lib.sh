@@ -533,3 +533,17 @@ fs_small_fs() {
 fs_fill() {
     dd if=/dev/zero of="$1/fill" bs=4k 2>/dev/null || true
 }
+
+# FS_V4_VIEWS: the runs, leaks, held and anomalies views as schema version 4
+# made them (before step 'roles'), for tests that fake an old database
+# (test_report_views.sh, test_triage_minilib.sh): drop the current ones first.
+FS_V4_VIEWS="
+    CREATE VIEW runs AS SELECT id, session_id, command, fault_spec, mode, exit_code, signal, timed_out,
+           duration_ms, points_total, injected, swallowed, started_at, sweep_key, confirms, observed, note FROM run;
+    CREATE VIEW leaks AS SELECT run_id, pid, kind, func, module, file, line, symbol, handle, size,
+           fault_func, fault_file, fault_line, offset, fault_module, fault_offset, stack
+    FROM resource WHERE verdict = 'leak';
+    CREATE VIEW held AS SELECT run_id, pid, kind, func, module, file, line, symbol, handle, size, reason, offset
+    FROM resource WHERE verdict = 'held';
+    CREATE VIEW anomalies AS SELECT run_id, pid, anomaly, kind, func, file, line, fault_func, fault_file, fault_line,
+           module, offset, symbol, handle, detail FROM anomaly;"

@@ -68,15 +68,7 @@ DB=$SCRATCH/v4.db
 before=$(q "SELECT count(*) FROM resource WHERE verdict = 'leak'")
 sqlite3 -bail "$DB" "
     DROP VIEW crashes; DROP VIEW sweeps; DROP VIEW runs; DROP VIEW leaks; DROP VIEW anomalies; DROP VIEW held;
-    CREATE VIEW runs AS SELECT id, session_id, command, fault_spec, mode, exit_code, signal, timed_out,
-           duration_ms, points_total, injected, swallowed, started_at, sweep_key, confirms, observed, note FROM run;
-    CREATE VIEW leaks AS SELECT run_id, pid, kind, func, module, file, line, symbol, handle, size,
-           fault_func, fault_file, fault_line, offset, fault_module, fault_offset, stack
-    FROM resource WHERE verdict = 'leak';
-    CREATE VIEW held AS SELECT run_id, pid, kind, func, module, file, line, symbol, handle, size, reason, offset
-    FROM resource WHERE verdict = 'held';
-    CREATE VIEW anomalies AS SELECT run_id, pid, anomaly, kind, func, file, line, fault_func, fault_file, fault_line,
-           module, offset, symbol, handle, detail FROM anomaly;
+    $FS_V4_VIEWS
     UPDATE meta SET value = '4' WHERE key = 'schema_version'; PRAGMA user_version = 4;"
 fs_exec report --db "$DB"
 assert_status 1

@@ -167,16 +167,7 @@ assert_eq "run --fail $CRASH_KEY: the library crash, its caller recorded by the 
 #      bugs view, but the views without role) are upgraded in place when opened;
 #      --scope then triages the old findings like new ones.
 CUR=$(sed -n 's/^PRAGMA user_version = \([0-9]*\);$/\1/p' "$DEMO_SRC/../../reports/schema.sql")
-V4_VIEWS="DROP VIEW runs; DROP VIEW leaks; DROP VIEW anomalies; DROP VIEW held;
-    CREATE VIEW runs AS SELECT id, session_id, command, fault_spec, mode, exit_code, signal, timed_out,
-           duration_ms, points_total, injected, swallowed, started_at, sweep_key, confirms, observed, note FROM run;
-    CREATE VIEW leaks AS SELECT run_id, pid, kind, func, module, file, line, symbol, handle, size,
-           fault_func, fault_file, fault_line, offset, fault_module, fault_offset, stack
-    FROM resource WHERE verdict = 'leak';
-    CREATE VIEW held AS SELECT run_id, pid, kind, func, module, file, line, symbol, handle, size, reason, offset
-    FROM resource WHERE verdict = 'held';
-    CREATE VIEW anomalies AS SELECT run_id, pid, anomaly, kind, func, file, line, fault_func, fault_file, fault_line,
-           module, offset, symbol, handle, detail FROM anomaly;"
+V4_VIEWS="DROP VIEW runs; DROP VIEW leaks; DROP VIEW anomalies; DROP VIEW held; $FS_V4_VIEWS"
 NO_TRIAGE="DROP VIEW bugs; DROP VIEW findings;
     ALTER TABLE finding DROP COLUMN suppressed; ALTER TABLE finding DROP COLUMN suppression;
     ALTER TABLE finding DROP COLUMN in_scope; ALTER TABLE finding DROP COLUMN gave_up;
