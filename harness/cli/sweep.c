@@ -399,7 +399,8 @@ int fs_cmd_sweep(int argc, char **argv)
     W.jobs = ncpu > 0 ? (ncpu > 64 ? 64 : (int)ncpu) : 1;
     int argi;
     if (fs_sweep_options(&W, argc, argv, &argi) != 0) {
-        fs_sweep_usage(stderr);
+        /* the message above names the problem; the whole usage would bury it */
+        fprintf(stderr, "faultstack sweep: see `faultstack sweep --help` for the options\n");
         return 2;
     }
     char err[2048];
