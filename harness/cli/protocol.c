@@ -8,8 +8,9 @@
  * A protocol library is the generated wrappers of one spec (harness/spec/gen.c)
  * compiled with the system compiler ($CC, else cc). --protocol caches it in
  * $FAULTSTACK_CACHE, else $XDG_CACHE_HOME/faultstack, else ~/.cache/faultstack
- * (protocols/NAME-HASH-protocol.so), keyed by the spec's text, the generator
- * and API version and the compiler's identity, and loads it after the
+ * (protocols/NAME-HASH-protocol.so), keyed by the generated C (so the spec,
+ * the generator and the API version), the spec's place and the headers next
+ * to it, and the compiler's identity, and loads it after the
  * preload (LD_PRELOAD=preload:protocol...): its wrappers then sit between the
  * program and the library they wrap. */
 #define _GNU_SOURCE
@@ -158,8 +159,24 @@ static int fs_mkdirs(const char *path)
     return mkdir(tmp, 0755) != 0 && errno != EEXIST ? -1 : 0;
 }
 
-/* Generate s into a .c next to out and compile it to out. */
-static int fs_compile(const struct fs_spec *s, const char *out, char *err, size_t errlen)
+/* The generated C of s (malloc'd, *n bytes), or NULL when out of memory. */
+static char *fs_gen_source(const struct fs_spec *s, size_t *n)
+{
+    char *buf = NULL;
+    FILE *m = open_memstream(&buf, n);
+    if (!m)
+        return NULL;
+    int rc = fs_spec_gen_protocol(s, m);
+    if (fclose(m) != 0 || rc != 0) {
+        free(buf);
+        return NULL;
+    }
+    return buf;
+}
+
+/* Write src (the generated C of s) next to out and compile it to out. */
+static int fs_compile(const struct fs_spec *s, const char *src_text, size_t src_len, const char *out,
+                      char *err, size_t errlen)
 {
     char src[PATH_MAX + 16], tmp[PATH_MAX + 32];
     snprintf(src, sizeof src, "%s.%d.c", out, (int)getpid());
@@ -169,8 +186,8 @@ static int fs_compile(const struct fs_spec *s, const char *out, char *err, size_
         snprintf(err, errlen, "cannot write %s: %s", src, strerror(errno));
         return -1;
     }
-    int gr = fs_spec_gen_protocol(s, f);
-    if (fclose(f) != 0 || gr != 0) {
+    size_t w = fwrite(src_text, 1, src_len, f);
+    if (fclose(f) != 0 || w != src_len) {
         snprintf(err, errlen, "cannot write %s (disk full?)", src);
         unlink(src);
         return -1;
@@ -213,30 +230,6 @@ static int fs_cache_dir(char *out, size_t len)
     return fs_mkdirs(out);
 }
 
-static int fs_read_all(const char *path, char **out, size_t *n)
-{
-    FILE *f = fopen(path, "r");
-    if (!f)
-        return -1;
-    size_t cap = 8192, len = 0;
-    char *b = malloc(cap);
-    size_t r;
-    while (b && (r = fread(b + len, 1, cap - len, f)) > 0) {
-        len += r;
-        if (len == cap) {
-            char *nb = realloc(b, cap *= 2);
-            if (!nb) { free(b); b = NULL; }
-            b = nb;
-        }
-    }
-    fclose(f);
-    if (!b)
-        return -1;
-    *out = b;
-    *n = len;
-    return 0;
-}
-
 int fs_protocol_load(const char *spec_path, char *err, size_t errlen)
 {
     if (fs_nprotos >= FS_MAX_PROTOCOLS) {
@@ -267,31 +260,37 @@ int fs_protocol_load(const char *spec_path, char *err, size_t errlen)
                     fs_spec_free(s);
                     return -1;
                 }
-    /* the cache key: the spec's text, the generator, the compiler */
-    char *text = NULL;
-    size_t tn = 0;
-    if (fs_read_all(real, &text, &tn) != 0) {
-        snprintf(err, errlen, "--protocol %s: cannot read the spec: %s", spec_path, strerror(errno));
+    /* the cache key: the generated C (all the spec says), where the spec is
+     * and the headers next to it (`header "x.h"` is compiled with them), the
+     * compiler */
+    size_t gn = 0;
+    char *gen = fs_gen_source(s, &gn);
+    if (!gen) {
+        snprintf(err, errlen, "--protocol %s: out of memory", spec_path);
         fs_spec_free(s);
         return -1;
     }
-    uint64_t h = fs_fnv_add(0xcbf29ce484222325ull, text, tn);
-    free(text);
-    h = fs_fnv_add(h, real, strlen(real));            /* header "x.h" is found next to it */
-    char *gen = NULL;
-    size_t gn = 0;
-    FILE *m = open_memstream(&gen, &gn);
-    if (m) {
-        fs_spec_gen_protocol(s, m);
-        fclose(m);
-        h = fs_fnv_add(h, gen, gn);
-        free(gen);
+    uint64_t h = fs_fnv_add(0xcbf29ce484222325ull, gen, gn);
+    h = fs_fnv_add(h, real, strlen(real));
+    for (int i = 0; i < s->nheaders; i++) {
+        char hp[PATH_MAX + 200], buf[4096];
+        const char *sl = strrchr(real, '/');
+        if (s->headers[i][0] != '"' || !sl)
+            continue;                              /* <x.h>: a system header (the compiler's version) */
+        snprintf(hp, sizeof hp, "%.*s/%.*s", (int)(sl - real), real, (int)strlen(s->headers[i]) - 2, s->headers[i] + 1);
+        FILE *hf = fopen(hp, "r");
+        size_t r;
+        while (hf && (r = fread(buf, 1, sizeof buf, hf)) > 0)
+            h = fs_fnv_add(h, buf, r);
+        if (hf)
+            fclose(hf);
     }
     char *vargv[] = { (char *)fs_cc(), "--version", NULL };
     char ver[4096];
     if (fs_run_tool(vargv, ver, sizeof ver) != 0) {
         snprintf(err, errlen, "--protocol %s: cannot run the compiler '%s' to build the protocol library "
                  "(set CC, or apt-get install gcc)", spec_path, fs_cc());
+        free(gen);
         fs_spec_free(s);
         return -1;
     }
@@ -300,6 +299,7 @@ int fs_protocol_load(const char *spec_path, char *err, size_t errlen)
     if (fs_cache_dir(dir, sizeof dir) != 0) {
         snprintf(err, errlen, "--protocol: cannot create the cache directory %s: %s (set FAULTSTACK_CACHE "
                  "to a writable directory)", dir, strerror(errno));
+        free(gen);
         fs_spec_free(s);
         return -1;
     }
@@ -307,10 +307,13 @@ int fs_protocol_load(const char *spec_path, char *err, size_t errlen)
     if ((size_t)snprintf(L->lib, sizeof L->lib, "%s/%s-%016llx-protocol.so", dir, s->name, (unsigned long long)h) >=
         sizeof L->lib) {
         snprintf(err, errlen, "--protocol: the cache directory's path is too long (%s); set FAULTSTACK_CACHE", dir);
+        free(gen);
         fs_spec_free(s);
         return -1;
     }
-    if (access(L->lib, R_OK) != 0 && fs_compile(s, L->lib, err, errlen) != 0) {
+    int rc = access(L->lib, R_OK) == 0 ? 0 : fs_compile(s, gen, gn, L->lib, err, errlen);
+    free(gen);
+    if (rc != 0) {
         fs_spec_free(s);
         return -1;
     }
@@ -434,12 +437,19 @@ int fs_cmd_protocol(int argc, char **argv)
             int nk = s->nkinds;
             printf("%s: protocol %s, %d kind%s, %d function%s, all exported by %s\n", spec, s->name, nk,
                    nk == 1 ? "" : "s", s->nfuncs, s->nfuncs == 1 ? "" : "s", found);
-        } else if (fs_compile(s, out, err, sizeof err) != 0) {
-            fprintf(stderr, "faultstack protocol build: %s\n", err);
-            rc = 2;
         } else {
-            printf("%s: protocol library for %s (%d functions); run with LD_PRELOAD after the preload, "
-                   "or let `faultstack run --protocol %s` build and load it\n", out, s->name, s->nfuncs, spec);
+            size_t gn = 0;
+            char *gen = fs_gen_source(s, &gn);
+            if (!gen)
+                snprintf(err, sizeof err, "out of memory");
+            if (!gen || fs_compile(s, gen, gn, out, err, sizeof err) != 0) {
+                fprintf(stderr, "faultstack protocol build: %s\n", err);
+                rc = 2;
+            } else {
+                printf("%s: protocol library for %s (%d functions); run with LD_PRELOAD after the preload, "
+                       "or let `faultstack run --protocol %s` build and load it\n", out, s->name, s->nfuncs, spec);
+            }
+            free(gen);
         }
     }
     fs_spec_free(s);

@@ -987,21 +987,20 @@ static const char *fs_plan_basename(const char *path)
     return slash != NULL ? slash + 1 : path;
 }
 
+int fs_plan_counts_func(const struct fs_plan *p, const char *func)
+{
+    if (p->n_only <= 0)
+        return 1;
+    for (int i = 0; func && i < p->n_only && i < FS_PLAN_MAX_ONLY; i++)
+        if (strcmp(p->only[i], func) == 0)
+            return 1;
+    return 0;
+}
+
 int fs_plan_counts(const struct fs_plan *p, const char *func, const char *module)
 {
-    if (p->n_only > 0) {
-        int i, hit = 0;
-        if (func == NULL)
-            return 0;
-        for (i = 0; i < p->n_only && i < FS_PLAN_MAX_ONLY; i++) {
-            if (strcmp(p->only[i], func) == 0) {
-                hit = 1;
-                break;
-            }
-        }
-        if (!hit)
-            return 0;
-    }
+    if (!fs_plan_counts_func(p, func))
+        return 0;
     if (p->module_filter[0] != '\0') {
         if (module == NULL || strcmp(p->module_filter, fs_plan_basename(module)) != 0)
             return 0;

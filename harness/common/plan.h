@@ -112,6 +112,8 @@ int fs_plan_format(const struct fs_plan *p, char *buf, size_t len);
  * basename) count as a fault point under the plan's filters (only=, module=)?
  * Returns 1 or 0; with a filter set, a NULL func or module does not count. */
 int fs_plan_counts(const struct fs_plan *p, const char *func, const char *module);
+/* The only= filter alone: does FUNC count (1 when the plan has no only=)? */
+int fs_plan_counts_func(const struct fs_plan *p, const char *func);
 
 /* Should this fault point fail? ordinal: 1-based, after filters; occurrence:
  * 1-based index of this call at its site; ctx: calling-context hash or 0.

@@ -48,7 +48,9 @@
 #include <stdint.h>
 
 #define FS_RECORD_VERSION 2
-#define FS_REC_VERSION_LINE "faultstack-record 2\n"   /* keep in step with FS_RECORD_VERSION */
+#define FS_REC_STR_(x) #x
+#define FS_REC_STR(x) FS_REC_STR_(x)
+#define FS_REC_VERSION_LINE "faultstack-record " FS_REC_STR(FS_RECORD_VERSION) "\n"
 #define FS_REC_VERSION_SCAN "faultstack-record %d"
 
 /* Field sizes (with the NUL): writers truncate to them, readers scan them. */

@@ -248,10 +248,7 @@ void fs_end(struct fs_call *c, int err)
 void fs_func_registered(int id)
 {
     const char *name = fs_fn(id)->name;
-    int counts = !fs_the_plan.n_only;                  /* the plan's only= filter */
-    for (int k = 0; k < fs_the_plan.n_only && !counts; k++)
-        counts = strcmp(fs_the_plan.only[k], name) == 0;
-    fs_counts_func[id] = (unsigned char)(counts && fs_fn(id)->injectable);
+    fs_counts_func[id] = (unsigned char)(fs_plan_counts_func(&fs_the_plan, name) && fs_fn(id)->injectable);
     if (fs_the_plan.trigger == FS_PLAN_SITE && strcmp(fs_the_plan.site_func, name) == 0)
         fs_site_func = id;
 }

@@ -437,7 +437,7 @@ static int fs_finish_func(struct fs_p *P)
     if (!P->fn_set_ok) {
         long v = 0;
         if (!f->can_fail)
-            f->ok = f->ret_void ? FS_SPEC_OK_ALWAYS : FS_SPEC_OK_ALWAYS;
+            f->ok = FS_SPEC_OK_ALWAYS;
         else if (f->returns_error)
             f->ok = FS_SPEC_OK_EQ, strcpy(f->ok_value, "0");
         else if (!strcmp(f->fail_value, "NULL"))
@@ -531,7 +531,7 @@ static int fs_errno_word(struct fs_p *P, struct fs_spec_func *f)
     return 0;
 }
 
-static int fs_attr_fail(struct fs_p *P, const char *at)
+static int fs_attr_fail(struct fs_p *P)
 {
     struct fs_spec_func *f = P->fn;
     char w[64];
@@ -568,7 +568,6 @@ static int fs_attr_fail(struct fs_p *P, const char *at)
     if (!f->ret_pointer && !strcmp(w, "NULL"))
         return fs_perr(P, vat, "expected a number for %s, which returns %s", f->name, f->ret);
     strcpy(f->fail_value, w);
-    (void)at;
     if (fs_at_eol(P))
         return 0;
     const char *eat = P->p;
@@ -766,7 +765,7 @@ static int fs_directive(struct fs_p *P)
     if (strcmp(kw, "handle") == 0)
         return fs_need_fn(P, at, kw) ? -1 : fs_attr_handle(P);
     if (strcmp(kw, "fail") == 0)
-        return fs_need_fn(P, at, kw) ? -1 : fs_attr_fail(P, at);
+        return fs_need_fn(P, at, kw) ? -1 : fs_attr_fail(P);
     if (strcmp(kw, "ok") == 0) {
         if (fs_need_fn(P, at, kw))
             return -1;

@@ -82,3 +82,19 @@ for fmt in text json junit sarif; do
         fs_fail "report --format $fmt names the protocol's kind and function" "session, ds_login" \
             "$(head -c 600 "$SCRATCH/last.out")"
 done
+
+# The cache follows what the library is built from: the same spec twice is one
+# build; a header next to the spec (`header "x.h"`) that changes is another.
+mkdir -p "$SCRATCH/hdr"
+{ sed -n '1,/^library /p' "$DS/datastore.spec"; echo 'header "ds_extra.h"'; sed '1,/^library /d' "$DS/datastore.spec"; } \
+    > "$SCRATCH/hdr/ds.spec"
+printf '#include "%s/datastore.h"\n/* version 1 */\n' "$DS" > "$SCRATCH/hdr/ds_extra.h"   # types verbatim
+export FAULTSTACK_CACHE=$SCRATCH/hdrcache
+fs_exec functions --protocol "$SCRATCH/hdr/ds.spec"
+assert_status 0
+fs_exec functions --protocol "$SCRATCH/hdr/ds.spec"
+assert_eq "the same spec and header twice: one protocol library" 1 "$(find "$FAULTSTACK_CACHE" -name '*-protocol.so' | wc -l)"
+printf '#include "%s/datastore.h"\n/* version 2 */\n' "$DS" > "$SCRATCH/hdr/ds_extra.h"
+fs_exec functions --protocol "$SCRATCH/hdr/ds.spec"
+assert_status 0
+assert_eq "a changed header next to the spec: built again" 2 "$(find "$FAULTSTACK_CACHE" -name '*-protocol.so' | wc -l)"
