@@ -17,7 +17,10 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
+#include <linux/futex.h>
+#include <sys/mman.h>
 #include <sys/signalfd.h>
+#include <sys/syscall.h>
 #include <sys/stat.h>
 #include <sys/statvfs.h>
 #include <sys/wait.h>
@@ -100,35 +103,65 @@ static struct fs_kid *fs_kid_find(struct fs_forkrun *F, pid_t pid)
     return NULL;
 }
 
-/* Read the lines the trunk appended to RUN_DIR/forks since *pos. */
-static void fs_read_forks_log(struct fs_sweep *W, struct fs_forkrun *F, const char *dir, off_t *pos)
+/* Read the lines the trunk appended to RUN_DIR/forks since *pos (*fd: the
+ * file, opened once it exists; it is only appended to). */
+static void fs_read_forks_log(struct fs_sweep *W, struct fs_forkrun *F, const char *dir, off_t *pos, int *fd)
 {
-    char path[PATH_MAX];
-    snprintf(path, sizeof path, "%s/forks", dir);
-    FILE *f = fopen(path, "re");
-    if (!f)
-        return;
-    if (fseeko(f, *pos, SEEK_SET) != 0) {
-        fclose(f);
-        return;
+    if (*fd < 0) {
+        char path[PATH_MAX + 16];
+        snprintf(path, sizeof path, "%s/forks", dir);
+        *fd = open(path, O_RDONLY | O_CLOEXEC);
+        if (*fd < 0)
+            return;
     }
-    char line[256];
-    while (fgets(line, sizeof line, f)) {
-        size_t l = strlen(line);
-        if (!l || line[l - 1] != '\n')
-            break;                            /* partial line: read it next time */
-        *pos += (off_t)l;
-        long long ord;
-        int pid, n = 0;
-        if (sscanf(line, FS_FORKS_STOP_SCAN, &ord, &n) == 1 && n) {
-            line[l - 1] = '\0';
-            W->fork_stop_ord = ord;
-            snprintf(W->fork_stop_why, sizeof W->fork_stop_why, "%s", line + n);
-        } else if (sscanf(line, FS_FORKS_CHILD_SCAN, &ord, &pid) == 2) {
-            fs_kid_add(F, pid, ord);
+    char buf[8192];
+    for (;;) {
+        ssize_t got = pread(*fd, buf, sizeof buf - 1, *pos);
+        if (got <= 0)
+            return;
+        buf[got] = '\0';
+        char *line = buf, *nl;
+        while ((nl = strchr(line, '\n'))) {   /* a partial last line: read it next time */
+            *nl = '\0';
+            *pos += (off_t)(nl - line + 1);
+            long long ord;
+            int pid, n = 0;
+            if (sscanf(line, FS_FORKS_STOP_SCAN, &ord, &n) == 1 && n) {
+                W->fork_stop_ord = ord;
+                snprintf(W->fork_stop_why, sizeof W->fork_stop_why, "%s", line + n);
+            } else if (sscanf(line, FS_FORKS_CHILD_SCAN, &ord, &pid) == 2) {
+                fs_kid_add(F, pid, ord);
+            }
+            line = nl + 1;
         }
+        if (line == buf)
+            return;                          /* no whole line (a line longer than buf: none is) */
+        if (got < (ssize_t)sizeof buf - 1)
+            return;
     }
-    fclose(f);
+}
+
+/* The trunk's shared page (RUN_DIR/shared), mapped once the trunk made it:
+ * each reap is counted there and wakes the trunk waiting to fork again
+ * (forkmode.c, fs_fork_throttle). NULL until then. */
+static struct fs_shared *fs_trunk_page(const char *dir)
+{
+    char path[PATH_MAX + 16];
+    snprintf(path, sizeof path, "%s/shared", dir);
+    int fd = open(path, O_RDWR | O_CLOEXEC);
+    if (fd < 0)
+        return NULL;
+    struct stat sb;
+    void *p = MAP_FAILED;
+    if (fstat(fd, &sb) == 0 && sb.st_size >= 4096)   /* sized (and allocated) by the trunk */
+        p = mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+    close(fd);
+    if (p == MAP_FAILED)
+        return NULL;
+    struct fs_shared *sh = p;
+    __atomic_or_fetch(&sh->fork_reaped, FS_FORK_REAPED_ON, __ATOMIC_RELEASE);
+    syscall(SYS_futex, &sh->fork_reaped, FUTEX_WAKE, INT_MAX, NULL, NULL, 0);
+    return sh;
 }
 
 static long long fs_file_size(const char *path)
@@ -329,6 +362,9 @@ struct fs_recorder {
     struct fs_kid *v;
     size_t n, cap, next;
     int done;
+    int in_txn;                  /* a batch's transaction is open (W->mu guards it) */
+    int txn_runs;
+    int64_t txn_t0;
 };
 
 static void fs_recorder_push(struct fs_recorder *R, const struct fs_kid *k)
@@ -345,22 +381,85 @@ static void fs_recorder_push(struct fs_recorder *R, const struct fs_kid *k)
     pthread_mutex_unlock(&R->m);
 }
 
+/* The recorder commits its runs in batches: one transaction per run costs
+ * more than recording the run (SQLite's locks, hot-journal checks and journal
+ * writes per transaction; bench/RESULTS.md, issue 11). A batch stays open at
+ * most FS_BATCH_MS, or until no run has come for FS_BATCH_IDLE_MS; each run
+ * in it is a savepoint, all or nothing, as before. Caller holds W->mu. */
+#define FS_BATCH_MS 100
+#define FS_BATCH_IDLE_MS 20
+#define FS_BATCH_RUNS 256
+
+static void fs_batch_begin(struct fs_recorder *R)
+{
+    char err[256];
+    if (R->in_txn || R->W->stopped || fs_interrupted)
+        return;
+    if (fs_db_exec(R->W->db, "BEGIN IMMEDIATE", err, sizeof err) == 0) {
+        R->in_txn = 1;
+        R->txn_runs = 0;
+        R->txn_t0 = fs_now_ms();
+    }                                        /* else each run tries its own and reports */
+}
+
+static void fs_batch_commit(struct fs_recorder *R)
+{
+    char err[512];
+    if (!R->in_txn)
+        return;
+    R->in_txn = 0;
+    if (sqlite3_get_autocommit(R->W->db))
+        return;                              /* SQLite rolled it back itself (an I/O error, full disk) */
+    fs_sweep_row_update(R->W, NULL);
+    if (fs_db_exec(R->W->db, "COMMIT", err, sizeof err) != 0) {
+        int code = sqlite3_errcode(R->W->db);
+        char ignore[64];
+        fs_db_exec(R->W->db, "ROLLBACK", ignore, sizeof ignore);
+        /* the batch's runs are lost (not in the database: --resume runs them again) */
+        fs_sweep_stop(R->W, code ? code : SQLITE_ERROR, err, NULL);
+    }
+}
+
 static void *fs_recorder_main(void *arg)
 {
     struct fs_recorder *R = arg;
     for (;;) {
         pthread_mutex_lock(&R->m);
+        if (R->in_txn && R->next >= R->n && !R->done) {
+            struct timespec ts;              /* a batch is open: wait a little for more */
+            clock_gettime(CLOCK_REALTIME, &ts);
+            ts.tv_nsec += FS_BATCH_IDLE_MS * 1000000L;
+            if (ts.tv_nsec >= 1000000000L) { ts.tv_sec++; ts.tv_nsec -= 1000000000L; }
+            while (R->next >= R->n && !R->done)
+                if (pthread_cond_timedwait(&R->c, &R->m, &ts) != 0)
+                    break;
+        }
+        if (R->next >= R->n && (R->in_txn || R->done)) {
+            int done = R->done;
+            pthread_mutex_unlock(&R->m);
+            pthread_mutex_lock(&R->W->mu);
+            fs_batch_commit(R);
+            pthread_mutex_unlock(&R->W->mu);
+            if (done)
+                return NULL;
+            continue;
+        }
         while (R->next >= R->n && !R->done)
             pthread_cond_wait(&R->c, &R->m);
         if (R->next >= R->n) {
             pthread_mutex_unlock(&R->m);
-            return NULL;
+            continue;                        /* done: commits above, then ends */
         }
         struct fs_kid k = R->v[R->next++];
         pthread_mutex_unlock(&R->m);
         /* what the run started may still write its records: wait until its
          * process group is gone (2 s at most, then it is killed) */
         for (int i = 0; kill(-k.pid, 0) == 0; i++) {
+            if (i == 0 && R->in_txn) {       /* not while holding the batch open */
+                pthread_mutex_lock(&R->W->mu);
+                fs_batch_commit(R);
+                pthread_mutex_unlock(&R->W->mu);
+            }
             if (i == 2000)
                 kill(-k.pid, SIGKILL);
             usleep(1000);
@@ -368,7 +467,11 @@ static void *fs_recorder_main(void *arg)
                 break;
         }
         pthread_mutex_lock(&R->W->mu);
+        fs_batch_begin(R);
         fs_kid_record(R->W, R->dir, &k, R->forked);
+        if (R->in_txn && (++R->txn_runs >= FS_BATCH_RUNS || fs_now_ms() - R->txn_t0 >= FS_BATCH_MS ||
+                          R->W->stopped || fs_interrupted))
+            fs_batch_commit(R);
         pthread_mutex_unlock(&R->W->mu);
     }
 }
@@ -474,6 +577,8 @@ int fs_fork_phase(struct fs_sweep *W, const char *skip_ords)
         return -1;
     }
     off_t logpos = 0;
+    int logfd = -1;
+    struct fs_shared *tpage = NULL;
     pthread_mutex_lock(&W->mu);
     int64_t base_planned = W->planned, base_done = W->done;
     pthread_mutex_unlock(&W->mu);
@@ -493,7 +598,10 @@ int fs_fork_phase(struct fs_sweep *W, const char *skip_ords)
         }
         if (!eof && fs_spawn_drain(&sp, errfd, &toc) == 0)
             eof = 1;
-        fs_read_forks_log(W, &F, dir, &logpos);
+        fs_read_forks_log(W, &F, dir, &logpos, &logfd);
+        if (!tpage && !trunk_done)
+            tpage = fs_trunk_page(dir);
+        uint32_t nreap = 0;                  /* pids reaped now: wake the trunk */
         int status;
         pid_t w;
         while ((w = waitpid(-1, &status, WNOHANG)) > 0) {
@@ -503,6 +611,7 @@ int fs_fork_phase(struct fs_sweep *W, const char *skip_ords)
                 trunk_status = status;
                 continue;
             }
+            nreap++;
             struct fs_kid *k = fs_kid_find(&F, w);
             if (k) {
                 fs_kid_reaped(&F, k, status);
@@ -510,6 +619,10 @@ int fs_fork_phase(struct fs_sweep *W, const char *skip_ords)
                 F.early[F.nearly].pid = w;           /* a child whose log line is not read yet, */
                 F.early[F.nearly++].status = status; /* or a grandchild orphaned to us */
             }
+        }
+        if (tpage && nreap) {
+            __atomic_add_fetch(&tpage->fork_reaped, nreap, __ATOMIC_RELEASE);
+            syscall(SYS_futex, &tpage->fork_reaped, FUTEX_WAKE, INT_MAX, NULL, NULL, 0);
         }
         int64_t now = fs_now_ms();
         reaped_kids = F.reaped;
@@ -538,11 +651,14 @@ int fs_fork_phase(struct fs_sweep *W, const char *skip_ords)
                 trunk_kill_at = now + 2000;
             }
         }
-        pthread_mutex_lock(&W->mu);
-        if (W->planned < base_planned + (int64_t)F.n)
-            W->planned = base_planned + (int64_t)F.n;
-        fs_progress(W, 0);
-        pthread_mutex_unlock(&W->mu);
+        /* the recorder holds W->mu while it records a run: reaping must not
+         * wait for it (the trunk waits for the reap to fork again) */
+        if (pthread_mutex_trylock(&W->mu) == 0) {
+            if (W->planned < base_planned + (int64_t)F.n)
+                W->planned = base_planned + (int64_t)F.n;
+            fs_progress(W, 0);
+            pthread_mutex_unlock(&W->mu);
+        }
         if (fs_interrupted || W->stopped) {
             kill(-trunk, SIGKILL);
             for (size_t i = 0; i < F.n; i++)
@@ -554,7 +670,11 @@ int fs_fork_phase(struct fs_sweep *W, const char *skip_ords)
         close(sigfd);
     fs_kill_orphans(dir);                    /* what the trunk's program left running */
     pthread_sigmask(SIG_SETMASK, &oldmask, NULL);
-    fs_read_forks_log(W, &F, dir, &logpos);
+    fs_read_forks_log(W, &F, dir, &logpos, &logfd);
+    if (logfd >= 0)
+        close(logfd);
+    if (tpage)
+        munmap(tpage, 4096);
     toc.duration_ms = fs_now_ms() - t0;
     fs_outcome_status(&toc, trunk_status);
     int64_t t_rec = fs_now_ms();

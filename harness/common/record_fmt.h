@@ -101,7 +101,9 @@ struct fs_shared {
     uint32_t others;           /* fork mode: a process other than the trunk runs */
     uint64_t first_inj;        /* ordinal of the first injected failure (then=) */
     int32_t fork_kid;          /* fork mode: pid handed from the intermediate process */
-    int32_t pad;
+    uint32_t fork_reaped;      /* fork mode, the trunk's page: forked runs the supervisor
+                                * reaped, with FS_FORK_REAPED_ON; a futex it wakes */
 };
+#define FS_FORK_REAPED_ON 0x80000000u
 
 #endif

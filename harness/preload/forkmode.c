@@ -36,9 +36,11 @@
  *   stdout, stderr the child writes its own (stdout to /dev/null, stderr to
  *                 f<ORD>/stderr for the "swallowed" check), if they are still
  *                 the ones the supervisor gave;
- *   SIGCHLD, wait the child is a grandchild (double fork; the supervisor is the
- *                 child subreaper and reaps it), so the target's wait() never
- *                 sees it; the one SIGCHLD of the intermediate is consumed;
+ *   SIGCHLD, wait the child is the supervisor's child, not the trunk's
+ *                 (clone(CLONE_PARENT); or, when that cannot be used, a double
+ *                 fork whose grandchild the supervisor, the child subreaper,
+ *                 reaps, the one SIGCHLD of the intermediate consumed), so the
+ *                 target's wait() never sees it;
  *   ownership     the child keeps the trunk's pid/tid as the owner identity of
  *                 what the trunk acquired (sync.c), so those resources are its
  *                 own, not "inherited".
@@ -51,6 +53,10 @@
 #include <dlfcn.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
+#include <linux/futex.h>
+#include <pthread.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
@@ -394,12 +400,16 @@ static const char *fs_fork_hazard(void)
 }
 
 /* Wait until fewer than fs_fork_jobs children run. A child is gone once the
- * supervisor (the subreaper) reaped it. */
+ * supervisor (the subreaper) reaped it. The supervisor counts its reaps in
+ * the trunk's shared page (fork_reaped, FS_FORK_REAPED_ON once it maps the
+ * page) and wakes that futex: the trunk sleeps until a reap instead of
+ * polling, which cost CPU the children and the recorder need. */
 static void fs_fork_throttle(void)
 {
     for (unsigned spin = 0;; spin++) {
         if (syscall(SYS_getppid) != fs_fork_super)
             syscall(SYS_exit_group, 0);      /* the supervisor is gone: the sweep is over */
+        uint32_t seen = __atomic_load_n(&fs_shm->fork_reaped, __ATOMIC_ACQUIRE);
         int running = 0;
         for (int i = 0; i < fs_fork_jobs; i++) {
             if (fs_fork_kids[i] > 0 && syscall(SYS_kill, fs_fork_kids[i], 0) != 0)
@@ -408,6 +418,11 @@ static void fs_fork_throttle(void)
         }
         if (running < fs_fork_jobs)
             return;
+        if (seen & FS_FORK_REAPED_ON) {
+            struct timespec ts = { 0, 50 * 1000000L };   /* a lost wake costs 50 ms, not a hang */
+            syscall(SYS_futex, &fs_shm->fork_reaped, FUTEX_WAIT, seen, &ts, NULL, 0);
+            continue;
+        }
         struct timespec ts = { 0, spin < 100 ? 50000 : 1000000 };
         syscall(SYS_nanosleep, &ts, NULL);
     }
@@ -426,6 +441,43 @@ static pid_t fs_fork_raw(void)
     pid_t p = fs_fork_fn();
     fs_fork_busy = 0;
     return p;
+}
+
+/* One clone(CLONE_PARENT) instead of the double fork: the child is the
+ * supervisor's child at once (its SIGCHLD goes there, never to the trunk), and
+ * the trunk's address space is copied once, not twice (the intermediate
+ * process cost a whole fork and exit per point). It does what glibc's _Fork
+ * does for the child: the thread's tid field (CLONE_CHILD_SETTID, found
+ * through glibc's libthread_db descriptor) and an empty robust-mutex list.
+ * Used only when the trunk holds no robust mutex and the tid field is found;
+ * else the double fork. Returns the child's pid, 0 in the child, -1 when not
+ * possible (nothing was created). */
+static long fs_tid_off = -2;                 /* -2 unknown, -1 not found */
+
+static pid_t fs_fork_direct(void)
+{
+    if (fs_tid_off == -2) {
+        fs_tid_off = -1;
+        const uint32_t *d = dlvsym(RTLD_DEFAULT, "_thread_db_pthread_tid", "GLIBC_PRIVATE");
+        /* db_desc_t: size in bits, count, offset */
+        if (d && d[0] == 32 && d[1] == 1 && d[2] < 4096 &&
+            *(const int32_t *)((const char *)pthread_self() + d[2]) == (int32_t)syscall(SYS_gettid))
+            fs_tid_off = d[2];
+    }
+    if (fs_tid_off < 0 || getenv("FAULTSTACK_FORK_DOUBLE"))
+        return -1;
+    void *head = NULL;
+    size_t len = 0;
+    if (syscall(SYS_get_robust_list, 0, &head, &len) != 0 || !head || *(void **)head != head)
+        return -1;                           /* a robust mutex is held: let _Fork handle it */
+    int32_t *tid = (int32_t *)((char *)pthread_self() + fs_tid_off);
+    fs_fork_busy = 1;
+    long p = syscall(SYS_clone, (unsigned long)(CLONE_PARENT | CLONE_CHILD_SETTID | CLONE_CHILD_CLEARTID),
+                     0L, NULL, tid, 0L);
+    fs_fork_busy = 0;
+    if (p == 0)
+        syscall(SYS_set_robust_list, head, len);   /* the kernel cleared it */
+    return p < 0 ? -1 : (pid_t)p;
 }
 
 /* Give the child its own open file description for every regular file and
@@ -535,6 +587,20 @@ static void fs_fork_child_setup(uint64_t ord)
     fs_record_raw(line, n);
 }
 
+/* In the trunk: child kid fails point ord; the supervisor learns it from RUN_DIR/forks. */
+static void fs_fork_started_kid(uint64_t ord, pid_t kid)
+{
+    fs_fork_started++;
+    for (int i = 0; i < fs_fork_jobs; i++)
+        if (fs_fork_kids[i] <= 0) { fs_fork_kids[i] = kid; break; }
+    char line[64];
+    size_t n = fs_fmt_u64(line, ord);
+    line[n++] = ' ';
+    n += fs_fmt_u64(line + n, (uint64_t)kid);
+    line[n++] = '\n';
+    fs_fork_log(line, n);
+}
+
 int fs_fork_point(int id, int mod, uint64_t off, uint64_t ord, uint64_t occ, uint64_t ctx)
 {
     if (fs_fork_stopped)
@@ -566,6 +632,19 @@ int fs_fork_point(int id, int mod, uint64_t off, uint64_t ord, uint64_t occ, uin
         return 0;
     }
     fs_fork_throttle();
+
+    pid_t direct = fs_fork_direct();
+    if (direct == 0) {
+        syscall(SYS_prctl, PR_SET_PDEATHSIG, SIGKILL, 0L, 0L, 0L);
+        if (syscall(SYS_getppid) != fs_fork_super)
+            syscall(SYS_exit_group, 0);
+        fs_fork_child_setup(ord);
+        return 1;                            /* the caller injects */
+    }
+    if (direct > 0) {
+        fs_fork_started_kid(ord, direct);
+        return 0;
+    }
 
     sigset_t chld, old, pending;
     sigemptyset(&chld);
@@ -612,14 +691,6 @@ int fs_fork_point(int id, int mod, uint64_t off, uint64_t ord, uint64_t occ, uin
         fs_fork_stop(ord, "fork failed");
         return 0;
     }
-    fs_fork_started++;
-    for (int i = 0; i < fs_fork_jobs; i++)
-        if (fs_fork_kids[i] <= 0) { fs_fork_kids[i] = kid; break; }
-    char line[64];
-    size_t n = fs_fmt_u64(line, ord);
-    line[n++] = ' ';
-    n += fs_fmt_u64(line + n, (uint64_t)kid);
-    line[n++] = '\n';
-    fs_fork_log(line, n);
+    fs_fork_started_kid(ord, kid);
     return 0;
 }
