@@ -443,16 +443,17 @@ int fs_cmd_sweep(int argc, char **argv)
         return 2;
     }
     {
-        /* One transaction per run: in SQLite's default journal mode each one
-         * creates and deletes DB-journal, and on ext4 creating an inode next
-         * to recently deleted ones costs ~1 ms (recently_deleted(), in perf:
-         * 40 % of a fork-mode sweep's supervisor). TRUNCATE keeps the file,
-         * empty, between transactions: the same rollback guarantees (an
-         * empty journal is not hot); DELETE at the end removes it. */
+        /* In SQLite's default journal mode every transaction creates and
+         * deletes DB-journal; on ext4 creating an inode next to recently
+         * deleted ones cost ~1 ms (recently_deleted(): ~40 % of a fork-mode
+         * sweep's supervisor in perf, bench/RESULTS.md, issue 11). PERSIST
+         * keeps the file between transactions with its header zeroed: the
+         * same rollback guarantees (a zeroed journal is not hot), and
+         * DELETE at the end removes it. journal_size_limit: a big batch's
+         * journal does not stay big. */
         char jerr[256];
-        if (getenv("FS_JM") ? fs_db_exec(W.db, getenv("FS_JM"), jerr, sizeof jerr) : fs_db_exec(W.db, "PRAGMA journal_mode=PERSIST", jerr, sizeof jerr)) {
-            /* a read-only or in-memory database: keep its mode */
-        }
+        if (fs_db_exec(W.db, "PRAGMA journal_mode=PERSIST", jerr, sizeof jerr) == 0)
+            fs_db_exec(W.db, "PRAGMA journal_size_limit=1048576", jerr, sizeof jerr);
     }
     pthread_mutex_init(&W.mu, NULL);
     W.tty = isatty(2);
