@@ -661,8 +661,13 @@ int fs_fork_phase(struct fs_sweep *W, const char *skip_ords)
         }
         if (fs_interrupted || W->stopped) {
             kill(-trunk, SIGKILL);
-            for (size_t i = 0; i < F.n; i++)
-                if (!F.k[i].reaped) { kill(-F.k[i].pid, SIGKILL); kill(F.k[i].pid, SIGKILL); }
+            for (size_t i = 0; i < F.n; i++) {
+                if (F.k[i].reaped)
+                    continue;
+                kill(-F.k[i].pid, SIGKILL);
+                if (kill(F.k[i].pid, SIGKILL) != 0 && errno == ESRCH)
+                    fs_kid_reaped(&F, &F.k[i], SIGKILL);   /* gone, not by our wait: not recorded anyway */
+            }
         }
     }
     close(errfd);
