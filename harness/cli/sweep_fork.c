@@ -348,7 +348,8 @@ static void fs_kid_record(struct fs_sweep *W, const char *dir, const struct fs_k
         fs_queue_replay(W, key, k->ord, kr.run_id);
     }
     free(kr.deferred_keys);
-    fs_sweep_row_update(W, NULL);
+    if (sqlite3_get_autocommit(W->db))
+        fs_sweep_row_update(W, NULL);        /* in a batch: its commit updates the row */
     fs_progress(W, 0);
 }
 

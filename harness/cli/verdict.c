@@ -175,18 +175,25 @@ int64_t fs_verdict_apply(sqlite3 *db, const struct fs_judge *J, int64_t run_id, 
     sqlite3_stmt *st = fs_db_prepare(db, sel, err, errlen), *up = NULL, *stk = NULL;
     if (!st)
         return -1;
-    up = fs_db_prepare(db, "UPDATE finding SET gave_up = ?2,"
-                           " in_scope = CASE WHEN ?3 THEN ?4 ELSE in_scope END,"
-                           " suppressed = CASE WHEN ?5 THEN ?6 ELSE suppressed END,"
-                           " suppression = CASE WHEN ?5 THEN ?7 ELSE suppression END WHERE id = ?1", err, errlen);
-    stk = fs_db_prepare(db, "SELECT stack FROM resource WHERE run_id = ?1 AND verdict = 'leak' AND kind IS ?2"
-                            " AND module IS ?3 AND offset IS ?4 AND stack IS NOT NULL LIMIT 1", err, errlen);
-    if (!up || !stk)
-        goto out;
     sqlite3_bind_int64(st, 1, run_id);
     n = 0;
     int step;
     while ((step = sqlite3_step(st)) == SQLITE_ROW) {
+        /* prepared at the first finding: most runs of a sweep have none, and
+         * preparing was most of this function's cost per run (issue 11) */
+        if (!up)
+            up = fs_db_prepare(db, "UPDATE finding SET gave_up = ?2,"
+                                   " in_scope = CASE WHEN ?3 THEN ?4 ELSE in_scope END,"
+                                   " suppressed = CASE WHEN ?5 THEN ?6 ELSE suppressed END,"
+                                   " suppression = CASE WHEN ?5 THEN ?7 ELSE suppression END WHERE id = ?1",
+                               err, errlen);
+        if (up && !stk)
+            stk = fs_db_prepare(db, "SELECT stack FROM resource WHERE run_id = ?1 AND verdict = 'leak' AND kind IS ?2"
+                                    " AND module IS ?3 AND offset IS ?4 AND stack IS NOT NULL LIMIT 1", err, errlen);
+        if (!up || !stk) {
+            n = -1;
+            goto out;
+        }
         int gave_up = fs_gave_up(db, J, st);
         const char *module = fs_col(st, 6);
         /* judged by its site; a finding without one (a timeout, a crash no
