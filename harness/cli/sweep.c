@@ -442,6 +442,7 @@ int fs_cmd_sweep(int argc, char **argv)
         fprintf(stderr, "faultstack sweep: %s\n", err);
         return 2;
     }
+    int journal_kept = 0;
     {
         /* In SQLite's default journal mode every transaction creates and
          * deletes DB-journal; on ext4 creating an inode next to recently
@@ -452,8 +453,15 @@ int fs_cmd_sweep(int argc, char **argv)
          * DELETE at the end removes it. journal_size_limit: a big batch's
          * journal does not stay big. */
         char jerr[256];
-        if (fs_db_exec(W.db, "PRAGMA journal_mode=PERSIST", jerr, sizeof jerr) == 0)
+        sqlite3_stmt *jm = NULL;
+        if (sqlite3_prepare_v2(W.db, "PRAGMA journal_mode", -1, &jm, NULL) == SQLITE_OK &&
+            sqlite3_step(jm) == SQLITE_ROW && sqlite3_column_text(jm, 0) &&
+            !strcmp((const char *)sqlite3_column_text(jm, 0), "delete") &&  /* not a user's WAL */
+            fs_db_exec(W.db, "PRAGMA journal_mode=PERSIST", jerr, sizeof jerr) == 0) {
+            journal_kept = 1;
             fs_db_exec(W.db, "PRAGMA journal_size_limit=1048576", jerr, sizeof jerr);
+        }
+        sqlite3_finalize(jm);
     }
     pthread_mutex_init(&W.mu, NULL);
     W.tty = isatty(2);
@@ -580,10 +588,10 @@ out:
         free(W.q[k].v);
     }
     fs_sym_free(W.sym);
-    {
+    if (journal_kept) {
         char jerr[256];
         if (fs_db_exec(W.db, "PRAGMA journal_mode=DELETE", jerr, sizeof jerr)) {
-            /* busy (another writer): the empty journal stays, harmless */
+            /* busy (another writer): the zeroed journal stays, harmless */
         }
     }
     sqlite3_close(W.db);

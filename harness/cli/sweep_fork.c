@@ -412,13 +412,20 @@ static void fs_batch_commit(struct fs_recorder *R)
     if (sqlite3_get_autocommit(R->W->db))
         return;                              /* SQLite rolled it back itself (an I/O error, full disk) */
     fs_sweep_row_update(R->W, NULL);
-    if (fs_db_exec(R->W->db, "COMMIT", err, sizeof err) != 0) {
-        int code = sqlite3_errcode(R->W->db);
+    int code = 0;
+    if (sqlite3_get_autocommit(R->W->db)) {
+        /* the UPDATE failed (a full disk) and SQLite rolled the batch back */
+        code = sqlite3_errcode(R->W->db);
+        snprintf(err, sizeof err, "%s", sqlite3_errmsg(R->W->db));
+    } else if (fs_db_exec(R->W->db, "COMMIT", err, sizeof err) != 0) {
+        code = sqlite3_errcode(R->W->db);
         char ignore[64];
-        fs_db_exec(R->W->db, "ROLLBACK", ignore, sizeof ignore);
-        /* the batch's runs are lost (not in the database: --resume runs them again) */
-        fs_sweep_stop(R->W, code ? code : SQLITE_ERROR, err, NULL);
+        if (!sqlite3_get_autocommit(R->W->db))
+            fs_db_exec(R->W->db, "ROLLBACK", ignore, sizeof ignore);
     }
+    /* the batch's runs are lost (not in the database: --resume runs them again) */
+    if (code)
+        fs_sweep_stop(R->W, code, err, NULL);
 }
 
 static void *fs_recorder_main(void *arg)
@@ -489,7 +496,7 @@ int fs_fork_phase(struct fs_sweep *W, const char *skip_ords)
         fprintf(stderr, "faultstack sweep: %s\n", err);
         return -1;
     }
-    if (prctl(PR_SET_CHILD_SUBREAPER, 1) != 0) {
+    if (prctl(PR_SET_CHILD_SUBREAPER, 1L, 0L, 0L, 0L) != 0) {   /* all 5: memcheck checks them */
         fprintf(stderr, "faultstack sweep: cannot become the children's subreaper (%s); using exec mode\n",
                 strerror(errno));
         fs_rm_rf(dir);
@@ -621,6 +628,8 @@ int fs_fork_phase(struct fs_sweep *W, const char *skip_ords)
                 F.early[F.nearly++].status = status; /* or a grandchild orphaned to us */
             }
         }
+        if (trunk_done)                      /* its last lines may have come after the read above */
+            fs_read_forks_log(W, &F, dir, &logpos, &logfd);
         if (tpage && nreap) {
             __atomic_add_fetch(&tpage->fork_reaped, nreap, __ATOMIC_RELEASE);
             syscall(SYS_futex, &tpage->fork_reaped, FUTEX_WAKE, INT_MAX, NULL, NULL, 0);
