@@ -4,13 +4,19 @@
  * the whole of the run: bench/preload/loop.sh times it natively, under the
  * faultstack preload alone, under `faultstack run` and under LeakSanitizer.
  *
- * Usage: loop [CALLS]          (default 25600000)
+ * Usage: loop [CALLS [fork]]   (default 25600000)
+ *        fork: after the first half of the loop the process forks and both
+ *        processes run the second half (3/4 CALLS in all; tests of the
+ *        preload's point count across a fork, test_run_points_cap.sh)
  * Prints: loop calls=.. elapsed_s=.. checksum=..  (elapsed_s: main's loop only) */
 #define _GNU_SOURCE
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
 #include <time.h>
+#include <unistd.h>
 
 #define LIVE 64
 
@@ -26,7 +32,13 @@ int main(int argc, char **argv)
     struct timespec t0, t1;
     clock_gettime(CLOCK_MONOTONIC, &t0);
     uint64_t sum = 0;
+    int forks = argc > 2 && strcmp(argv[2], "fork") == 0;
+    pid_t child = -1;
     for (long i = 0; i < calls / 2; i++) {
+        if (forks && i == calls / 4 && (child = fork()) < 0) {
+            perror("fork");
+            return 1;
+        }
         unsigned k = (unsigned)i & (LIVE - 1);
         free(slot[k]);                 /* free(NULL) in the first round: still a call */
         char *p = malloc(16 + ((size_t)(i * 7) & 1008));
@@ -37,6 +49,17 @@ int main(int argc, char **argv)
         p[0] = (char)i;
         sum += (uintptr_t)p & 0xff;
         slot[k] = p;
+    }
+    if (child == 0) {
+        fflush(stdout);
+        _exit(0);
+    }
+    if (child > 0) {
+        int st;
+        if (waitpid(child, &st, 0) != child || !WIFEXITED(st) || WEXITSTATUS(st) != 0) {
+            fprintf(stderr, "loop: the forked child failed\n");
+            return 1;
+        }
     }
     clock_gettime(CLOCK_MONOTONIC, &t1);
     double el = (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9;
