@@ -89,6 +89,20 @@ static void fs_tomb_append(struct fs_stripe *s, struct fs_res *r)
     r->flags |= FS_RES_TOMB;
 }
 
+/* The next tombstones to evict are the coldest entries of the table (a heap
+ * whose addresses are not reused soon evicts one per free): when one is
+ * evicted, its successor in the FIFO (fetched at the previous eviction) tells
+ * where its bucket is, and the one after it is fetched, so that the entry and
+ * the bucket an eviction touches arrived while the program ran. */
+static inline void fs_tomb_prefetch(const struct fs_res *next)
+{
+    if (next) {
+        __builtin_prefetch(&fs_buckets[fs_bucket(next->kind, fs_res_handle(next), next->aux)], 1);
+        if (next->tnext)
+            __builtin_prefetch(next->tnext, 1);
+    }
+}
+
 /* Evict the stripe's oldest tombstone (s->ndead > 0). Its bucket maps to this
  * stripe, whose lock the caller holds. */
 static void fs_tomb_evict(struct fs_stripe *s)
@@ -98,6 +112,7 @@ static void fs_tomb_evict(struct fs_stripe *s)
         if (!h)
             return;                      /* cannot happen while ndead > 0 */
         s->thead = h->tnext;
+        fs_tomb_prefetch(s->thead);
         if (!s->thead)
             s->ttail = NULL;
         h->tnext = NULL;
@@ -182,6 +197,12 @@ struct fs_res *fs_acquire(const struct fs_call *c, int kind, uint64_t handle, ui
     r->tid = (int32_t)fs_gettid();
     fs_unlock(&s->lock);
     return r;
+}
+
+void fs_ledger_prefetch(int kind, uint64_t handle, uint64_t aux)
+{
+    if (fs_buckets)
+        __builtin_prefetch(&fs_buckets[fs_bucket(kind, handle, aux)], 0);
 }
 
 struct fs_res *fs_ledger_find(int kind, uint64_t handle, uint64_t aux)

@@ -188,6 +188,8 @@ struct fs_res *fs_acquire(const struct fs_call *c, int kind, uint64_t handle, ui
 /* Look up a live or dead entry; returns it with its stripe locked (unlock with
  * fs_ledger_unlock), or NULL (nothing locked). */
 struct fs_res *fs_ledger_find(int kind, uint64_t handle, uint64_t aux);
+/* Start fetching the bucket of a handle the caller will look up soon. */
+void fs_ledger_prefetch(int kind, uint64_t handle, uint64_t aux);
 void fs_ledger_unlock(int kind, uint64_t handle, uint64_t aux);
 /* Mark an entry dead (tombstone); caller holds its stripe lock. */
 void fs_ledger_kill(struct fs_res *r);

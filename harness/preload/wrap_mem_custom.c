@@ -311,6 +311,7 @@ FS_EXPORT void free(void *p)
     struct fs_call c;
     if (!p)
         return;
+    fs_ledger_prefetch(FS_KIND_memory, (uint64_t)p, 0);   /* while fs_begin runs */
     if (!FS_BEGIN(&c, free)) {
         if (fs_guard)
             fs_quiet_release(p);
