@@ -152,6 +152,13 @@ void fs_ordinal_flush(void)
  * in fs_begin; the rest is fs_point_rest. */
 static inline __attribute__((always_inline)) void fs_point(struct fs_call *c, int id)
 {
+    if (__builtin_expect(fs_point_plain, 1) && !__libc_single_threaded && fs_record_points_full()) {
+        /* the same with threads: each counts in its own lines (tcount.c) */
+        uint64_t ord = __atomic_load_n(&fs_shm->ordinal, __ATOMIC_RELAXED);
+        c->ordinal = ord;
+        fs_tcount_point(id, c->mod, c->off, ord);
+        return;
+    }
     if (__builtin_expect(fs_point_plain, 1) && __libc_single_threaded && fs_record_points_full()) {
         /* Nothing will read this point's ordinal but its site's 'first' and
          * the run's total: count it in the process and add the count to the

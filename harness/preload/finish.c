@@ -227,9 +227,10 @@ void fs_finish(const char *how, int code, int sig)
     fs_busy++;
     int saved = errno;
     fs_pid_refresh();                        /* a raw clone() child skipped the fork handler */
-    fs_ordinal_flush();
-    fs_write_end(how, code, sig);
     int dying = sig || strcmp(how, "sanitizer") == 0;   /* maybe inside a handler: try-lock */
+    fs_ordinal_flush();
+    fs_tcount_flush_all(dying);
+    fs_write_end(how, code, sig);
     int locked = dying ? fs_ledger_trylock_all() : (fs_ledger_lock_all(), 1);
     struct fs_scan s;
     memset(&s, 0, sizeof s);
@@ -267,6 +268,7 @@ static void fs_fini(void)
 static void fs_atfork_prepare(void)
 {
     fs_ordinal_flush();
+    fs_tcount_flush_all(0);
     fs_fork_target_forked();
     fs_ledger_lock_all();
 }
@@ -281,6 +283,7 @@ static void fs_atfork_child(void)
 {
     fs_pid_refresh();
     fs_ledger_unlock_all();
+    fs_tcount_forked();
     fs_sites_forked();
     fs_after_fork_child();
 }

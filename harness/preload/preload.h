@@ -132,6 +132,14 @@ int fs_internal_fault(int id);
  * process to the shared ordinal (core.c): before the total is read (process
  * end, exec) and before a fork. */
 void fs_ordinal_flush(void);
+/* The same with threads (tcount.c): count a point of a plain run past its cap
+ * in the calling thread; add every thread's counts to the totals (dying: the
+ * process is ending on a signal, locks are only tried); in a fork child,
+ * forget what the parent will add; at the end of a thread, add its counts. */
+void fs_tcount_point(int func, int mod, uint64_t off, uint64_t ordinal);
+void fs_tcount_flush_all(int dying);
+void fs_tcount_forked(void);
+void fs_tcount_thread_end(void);
 
 #define FS_BEGIN(c, name) \
     fs_begin((c), FS_F_##name, __builtin_return_address(0), __builtin_frame_address(0))
