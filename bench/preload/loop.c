@@ -54,6 +54,8 @@ static void *churn_thread(void *calls)
 
 static int threads_and_fork(long calls)
 {
+    struct timespec t0, t1;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
     pthread_t t[2];
     long half = calls / 2, quarter = calls / 4;
     for (int i = 0; i < 2; i++)
@@ -77,7 +79,9 @@ static int threads_and_fork(long calls)
         fprintf(stderr, "loop: the forked child failed\n");
         return 1;
     }
-    printf("loop calls=%ld threads=2 fork=1\n", calls);
+    clock_gettime(CLOCK_MONOTONIC, &t1);
+    printf("loop calls=%ld threads=2 fork=1 elapsed_s=%.3f\n", calls,
+           (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9);
     return 0;
 }
 

@@ -19,6 +19,8 @@
 #
 # Usage: bench/preload/real.sh [BUILD_DIR]     (default: build/ of this checkout)
 # Env:   ROUNDS (3) ONLY ("jq xmllint sqlite3") MEMCHECK (first|all|none)
+#        FS_PRELOAD (another preload to time), FS_PRELOAD_OLD (one more row:
+#        e.g. the preload before a change, timed in the same rounds)
 set -eu
 
 B=$(cd "${1:-$(dirname "$0")/../../build}" && pwd)
@@ -94,6 +96,7 @@ timed() {
 }
 
 CONFIGS="native preload run"
+[ -n "${FS_PRELOAD_OLD:-}" ] && CONFIGS="native preload preload_old run"
 [ -n "$LSAN_SO" ] && CONFIGS="$CONFIGS lsan"
 command -v heaptrack >/dev/null && CONFIGS="$CONFIGS heaptrack"
 
@@ -106,6 +109,9 @@ run_config() {   # CONFIG WORKLOAD
         rm -rf "$TMP/rd"; mkdir "$TMP/rd"
         timed preload "$w" env FAULTSTACK_RUN_DIR="$TMP/rd" FAULTSTACK_MAX_POINTS=5000 LD_PRELOAD="$FS_SO" "$@"
         grep -q '^done' "$TMP"/rd/*.rec || { echo "real.sh: FAIL: no complete record for $w" >&2; exit 1; } ;;
+    preload_old)
+        rm -rf "$TMP/rd"; mkdir "$TMP/rd"
+        timed preload_old "$w" env FAULTSTACK_RUN_DIR="$TMP/rd" FAULTSTACK_MAX_POINTS=5000 LD_PRELOAD="$FS_PRELOAD_OLD" "$@" ;;
     run)
         rm -f "$TMP/run.db"
         timed run "$w" env FAULTSTACK_PRELOAD="$FS_SO" "$FS" run --db "$TMP/run.db" -- "$@"
@@ -155,6 +161,7 @@ for w in $ONLY; do
         awk -v w="$w" -v c="$c" -v t="$(best "$TMP/ns.$w.$c")" -v n="$nat" 'BEGIN {
             name = c
             if (c == "preload") name = "faultstack preload alone"
+            if (c == "preload_old") name = "faultstack preload alone (FS_PRELOAD_OLD)"
             if (c == "run") name = "faultstack run"
             if (c == "lsan") name = "LeakSanitizer runtime (LD_PRELOAD liblsan.so.0)"
             if (c == "memcheck") name = "valgrind memcheck --leak-check=full (1 round)"
