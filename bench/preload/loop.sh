@@ -87,8 +87,8 @@ while [ "$r" -le "$ROUNDS" ]; do
     done
     # the same calls made by two threads (and a child forked meanwhile, 1/8 of them)
     timed t_native env "$LOOP" "$CALLS" threads
-    rm -rf "$TMP/rd"; mkdir "$TMP/rd"
-    timed t_preload env -u FAULTSTACK_PLAN FAULTSTACK_RUN_DIR="$TMP/rd" LD_PRELOAD="$FS_SO" "$LOOP" "$CALLS" threads
+    rm -rf "$TMP/rd_t"; mkdir "$TMP/rd_t"
+    timed t_preload env -u FAULTSTACK_PLAN FAULTSTACK_RUN_DIR="$TMP/rd_t" LD_PRELOAD="$FS_SO" "$LOOP" "$CALLS" threads
     if [ -n "${FS_PRELOAD_OLD:-}" ]; then
         rm -rf "$TMP/rd_old"; mkdir "$TMP/rd_old"
         timed t_preload_old env -u FAULTSTACK_PLAN FAULTSTACK_RUN_DIR="$TMP/rd_old" LD_PRELOAD="$FS_PRELOAD_OLD" "$LOOP" "$CALLS" threads
