@@ -1,7 +1,8 @@
 #!/bin/sh
 # loop.sh — issue 11's malloc/free loop (bench/preload/loop.c: 25.6M calls, 64
 # live blocks), timed in one invocation natively, under libfaultstack-preload
-# alone (tracking mode: FAULTSTACK_RUN_DIR set, no plan), under `faultstack
+# alone (tracking mode as `faultstack run` starts it: FAULTSTACK_RUN_DIR set,
+# FAULTSTACK_PLAN=none, FAULTSTACK_MAX_POINTS=5000), under `faultstack
 # run` (supervisor, record ingest and database included) and under
 # LeakSanitizer (gcc and clang -fsanitize=leak builds of the same source, made
 # here). Prints one table of whole-process wall times and ratios vs native,
@@ -66,7 +67,7 @@ r=1
 while [ "$r" -le "$ROUNDS" ]; do
     timed native env "$LOOP" "$CALLS"
     rm -rf "$TMP/rd"; mkdir "$TMP/rd"
-    timed preload env -u FAULTSTACK_PLAN FAULTSTACK_RUN_DIR="$TMP/rd" LD_PRELOAD="$FS_SO" "$LOOP" "$CALLS"
+    timed preload env FAULTSTACK_PLAN=none FAULTSTACK_MAX_POINTS=5000 FAULTSTACK_RUN_DIR="$TMP/rd" LD_PRELOAD="$FS_SO" "$LOOP" "$CALLS"
     rec=$(ls "$TMP"/rd/*.rec 2>/dev/null | head -n 1 || true)
     if [ -z "$rec" ] || ! grep -q '^done' "$rec"; then
         echo "loop.sh: FAIL: the preload wrote no complete record: its time means nothing" >&2
@@ -74,7 +75,7 @@ while [ "$r" -le "$ROUNDS" ]; do
     fi
     if [ -n "${FS_PRELOAD_OLD:-}" ]; then
         rm -rf "$TMP/rd_old"; mkdir "$TMP/rd_old"
-        timed preload_old env -u FAULTSTACK_PLAN FAULTSTACK_RUN_DIR="$TMP/rd_old" LD_PRELOAD="$FS_PRELOAD_OLD" "$LOOP" "$CALLS"
+        timed preload_old env FAULTSTACK_PLAN=none FAULTSTACK_MAX_POINTS=5000 FAULTSTACK_RUN_DIR="$TMP/rd_old" LD_PRELOAD="$FS_PRELOAD_OLD" "$LOOP" "$CALLS"
     fi
     rm -f "$TMP/loop.db"
     timed run env FAULTSTACK_PRELOAD="$FS_SO" "$FS" run --db "$TMP/loop.db" -- "$LOOP" "$CALLS"
@@ -88,10 +89,10 @@ while [ "$r" -le "$ROUNDS" ]; do
     # the same calls made by two threads (and a child forked meanwhile, 1/8 of them)
     timed t_native env "$LOOP" "$CALLS" threads
     rm -rf "$TMP/rd_t"; mkdir "$TMP/rd_t"
-    timed t_preload env -u FAULTSTACK_PLAN FAULTSTACK_RUN_DIR="$TMP/rd_t" LD_PRELOAD="$FS_SO" "$LOOP" "$CALLS" threads
+    timed t_preload env FAULTSTACK_PLAN=none FAULTSTACK_MAX_POINTS=5000 FAULTSTACK_RUN_DIR="$TMP/rd_t" LD_PRELOAD="$FS_SO" "$LOOP" "$CALLS" threads
     if [ -n "${FS_PRELOAD_OLD:-}" ]; then
         rm -rf "$TMP/rd_old"; mkdir "$TMP/rd_old"
-        timed t_preload_old env -u FAULTSTACK_PLAN FAULTSTACK_RUN_DIR="$TMP/rd_old" LD_PRELOAD="$FS_PRELOAD_OLD" "$LOOP" "$CALLS" threads
+        timed t_preload_old env FAULTSTACK_PLAN=none FAULTSTACK_MAX_POINTS=5000 FAULTSTACK_RUN_DIR="$TMP/rd_old" LD_PRELOAD="$FS_PRELOAD_OLD" "$LOOP" "$CALLS" threads
     fi
     rm -f "$TMP/loopt.db"
     timed t_run env FAULTSTACK_PRELOAD="$FS_SO" "$FS" run --db "$TMP/loopt.db" -- "$LOOP" "$CALLS" threads
