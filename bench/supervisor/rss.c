@@ -1,0 +1,28 @@
+/* rss.c — libbench_supervisor_rss.so: LD_PRELOADed into faultstack by run.sh
+ * to measure the supervisor's own peak RSS (getrusage RUSAGE_SELF, which
+ * leaves out the target and every other child, unlike /usr/bin/time). At exit
+ * each process that has it appends "PID MAXRSS_KIB" to $FS_RSS_OUT; run.sh
+ * keeps the line of faultstack's own pid. */
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <unistd.h>
+
+__attribute__((destructor)) static void rss_report(void)
+{
+    const char *out = getenv("FS_RSS_OUT");
+    if (!out || !*out)
+        return;
+    struct rusage ru;
+    if (getrusage(RUSAGE_SELF, &ru))
+        return;
+    char line[64];
+    int n = snprintf(line, sizeof line, "%d %ld\n", (int)getpid(), ru.ru_maxrss);
+    int fd = open(out, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0600);
+    if (fd >= 0) {
+        if (write(fd, line, (size_t)n) < 0) { /* nothing to do */ }
+        close(fd);
+    }
+}
