@@ -1,8 +1,8 @@
 /* rss.c — libbench_supervisor_rss.so: LD_PRELOADed into faultstack by run.sh
  * to measure the supervisor's own peak RSS (getrusage RUSAGE_SELF, which
  * leaves out the target and every other child, unlike /usr/bin/time). At exit
- * each process that has it appends "PID MAXRSS_KIB" to $FS_RSS_OUT; run.sh
- * keeps the line of faultstack's own pid. */
+ * each process that has it appends "PID MAXRSS_KIB VMPEAK_KIB" to $FS_RSS_OUT;
+ * run.sh keeps the line of faultstack's own pid. */
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -18,8 +18,17 @@ __attribute__((destructor)) static void rss_report(void)
     struct rusage ru;
     if (getrusage(RUSAGE_SELF, &ru))
         return;
-    char line[64];
-    int n = snprintf(line, sizeof line, "%d %ld\n", (int)getpid(), ru.ru_maxrss);
+    long vmpeak = 0;
+    FILE *st = fopen("/proc/self/status", "re");
+    if (st) {
+        char l[256];
+        while (fgets(l, sizeof l, st))
+            if (sscanf(l, "VmPeak: %ld", &vmpeak) == 1)
+                break;
+        fclose(st);
+    }
+    char line[96];
+    int n = snprintf(line, sizeof line, "%d %ld %ld\n", (int)getpid(), ru.ru_maxrss, vmpeak);
     int fd = open(out, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0600);
     if (fd >= 0) {
         if (write(fd, line, (size_t)n) < 0) { /* nothing to do */ }

@@ -155,6 +155,7 @@ struct fs_rec {
     struct fs_modtab mt;
     char *line;                    /* FS_REC_LINE_MAX bytes: the current line, without its newline */
     int version;                   /* the first line's format (1: none said); 0 before it */
+    int skipped;                   /* lines too long to read: the record is not fully read */
 };
 
 static int fs_rec_getline(struct fs_rec *R)
@@ -172,6 +173,7 @@ static int fs_rec_getline(struct fs_rec *R)
         int ch;
         while ((ch = getc(R->f)) != EOF && ch != '\n')
             ;                              /* too long for a record line: skipped */
+        R->skipped++;
     }
 }
 
@@ -207,6 +209,7 @@ static int fs_rec_open(struct fs_rec *R, const char *path)
         }
     }
     rewind(R->f);
+    R->skipped = 0;                        /* counted by the reading pass */
     return 0;
 }
 
@@ -377,6 +380,7 @@ struct fs_files {
 };
 
 static const char *fs_sort_names;
+static void fs_files_free(struct fs_files *F);
 
 static int fs_cmp_off(const void *a, const void *b)
 {
@@ -394,6 +398,7 @@ static int fs_files_list(struct fs_files *F, const char *dir, char *err, size_t 
         return -1;
     }
     struct dirent *de;
+    int oom = 0;
     while ((de = readdir(d))) {
         size_t l = strlen(de->d_name);
         if (l <= 4 || strcmp(de->d_name + l - 4, ".rec"))
@@ -403,17 +408,26 @@ static int fs_files_list(struct fs_files *F, const char *dir, char *err, size_t 
             while (nc < F->len + l + 1)
                 nc *= 2;
             char *nn = realloc(F->names, nc);
-            if (!nn) break;
+            if (!nn) {
+                oom = 1;
+                break;
+            }
             F->names = nn;
             F->cap = nc;
         }
         if (F->n == F->ncap) {
             size_t nc = F->ncap ? F->ncap * 2 : 64;
             size_t *no = realloc(F->off, nc * sizeof *no);
-            if (!no) break;
+            if (!no) {
+                oom = 1;
+                break;
+            }
             F->off = no;
             unsigned char *nh = realloc(F->has, nc);
-            if (!nh) break;
+            if (!nh) {
+                oom = 1;
+                break;
+            }
             F->has = nh;
             F->ncap = nc;
         }
@@ -423,6 +437,11 @@ static int fs_files_list(struct fs_files *F, const char *dir, char *err, size_t 
         F->len += l + 1;
     }
     closedir(d);
+    if (oom) {
+        snprintf(err, errlen, "out of memory listing the %zu+ record files of %s", F->n, dir);
+        fs_files_free(F);
+        return -1;
+    }
     fs_sort_names = F->names;
     if (F->n)
         qsort(F->off, F->n, sizeof *F->off, fs_cmp_off);
@@ -452,6 +471,8 @@ struct fs_survey {
     struct fs_vec sweeps;          /* struct fs_site_ref, at most FS_MAX_SWEEPS */
     int64_t npoints;               /* 'p' lines */
     int processes, incomplete, version_bad;
+    int oom;                       /* the pid list could not grow */
+    int64_t unread;                /* lines too long to read (fs_rec.skipped) */
     int have_first;
     struct fs_point first;         /* the injected point of the lowest ordinal */
 };
@@ -541,13 +562,17 @@ static void fs_survey_files(struct fs_files *F, struct fs_survey *S)
         }
         if (R.version && R.version != FS_RECORD_VERSION)
             S->version_bad = R.version;
+        int skipped = R.skipped;
+        S->unread += skipped;
         fs_rec_close(&R);
         S->processes++;
-        if (!pr.done)
-            S->incomplete++;
+        if (!pr.done || skipped)
+            S->incomplete++;              /* the run is reported as not fully recorded */
         int *pid = fs_vec_push(&S->pids);
         if (pid)
             *pid = pr.pid;
+        else
+            S->oom = 1;
     }
 }
 
@@ -1550,9 +1575,14 @@ int fs_ingest_run(sqlite3 *db, const struct fs_run_info *info, struct fs_run_res
     if (fs_files_list(&F, info->run_dir, err, errlen))
         return -1;
     fs_survey_files(&F, &S);
+    if (S.oom) {
+        snprintf(err, errlen, "out of memory reading the %d process records of %s", S.processes, info->run_dir);
+        goto out;
+    }
     C.F = &F;
     C.S = &S;
     res->incomplete = S.incomplete;
+    res->unread = S.unread;
     if (S.version_bad)
         fprintf(stderr, "faultstack: the run's records are in format %d, this faultstack reads format %d: the "
                 "preload comes from another faultstack version (FAULTSTACK_PRELOAD?); use the preload built or "
@@ -1599,8 +1629,8 @@ int fs_ingest_run(sqlite3 *db, const struct fs_run_info *info, struct fs_run_res
     strftime(ts, sizeof ts, "%Y-%m-%dT%H:%M:%SZ", gmtime(&now));
     sqlite3_stmt *st = fs_db_prepare(db,
         "INSERT INTO run(session_id, command, fault_spec, mode, exit_code, signal, timed_out, duration_ms,"
-        " points_total, injected, swallowed, started_at, sweep_key, confirms)"
-        " VALUES(?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14)",
+        " points_total, injected, swallowed, started_at, sweep_key, confirms, observed, note)"
+        " VALUES(?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14,?15,?16)",
         err, errlen);
     if (!st)
         goto rollback;
@@ -1618,6 +1648,13 @@ int fs_ingest_run(sqlite3 *db, const struct fs_run_info *info, struct fs_run_res
     fs_bind_text(st, 12, ts);
     fs_bind_text(st, 13, info->sweep_key);
     fs_bind_int_or_null(st, 14, info->confirms, info->confirms == 0);
+    /* a record line that could not be read: the run is not fully recorded */
+    char note[160] = "";
+    if (S.unread)
+        snprintf(note, sizeof note, "%lld record line%s longer than %d bytes could not be read",
+                 (long long)S.unread, S.unread == 1 ? "" : "s", FS_REC_LINE_MAX - 1);
+    fs_bind_int(st, 15, S.unread ? 2 : 1);
+    fs_bind_text(st, 16, note[0] ? note : NULL);
     if (fs_step_done(&C, st)) {
         sqlite3_finalize(st);
         goto rollback;
