@@ -1570,7 +1570,7 @@ int fs_ingest_run(sqlite3 *db, const struct fs_run_info *info, struct fs_run_res
     memset(res, 0, sizeof *res);
     C.db = db; C.info = info; C.res = res; C.err = err; C.errlen = errlen;
     fs_shell_join(C.command, sizeof C.command, info->argv);
-    int rc = -1;
+    int rc = -1, nested = 0;
 
     if (fs_files_list(&F, info->run_dir, err, errlen))
         return -1;
@@ -1620,7 +1620,10 @@ int fs_ingest_run(sqlite3 *db, const struct fs_run_info *info, struct fs_run_res
     }
     res->swallowed = info->exit_code == 0 && !info->signal && res->injected > 0 && info->stderr_bytes == 0;
 
-    if (fs_db_exec(db, "BEGIN IMMEDIATE", err, errlen)) {
+    /* inside the caller's transaction (a fork-mode sweep commits a batch of
+     * runs at once): a savepoint keeps this run all or nothing */
+    nested = !sqlite3_get_autocommit(db);
+    if (fs_db_exec(db, nested ? "SAVEPOINT fs_ingest" : "BEGIN IMMEDIATE", err, errlen)) {
         res->db_error = sqlite3_errcode(db);
         goto out;
     }
@@ -1684,7 +1687,7 @@ int fs_ingest_run(sqlite3 *db, const struct fs_run_info *info, struct fs_run_res
     }
     if (fs_verdict_run(db, C.sym, info->run_dir, info->plan, res->run_id, err, errlen))  /* triage, fault callers */
         goto rollback;
-    if (fs_db_exec(db, "COMMIT", err, errlen))
+    if (fs_db_exec(db, nested ? "RELEASE fs_ingest" : "COMMIT", err, errlen))
         goto rollback;
     {
         int64_t n = 0;
@@ -1703,7 +1706,10 @@ rollback:
     {
         char ignore[64];
         res->db_error = sqlite3_errcode(db);
-        fs_db_exec(db, "ROLLBACK", ignore, sizeof ignore);
+        if (!nested)
+            fs_db_exec(db, "ROLLBACK", ignore, sizeof ignore);
+        else if (fs_db_exec(db, "ROLLBACK TO fs_ingest", ignore, sizeof ignore) == 0)
+            fs_db_exec(db, "RELEASE fs_ingest", ignore, sizeof ignore);
         free(res->deferred_keys);
         res->deferred_keys = NULL;
     }
