@@ -239,6 +239,7 @@ struct fs_cpoint *fs_census_read(const char *dir, size_t *np)
         static struct { long id; char base[256]; } mods[512];
         int nm = 0;
         size_t first = n;
+        long long maxord = -1;             /* the highest 'p' ordinal of this file */
         while (fgets(line, sizeof line, f)) {
             long long ord, occ;
             long mod, id;
@@ -266,10 +267,14 @@ struct fs_cpoint *fs_census_read(const char *dir, size_t *np)
                 v[n].module = "";
                 for (int i = 0; i < nm; i++)
                     if (mods[i].id == mod) v[n].module = fs_intern(mods[i].base);
+                if (ord > maxord)
+                    maxord = ord;
                 n++;
             } else if (line[0] == FS_REC_CALLERS && sscanf(line, FS_REC_CALLERS_SCAN, &ord, &pos) == 1) {
                 struct fs_cpoint *cp = NULL;
-                for (size_t i = n; i-- > first;)
+                /* past the point cap 'c' lines go on without their 'p': no
+                 * search back through every point for each (quadratic) */
+                for (size_t i = n; ord <= maxord && i-- > first;)
                     if (v[i].ord == ord) { cp = &v[i]; break; }
                 const char *q = line + pos;
                 int used = 0;
