@@ -2,8 +2,13 @@
 # run.sh — issue 11: the supervisor's peak memory and the database's growth on
 # adversarial targets (adv.c). For each case: peak RSS of the faultstack
 # process itself (getrusage RUSAGE_SELF through libbench_supervisor_rss.so, the
-# target and every other child left out), wall time, database bytes and
-# growth over an empty run's database.
+# target and every other child left out), wall time (the target's included),
+# database bytes and growth over an empty run's database.
+# Cases: (a) 1M leaked blocks from 100k call sites; (b) 5,000 fork+exec'd
+# children, and a sh loop of 5,000 /bin/true; (c) 10M fault points from 50k
+# sites; (e) 1M double frees, 1M double closes (1M anomaly lines); (d) a
+# fork-mode sweep of 3,000 sites (3,000 fault runs), and a site-strategy
+# sweep whose baseline has 400k points from 50k sites (--max-runs 20).
 # Usage: bench/supervisor/run.sh [BUILD_DIR] [SCALE]
 #   SCALE divides every size (default 1: the issue's sizes; 10 for a quick look).
 set -uo pipefail
@@ -53,3 +58,4 @@ one "points $((10000000 / S)) / $((50000 / S))" run -- "$ADV" points $((10000000
 one "dfree $((1000000 / S))" run -- "$ADV" dfree $((1000000 / S))
 one "dclose $((1000000 / S))" run -- "$ADV" dclose $((1000000 / S))
 one "sweep fork $((3000 / S)) sites" sweep -j 2 -- "$ADV" sites $((3000 / S))
+one "sweep site $((400000 / S)) pts/$((50000 / S)), 20 runs" sweep -j 2 --max-runs 20 -- "$ADV" points $((400000 / S)) $((50000 / S))
