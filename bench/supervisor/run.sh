@@ -2,7 +2,8 @@
 # run.sh — issue 11: the supervisor's peak memory and the database's growth on
 # adversarial targets (adv.c). For each case: peak RSS of the faultstack
 # process itself (getrusage RUSAGE_SELF through libbench_supervisor_rss.so, the
-# target and every other child left out), wall time (the target's included),
+# target and every other child left out), its CPU time, the wall time (the
+# target's included),
 # database bytes and growth over an empty run's database.
 # Cases: (a) 1M leaked blocks from 100k call sites; (b) 5,000 fork+exec'd
 # children, and a sh loop of 5,000 /bin/true; (c) 10M fault points from 50k
@@ -37,12 +38,13 @@ one() {
     pid=$!
     wait $pid; st=$?
     t1=$(date +%s.%N)
-    local kib
+    local kib cpu
     kib=$(awk -v p="$pid" '$1 == p { print $2 }' "$out" 2>/dev/null | tail -1)
+    cpu=$(awk -v p="$pid" '$1 == p { print $4 }' "$out" 2>/dev/null | tail -1)
     local bytes
     bytes=$(stat -c %s "$db" 2>/dev/null || echo 0)
-    printf '%-28s exit %-3s  supervisor max RSS %8.1f MiB  wall %7.2f s  db %8.2f MB  growth %8.2f MB\n' \
-        "$name" "$st" "$(echo "${kib:-0} / 1024" | bc -l)" "$(echo "$t1 - $t0" | bc -l)" \
+    printf '%-36s exit %-3s  supervisor max RSS %7.1f MiB  CPU %6.2f s  wall %7.2f s  db %8.2f MB  growth %8.2f MB\n' \
+        "$name" "$st" "$(echo "${kib:-0} / 1024" | bc -l)" "$(echo "${cpu:-0} / 1000" | bc -l)" "$(echo "$t1 - $t0" | bc -l)" \
         "$(echo "$bytes / 1000000" | bc -l)" "$(echo "($bytes - ${EMPTY:-0}) / 1000000" | bc -l)"
     [[ $st -le 1 ]] || sed 's/^/    /' "$T/$f.err" | tail -3
 }
