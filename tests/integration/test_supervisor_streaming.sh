@@ -8,7 +8,8 @@
 #     first needed ~470 MiB (a 1.8 KB struct per block) and lost rows.
 #  2. 300 children (a fork+exec each): every process image is a row of
 #     `process`, none incomplete; the same for a `sh -c` loop of /bin/true.
-#  3. A record line longer than the reader's buffer is not silently dropped:
+#  3. A fork-mode sweep's fault runs do not store the prefix's sites again.
+#  4. A record line longer than the reader's buffer is not silently dropped:
 #     the run is NOT FULLY RECORDED (runs.observed = 2, exit status 2, or 1 with findings).
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
@@ -49,6 +50,16 @@ fs_run -- sh -c 'i=0; while [ $i -lt 200 ]; do /bin/true; i=$((i+1)); done'
 assert_status 0
 assert_eq "a sh loop: 401 process images recorded (sh, 200 forks, 200 /bin/true)" "401|0" \
     "$(q "SELECT count(*), sum(end_how = 'unknown') FROM process")"
+
+# A fork-mode sweep: a fault run stores the sites (fault_sites) of its fault
+# and after, not a row per site of the prefix its record counts too (that was
+# a row per baseline site in every fault run: 533 MB for 3,000 fault runs).
+fs_new_db sweep
+fs_exec sweep --db "$DB" --mode fork -j 1 --timeout 30 -- "$ADV" sites 50
+[[ $FS_STATUS == 0 || $FS_STATUS == 1 ]] || fs_fail "the sweep of 50 sites ran" "exit status 0 or 1" "$FS_STATUS"
+assert_eq "51 fault runs (calloc and 50 mallocs), fork mode" 51 "$(q "SELECT count(*) FROM runs WHERE sweep_key IS NOT NULL AND mode = 'fork'")"
+assert_eq "no fault run stores the prefix's sites" 0 \
+    "$(q "SELECT count(*) FROM fault_sites s JOIN runs r ON r.id = s.run_id WHERE r.sweep_key IS NOT NULL")"
 
 # A record whose line is longer than the reader's 32 KiB buffer (no preload
 # writes one): the run is not clean, the record is reported incomplete.
