@@ -1,7 +1,9 @@
 /* ingest.c — record files of one run -> one database transaction (ingest.h).
  *
- * Steps: read every *.rec file of the run directory (one per process image),
- * resolve module ids to paths, symbolize sites with libdwfl (symbolize.c),
+ * Steps: read the *.rec files of the run directory (one per process image) as
+ * a stream — a survey pass, then one pass per table, each row inserted as its
+ * line is read, so memory does not grow with what the run recorded (issue 11)
+ * — resolve module ids to paths, symbolize sites with libdwfl (symbolize.c),
  * attribute leaks and anomalies to the injected fault unless a baseline run of
  * the same command shows them at the same site (design.md, Verdicts), and
  * upsert the deduplicated findings with a repro command. */
