@@ -67,8 +67,8 @@ CREATE TABLE IF NOT EXISTS run (
     observed      INTEGER NOT NULL DEFAULT 1, -- 1: every process image wrote its record; 0: none did
                                    --   (the preload could not enter the program: static, set-user-ID,
                                    --   another architecture; nothing was tested); 2: partly (a program
-                                   --   some process exec'd could not be entered, or records a full disk
-                                   --   cut short). Never clean unless 1.
+                                   --   some process exec'd could not be entered, records a full disk
+                                   --   cut short, or a record line too long to read). Never clean unless 1.
     note          TEXT,            -- observed != 1: which process could not be observed and why
     fault_callers TEXT             -- the injected fault's calling context (step 'triage'): the callers
                                    --   of the function holding the fault site, innermost first, one

@@ -1,15 +1,18 @@
 #!/bin/sh
 # loop.sh — issue 11's malloc/free loop (bench/preload/loop.c: 25.6M calls, 64
 # live blocks), timed in one invocation natively, under libfaultstack-preload
-# alone (tracking mode: FAULTSTACK_RUN_DIR set, no plan), under `faultstack
+# alone (tracking mode as `faultstack run` starts it: FAULTSTACK_RUN_DIR set,
+# FAULTSTACK_PLAN=none, FAULTSTACK_MAX_POINTS=5000), under `faultstack
 # run` (supervisor, record ingest and database included) and under
 # LeakSanitizer (gcc and clang -fsanitize=leak builds of the same source, made
 # here). Prints one table of whole-process wall times and ratios vs native,
 # plus the database bytes of the `faultstack run`. One more row, for the
 # record: `faultstack run` with FAULTSTACK_MAX_POINTS=0, i.e. without the
-# per-point 'p' lines (the first 200,000 fault points, stored as rows by the
-# supervisor): what a tracking-only run would cost if the CLI did not ask for
-# them. Results: bench/RESULTS.md.
+# per-point 'p' lines (the first 5,000 fault points, stored as rows by the
+# supervisor). Then a second table: the same calls made by two threads
+# (loop.c's 'threads' mode, a child forked meanwhile makes 1/8 of them)
+# natively, under the preload and under `faultstack run`. Results:
+# bench/RESULTS.md.
 #
 # Configurations run interleaved ROUNDS times; each cell is the best round.
 #
@@ -64,7 +67,7 @@ r=1
 while [ "$r" -le "$ROUNDS" ]; do
     timed native env "$LOOP" "$CALLS"
     rm -rf "$TMP/rd"; mkdir "$TMP/rd"
-    timed preload env -u FAULTSTACK_PLAN FAULTSTACK_RUN_DIR="$TMP/rd" LD_PRELOAD="$FS_SO" "$LOOP" "$CALLS"
+    timed preload env FAULTSTACK_PLAN=none FAULTSTACK_MAX_POINTS=5000 FAULTSTACK_RUN_DIR="$TMP/rd" LD_PRELOAD="$FS_SO" "$LOOP" "$CALLS"
     rec=$(ls "$TMP"/rd/*.rec 2>/dev/null | head -n 1 || true)
     if [ -z "$rec" ] || ! grep -q '^done' "$rec"; then
         echo "loop.sh: FAIL: the preload wrote no complete record: its time means nothing" >&2
@@ -72,7 +75,7 @@ while [ "$r" -le "$ROUNDS" ]; do
     fi
     if [ -n "${FS_PRELOAD_OLD:-}" ]; then
         rm -rf "$TMP/rd_old"; mkdir "$TMP/rd_old"
-        timed preload_old env -u FAULTSTACK_PLAN FAULTSTACK_RUN_DIR="$TMP/rd_old" LD_PRELOAD="$FS_PRELOAD_OLD" "$LOOP" "$CALLS"
+        timed preload_old env FAULTSTACK_PLAN=none FAULTSTACK_MAX_POINTS=5000 FAULTSTACK_RUN_DIR="$TMP/rd_old" LD_PRELOAD="$FS_PRELOAD_OLD" "$LOOP" "$CALLS"
     fi
     rm -f "$TMP/loop.db"
     timed run env FAULTSTACK_PRELOAD="$FS_SO" "$FS" run --db "$TMP/loop.db" -- "$LOOP" "$CALLS"
@@ -83,6 +86,16 @@ while [ "$r" -le "$ROUNDS" ]; do
     for l in $LSAN; do
         timed "$l" env "$TMP/loop.$l" "$CALLS"
     done
+    # the same calls made by two threads (and a child forked meanwhile, 1/8 of them)
+    timed t_native env "$LOOP" "$CALLS" threads
+    rm -rf "$TMP/rd_t"; mkdir "$TMP/rd_t"
+    timed t_preload env FAULTSTACK_PLAN=none FAULTSTACK_MAX_POINTS=5000 FAULTSTACK_RUN_DIR="$TMP/rd_t" LD_PRELOAD="$FS_SO" "$LOOP" "$CALLS" threads
+    if [ -n "${FS_PRELOAD_OLD:-}" ]; then
+        rm -rf "$TMP/rd_old"; mkdir "$TMP/rd_old"
+        timed t_preload_old env FAULTSTACK_PLAN=none FAULTSTACK_MAX_POINTS=5000 FAULTSTACK_RUN_DIR="$TMP/rd_old" LD_PRELOAD="$FS_PRELOAD_OLD" "$LOOP" "$CALLS" threads
+    fi
+    rm -f "$TMP/loopt.db"
+    timed t_run env FAULTSTACK_PRELOAD="$FS_SO" "$FS" run --db "$TMP/loopt.db" -- "$LOOP" "$CALLS" threads
     r=$((r + 1))
 done
 
@@ -100,6 +113,18 @@ for l in native preload $OLD run run0 $LSAN; do
         if (l == "lsan-gcc") name = "LeakSanitizer (gcc -fsanitize=leak)"
         if (l == "lsan-clang") name = "LeakSanitizer (clang -fsanitize=leak)"
         printf "| %s | %.3f | %.2f | %.1f |\n", name, t / 1e9, t / n, (t - n) / c }'
+done
+tnat=$(best t_native)
+printf '\n| two threads (%s calls in all, 1/8 in a child forked meanwhile) | wall s (best) | ratio vs native |\n|---|---:|---:|\n' "$CALLS"
+OLDT=""; [ -n "${FS_PRELOAD_OLD:-}" ] && OLDT=t_preload_old
+for l in t_native t_preload $OLDT t_run; do
+    awk -v l="$l" -v t="$(best "$l")" -v n="$tnat" 'BEGIN {
+        name = l
+        if (l == "t_native") name = "native"
+        if (l == "t_preload") name = "faultstack preload alone"
+        if (l == "t_preload_old") name = "faultstack preload alone (FS_PRELOAD_OLD)"
+        if (l == "t_run") name = "faultstack run"
+        printf "| %s | %.3f | %.2f |\n", name, t / 1e9, t / n }'
 done
 echo
 echo "faultstack run: database $db_bytes bytes (with FAULTSTACK_MAX_POINTS=0: $db0_bytes bytes); the preload's record: $(wc -l < "$rec") lines, $(grep -c '^p ' "$rec" || true) 'p' lines"

@@ -1,7 +1,9 @@
 /* ingest.c — record files of one run -> one database transaction (ingest.h).
  *
- * Steps: read every *.rec file of the run directory (one per process image),
- * resolve module ids to paths, symbolize sites with libdwfl (symbolize.c),
+ * Steps: read the *.rec files of the run directory (one per process image) as
+ * a stream — a survey pass, then one pass per table, each row inserted as its
+ * line is read, so memory does not grow with what the run recorded (issue 11)
+ * — resolve module ids to paths, symbolize sites with libdwfl (symbolize.c),
  * attribute leaks and anomalies to the injected fault unless a baseline run of
  * the same command shows them at the same site (design.md, Verdicts), and
  * upsert the deduplicated findings with a repro command. */
@@ -31,21 +33,26 @@
 #include "verdict.h"
 #include "valgrind.h"
 
-/* ---------------- parsed records ---------------- */
+/* ---------------- record lines ----------------
+ *
+ * Records are read as a stream (issue 11): one line at a time into a bounded
+ * buffer, each row inserted as its line is read, so the supervisor's memory
+ * does not grow with the number of points, leaks, anomalies or processes.
+ * What is kept for a whole run: the names of the record files, the pids, the
+ * injected fault and the close-every-fd sites. */
 
 struct fs_site_ref { char path[512]; char base[256]; uint64_t off; int valid; };
 
-struct fs_point { int64_t ordinal; char func[64]; struct fs_site_ref at; int64_t occ; int injected; int pid;
+struct fs_point { int64_t ordinal; char func[64]; struct fs_site_ref at; int64_t occ; int injected;
                   uint64_t ctx; };
 /* an 's' line: a call site's fault points in one process */
-struct fs_siterec { char func[FS_REC_FUNC_MAX]; struct fs_site_ref at; int64_t calls, first; int pid; };
-struct fs_resrec { char verdict[16], kind[32], func[64]; struct fs_site_ref at; char handle[40]; int64_t size; int pid;
+struct fs_siterec { char func[FS_REC_FUNC_MAX]; struct fs_site_ref at; int64_t calls, first; };
+struct fs_resrec { char verdict[16], kind[32], func[64]; struct fs_site_ref at; char handle[40]; int64_t size;
                   char why[32];             /* held: 'frame', 'thread', 'global', 'reachable-stack'... */
-                  struct fs_site_ref slot;  /* held in a global: the slot (module + offset) */
-                  char *frames; /* confirmation runs: "PATH\tOFF\n..." innermost first, or NULL */ };
+                  struct fs_site_ref slot;  /* held in a global: the slot (module + offset) */ };
 struct fs_anom { char anomaly[32], kind[32], func[64]; struct fs_site_ref at; char handle[40];
-                 char acq_func[64]; struct fs_site_ref acq; char detail[320]; int pid; };
-struct fs_crashrec { int sig; struct fs_site_ref at; char frames[4096]; int pid;
+                 char acq_func[64]; struct fs_site_ref acq; char detail[320]; };
+struct fs_crashrec { int sig; struct fs_site_ref at; char frames[4096];
                      int caught; /* 'X': the program's own handler ran next */ };
 struct fs_proc { int pid, ppid; char exe[512]; char how[16]; int code, sig; int64_t rb, rbytes; int done; uint64_t ns; };
 
@@ -63,36 +70,6 @@ static void *fs_vec_push(struct fs_vec *v)
     void *e = (char *)v->p + v->n++ * v->sz;
     memset(e, 0, v->sz);
     return e;
-}
-
-struct fs_parsed {
-    struct fs_vec points, res, anoms, crashes, procs;
-    struct fs_vec sweeps;          /* struct fs_site_ref: close-every-fd sites */
-    struct fs_vec sites;           /* struct fs_siterec: per-site counts ('s' lines) */
-    struct fs_san_report *san;     /* sanitizer reports of the run's processes (sanitizer.c) */
-    int nsan;
-    int version_bad;               /* a record of another format (record_fmt.h), or none said */
-};
-
-static void fs_parsed_init(struct fs_parsed *P)
-{
-    memset(P, 0, sizeof *P);
-    P->points.sz = sizeof(struct fs_point);
-    P->res.sz = sizeof(struct fs_resrec);
-    P->anoms.sz = sizeof(struct fs_anom);
-    P->crashes.sz = sizeof(struct fs_crashrec);
-    P->procs.sz = sizeof(struct fs_proc);
-    P->sweeps.sz = sizeof(struct fs_site_ref);
-    P->sites.sz = sizeof(struct fs_siterec);
-}
-
-static void fs_parsed_free(struct fs_parsed *P)
-{
-    for (size_t i = 0; i < P->res.n; i++)
-        free(((struct fs_resrec *)P->res.p)[i].frames);
-    free(P->points.p); free(P->res.p); free(P->anoms.p);
-    free(P->crashes.p); free(P->procs.p); free(P->sweeps.p); free(P->sites.p);
-    fs_sanitizer_free(P->san, P->nsan);
 }
 
 #define FS_MAXMOD 1024
@@ -169,181 +146,459 @@ static void fs_crash_frames(struct fs_crashrec *c, const struct fs_modtab *mt, c
     snprintf(c->frames, sizeof c->frames, "%s", out);
 }
 
-/* Parse one record file. Returns 1 when it ends with 'done'. */
-static int fs_parse_file(const char *path, struct fs_parsed *P)
-{
-    FILE *f = fopen(path, "re");
-    if (!f)
-        return 0;
+/* One record file read line by line. Its module table is read first ('m'
+ * lines may follow their first use when threads race). A line longer than
+ * FS_REC_LINE_MAX (the preload writes none) is skipped, so a file's size
+ * never sets the memory used to read it. */
+#define FS_REC_LINE_MAX 32768
+
+struct fs_rec {
+    FILE *f;
     struct fs_modtab mt;
-    memset(&mt, 0, sizeof mt);
-    char *line = NULL;
-    size_t cap = 0;
-    ssize_t len;
-    /* pass 1: modules (an 'm' line may follow its first use when threads race) */
-    while ((len = getline(&line, &cap, f)) > 0) {
+    char *line;                    /* FS_REC_LINE_MAX bytes: the current line, without its newline */
+    int version;                   /* the first line's format (1: none said); 0 before it */
+    int skipped;                   /* lines too long to read: the record is not fully read */
+};
+
+static int fs_rec_getline(struct fs_rec *R)
+{
+    for (;;) {
+        if (!fgets(R->line, FS_REC_LINE_MAX, R->f))
+            return 0;
+        size_t len = strlen(R->line);
+        if (len && R->line[len - 1] == '\n') {
+            R->line[len - 1] = '\0';
+            return 1;
+        }
+        if (feof(R->f))
+            return 1;                      /* the last line, cut short (killed while writing) */
+        int ch;
+        while ((ch = getc(R->f)) != EOF && ch != '\n')
+            ;                              /* too long for a record line: skipped */
+        R->skipped++;
+    }
+}
+
+static void fs_rec_close(struct fs_rec *R)
+{
+    for (int i = 0; i < FS_MAXMOD; i++)
+        free(R->mt.path[i]);
+    free(R->line);
+    if (R->f)
+        fclose(R->f);
+    memset(R, 0, sizeof *R);
+}
+
+/* Open a record file and read its module table. Returns 0, or -1 (nothing to close). */
+static int fs_rec_open(struct fs_rec *R, const char *path)
+{
+    memset(R, 0, sizeof *R);
+    R->line = malloc(FS_REC_LINE_MAX);
+    R->f = R->line ? fopen(path, "re") : NULL;
+    if (!R->f) {
+        free(R->line);
+        R->line = NULL;
+        return -1;
+    }
+    while (fs_rec_getline(R)) {
         long id;
         unsigned long long bias;
         int pos = 0;
-        if (line[0] == FS_REC_MODULE && sscanf(line, FS_REC_MODULE_SCAN, &id, &bias, &pos) == 2 && pos &&
+        if (R->line[0] == FS_REC_MODULE && sscanf(R->line, FS_REC_MODULE_SCAN, &id, &bias, &pos) == 2 && pos &&
             id > 0 && id < FS_MAXMOD) {
-            line[len - 1] = line[len - 1] == '\n' ? '\0' : line[len - 1];
-            free(mt.path[id]);
-            mt.path[id] = strdup(line + pos);
+            free(R->mt.path[id]);
+            R->mt.path[id] = strdup(R->line + pos);
         }
     }
-    rewind(f);
-    struct fs_proc *pr = fs_vec_push(&P->procs);
+    rewind(R->f);
+    R->skipped = 0;                        /* counted by the reading pass */
+    return 0;
+}
+
+/* The next line after the version line, or NULL at the end — at once for a
+ * record of another format (R->version says which). */
+static const char *fs_rec_next(struct fs_rec *R)
+{
+    while (fs_rec_getline(R)) {
+        if (R->version)
+            return R->line;
+        if (sscanf(R->line, FS_REC_VERSION_SCAN, &R->version) != 1 || R->version <= 0)
+            R->version = 1;                /* before versions were written */
+        if (R->version != FS_RECORD_VERSION)
+            return NULL;
+    }
+    return NULL;
+}
+
+static void fs_proc_init(struct fs_proc *pr)
+{
+    memset(pr, 0, sizeof *pr);
     strcpy(pr->how, "unknown");
     pr->code = -1;
-    int done = 0, version = 0;
-    while ((len = getline(&line, &cap, f)) > 0) {
-        if (line[len - 1] == '\n') line[--len] = '\0';
-        if (!version) {                        /* the first line: the format (record_fmt.h) */
-            if (sscanf(line, FS_REC_VERSION_SCAN, &version) != 1 || version <= 0)
-                version = 1;                   /* before versions were written */
-            if (version != FS_RECORD_VERSION) {
-                P->version_bad = version;
+}
+
+/* The lines that say how a process image went: image, end, sum, done, resume. */
+static void fs_proc_line(struct fs_proc *pr, const char *line)
+{
+    int pos = 0;
+    switch (line[0]) {
+    case 'i': {
+        int a = 0, b = 0; unsigned long long ns = 0;
+        if (sscanf(line, FS_REC_IMAGE_SCAN, &a, &b, &ns, &pos) >= 3) {
+            pr->pid = a; pr->ppid = b; pr->ns = ns;
+            snprintf(pr->exe, sizeof pr->exe, "%s", pos ? line + pos : "");
+        }
+        break;
+    }
+    case 'e':
+        if (strncmp(line, FS_REC_END " ", sizeof FS_REC_END) == 0) {
+            sscanf(line, FS_REC_END_SCAN, pr->how, &pr->code, &pr->sig);
+            pr->done = 0;
+        }
+        break;
+    case 's':
+        if (strncmp(line, FS_REC_SUM " ", sizeof FS_REC_SUM) == 0) {
+            long long pts, rb, rby;
+            if (sscanf(line, FS_REC_SUM_SCAN, &pts, &rb, &rby) == 3) {
+                pr->rb = rb; pr->rbytes = rby;
+            }
+        }
+        break;
+    case 'd':
+        if (strcmp(line, FS_REC_DONE) == 0)
+            pr->done = 1;
+        break;
+    default:
+        if (strcmp(line, FS_REC_RESUME) == 0) {  /* an exec that failed: the image goes on */
+            strcpy(pr->how, "unknown");
+            pr->done = 0;
+        }
+        break;
+    }
+}
+
+static int fs_point_line(struct fs_point *p, const char *line, const struct fs_modtab *mt)
+{
+    long mod = 0;
+    unsigned long long off = 0, ctx = 0;
+    long long ord = 0, occ = 0;
+    int inj = 0;
+    memset(p, 0, sizeof *p);
+    int nf = sscanf(line, FS_REC_POINT_SCAN, &ord, p->func, &mod, &off, &occ, &inj, &ctx);
+    if (nf < 6)
+        return 0;
+    p->ordinal = ord; p->occ = occ; p->injected = inj; p->ctx = nf == 7 ? ctx : 0;
+    fs_site_set(&p->at, mt, mod, off);
+    return 1;
+}
+
+static int fs_site_line(struct fs_siterec *sr, const char *line, const struct fs_modtab *mt)
+{
+    long mod = 0;
+    unsigned long long off = 0;
+    long long calls = 0, first = 0;
+    memset(sr, 0, sizeof *sr);
+    if (sscanf(line, FS_REC_SITE_SCAN, sr->func, &mod, &off, &calls, &first) != 5)
+        return 0;
+    sr->calls = calls; sr->first = first;
+    fs_site_set(&sr->at, mt, mod, off);
+    return 1;
+}
+
+static int fs_res_line(struct fs_resrec *r, const char *line, const struct fs_modtab *mt)
+{
+    long mod = 0;
+    unsigned long long off = 0;
+    long long size = 0;
+    char verdict[128];
+    memset(r, 0, sizeof *r);
+    if (sscanf(line, FS_REC_RESOURCE_SCAN, verdict, r->kind, r->func, &mod, &off, r->handle, &size) != 7)
+        return 0;
+    fs_parse_verdict(r, verdict, mt);
+    r->size = size;
+    fs_site_set(&r->at, mt, mod, off);
+    return 1;
+}
+
+/* The optional 8th field of an 'r' line: the acquire stack "MOD:OFF,...". */
+static const char *fs_res_stack(const char *line)
+{
+    const char *sp = line;
+    for (int k = 0; k < 8 && sp; k++) {
+        sp = strchr(sp, ' ');
+        if (sp) sp++;
+    }
+    return sp && *sp ? sp : NULL;
+}
+
+static int fs_anom_line(struct fs_anom *a, const char *line, const struct fs_modtab *mt)
+{
+    long mod = 0, amod = 0;
+    unsigned long long off = 0, aoff = 0;
+    memset(a, 0, sizeof *a);
+    if (sscanf(line, FS_REC_ANOMALY_SCAN, a->anomaly, a->kind, a->func, &mod, &off, a->handle, a->acq_func,
+               &amod, &aoff) != 9)
+        return 0;
+    const char *bar = strstr(line, " | ");
+    snprintf(a->detail, sizeof a->detail, "%s", bar ? bar + 3 : "");
+    fs_site_set(&a->at, mt, mod, off);
+    fs_site_set(&a->acq, mt, amod, aoff);
+    return 1;
+}
+
+static int fs_crash_line(struct fs_crashrec *c, const char *line, const struct fs_modtab *mt)
+{
+    long mod = 0;
+    unsigned long long off = 0;
+    int pos = 0;
+    memset(c, 0, sizeof *c);
+    if (sscanf(line + 1, FS_REC_CRASH_SCAN, &c->sig, &mod, &off, &pos) != 3)
+        return 0;
+    pos += 1;
+    c->caught = line[0] == FS_REC_CRASH_CAUGHT;
+    fs_site_set(&c->at, mt, mod, off);
+    fs_crash_frames(c, mt, pos ? line + pos : "");
+    return 1;
+}
+
+/* ---------------- the run's record files ---------------- */
+
+/* What a file holds, found by the survey: which passes need to read it. */
+#define FS_HAS_RES 1
+#define FS_HAS_ANOM 2
+#define FS_HAS_CRASH 4
+#define FS_HAS_INJ 8
+#define FS_HAS_STACK 16
+
+/* The record files of a run, sorted by name: one buffer of names (no
+ * per-file allocation) and a byte of FS_HAS_* per file. */
+struct fs_files {
+    const char *dir;
+    char *names;                   /* NUL-separated, relative to dir */
+    size_t len, cap;
+    size_t *off;                   /* n offsets into names */
+    unsigned char *has;
+    size_t n, ncap;
+};
+
+static const char *fs_sort_names;
+static void fs_files_free(struct fs_files *F);
+
+static int fs_cmp_off(const void *a, const void *b)
+{
+    return strcmp(fs_sort_names + *(const size_t *)a, fs_sort_names + *(const size_t *)b);
+}
+
+/* List dir's *.rec files. Returns 0, or -1 with a message in err. */
+static int fs_files_list(struct fs_files *F, const char *dir, char *err, size_t errlen)
+{
+    memset(F, 0, sizeof *F);
+    F->dir = dir;
+    DIR *d = opendir(dir);
+    if (!d) {
+        snprintf(err, errlen, "cannot read the run directory %s: %s", dir, strerror(errno));
+        return -1;
+    }
+    struct dirent *de;
+    int oom = 0;
+    while ((de = readdir(d))) {
+        size_t l = strlen(de->d_name);
+        if (l <= 4 || strcmp(de->d_name + l - 4, ".rec"))
+            continue;
+        if (F->len + l + 1 > F->cap) {
+            size_t nc = F->cap ? F->cap * 2 : 4096;
+            while (nc < F->len + l + 1)
+                nc *= 2;
+            char *nn = realloc(F->names, nc);
+            if (!nn) {
+                oom = 1;
                 break;
             }
+            F->names = nn;
+            F->cap = nc;
+        }
+        if (F->n == F->ncap) {
+            size_t nc = F->ncap ? F->ncap * 2 : 64;
+            size_t *no = realloc(F->off, nc * sizeof *no);
+            if (!no) {
+                oom = 1;
+                break;
+            }
+            F->off = no;
+            unsigned char *nh = realloc(F->has, nc);
+            if (!nh) {
+                oom = 1;
+                break;
+            }
+            F->has = nh;
+            F->ncap = nc;
+        }
+        memcpy(F->names + F->len, de->d_name, l + 1);
+        F->has[F->n] = 0;
+        F->off[F->n++] = F->len;
+        F->len += l + 1;
+    }
+    closedir(d);
+    if (oom) {
+        snprintf(err, errlen, "out of memory listing the %zu+ record files of %s", F->n, dir);
+        fs_files_free(F);
+        return -1;
+    }
+    fs_sort_names = F->names;
+    if (F->n)
+        qsort(F->off, F->n, sizeof *F->off, fs_cmp_off);
+    return 0;
+}
+
+static void fs_files_free(struct fs_files *F)
+{
+    free(F->names);
+    free(F->off);
+    free(F->has);
+    memset(F, 0, sizeof *F);
+}
+
+static int fs_files_open(const struct fs_files *F, size_t i, struct fs_rec *R)
+{
+    char path[PATH_MAX];
+    snprintf(path, sizeof path, "%s/%s", F->dir, F->names + F->off[i]);
+    return fs_rec_open(R, path);
+}
+
+/* The first pass over the records: every process's pid, whether its record
+ * is complete, how many 'p' lines there are, the first injected point (the
+ * fault) and the close-every-fd sites ('w'). */
+struct fs_survey {
+    struct fs_vec pids;            /* int */
+    struct fs_vec sweeps;          /* struct fs_site_ref, at most FS_MAX_SWEEPS */
+    int64_t npoints;               /* 'p' lines */
+    int processes, incomplete, version_bad;
+    int oom;                       /* the pid list could not grow */
+    int64_t unread;                /* lines too long to read (fs_rec.skipped) */
+    int have_first;
+    struct fs_point first;         /* the injected point of the lowest ordinal */
+};
+#define FS_MAX_SWEEPS 4096
+
+static int fs_sweep_known(const struct fs_survey *S, const struct fs_site_ref *at)
+{
+    const struct fs_site_ref *w = S->sweeps.p;
+    for (size_t i = 0; i < S->sweeps.n; i++)
+        if (w[i].valid && at->valid && w[i].off == at->off && strcmp(w[i].path, at->path) == 0)
+            return 1;
+    return 0;
+}
+
+/* Is an injected point's flag set in this 'p' line (cheaply, before sscanf)? */
+static int fs_point_injected(const char *line)
+{
+    /* p ORD FUNC MOD OFF OCC INJ [CTX]: INJ is the 7th field */
+    const char *p = line;
+    for (int k = 0; k < 6 && p; k++) {
+        p = strchr(p, ' ');
+        if (p) p++;
+    }
+    return p && p[0] == '1' && (p[1] == ' ' || p[1] == '\0');
+}
+
+static void fs_survey_files(struct fs_files *F, struct fs_survey *S)
+{
+    memset(S, 0, sizeof *S);
+    S->pids.sz = sizeof(int);
+    S->sweeps.sz = sizeof(struct fs_site_ref);
+    for (size_t i = 0; i < F->n; i++) {
+        struct fs_rec R;
+        if (fs_files_open(F, i, &R)) {
+            S->incomplete++;
             continue;
         }
-        long mod = 0, amod = 0;
-        unsigned long long off = 0, aoff = 0;
-        int pos = 0;
-        switch (line[0]) {
-        case 'i': {
-            int a = 0, b = 0; unsigned long long ns = 0;
-            if (sscanf(line, FS_REC_IMAGE_SCAN, &a, &b, &ns, &pos) >= 3) {
-                pr->pid = a; pr->ppid = b; pr->ns = ns;
-                snprintf(pr->exe, sizeof pr->exe, "%s", pos ? line + pos : "");
-            }
-            break;
-        }
-        case 'p': {
-            struct fs_point *p = fs_vec_push(&P->points);
-            long long ord = 0, occ = 0; int inj = 0;
-            unsigned long long ctx = 0;
-            int nf = p ? sscanf(line, FS_REC_POINT_SCAN, &ord, p->func, &mod, &off, &occ,
-                                &inj, &ctx) : 0;
-            if (nf < 6) {
-                if (p) P->points.n--;
-                break;
-            }
-            p->ordinal = ord; p->occ = occ; p->injected = inj; p->pid = pr->pid; p->ctx = nf == 7 ? ctx : 0;
-            fs_site_set(&p->at, &mt, mod, off);
-            break;
-        }
-        case 'r': {
-            struct fs_resrec *r = fs_vec_push(&P->res);
-            long long size = 0;
-            char verdict[128];
-            if (!r || sscanf(line, FS_REC_RESOURCE_SCAN, verdict, r->kind, r->func,
-                             &mod, &off, r->handle, &size) != 7) {
-                if (r) P->res.n--;
-                break;
-            }
-            fs_parse_verdict(r, verdict, &mt);
-            r->size = size; r->pid = pr->pid;
-            fs_site_set(&r->at, &mt, mod, off);
-            /* optional 8th field: the acquire stack "MOD:OFF,..." */
-            const char *sp = line;
-            for (int k = 0; k < 8 && sp; k++) {
-                sp = strchr(sp, ' ');
-                if (sp) sp++;
-            }
-            if (sp && *sp) {
-                size_t cap2 = 16384, used = 0;
-                char *txt = malloc(cap2);
-                const char *p = sp;
-                while (txt && *p) {
-                    long fm = strtol(p, (char **)&p, 10);
-                    if (*p != ':') break;
-                    unsigned long long fo = strtoull(p + 1, (char **)&p, 16);
-                    if (fm > 0 && fm < FS_MAXMOD && mt.path[fm] && used + strlen(mt.path[fm]) + 32 < cap2)
-                        used += (size_t)snprintf(txt + used, cap2 - used, "%s\t%llx\n", mt.path[fm], fo);
-                    if (*p == ',') p++;
-                }
-                if (txt) txt[used] = '\0';
-                r->frames = txt;
-            }
-            break;
-        }
-        case 'a': {
-            struct fs_anom *a = fs_vec_push(&P->anoms);
-            if (!a || sscanf(line, FS_REC_ANOMALY_SCAN, a->anomaly, a->kind,
-                             a->func, &mod, &off, a->handle, a->acq_func, &amod, &aoff) != 9) {
-                if (a) P->anoms.n--;
-                break;
-            }
-            const char *bar = strstr(line, " | ");
-            snprintf(a->detail, sizeof a->detail, "%s", bar ? bar + 3 : "");
-            a->pid = pr->pid;
-            fs_site_set(&a->at, &mt, mod, off);
-            fs_site_set(&a->acq, &mt, amod, aoff);
-            break;
-        }
-        case 'x':
-        case 'X': {
-            struct fs_crashrec *c = fs_vec_push(&P->crashes);
-            if (!c || sscanf(line + 1, FS_REC_CRASH_SCAN, &c->sig, &mod, &off, &pos) != 3) {
-                if (c) P->crashes.n--;
-                break;
-            }
-            pos += 1;
-            c->caught = line[0] == FS_REC_CRASH_CAUGHT;
-            c->pid = pr->pid;
-            fs_site_set(&c->at, &mt, mod, off);
-            fs_crash_frames(c, &mt, pos ? line + pos : "");
-            break;
-        }
-        case 'e':
-            if (strncmp(line, FS_REC_END " ", sizeof FS_REC_END) == 0) {
-                sscanf(line, FS_REC_END_SCAN, pr->how, &pr->code, &pr->sig);
-                done = 0;
-            }
-            break;
-        case 'w': {
-            struct fs_site_ref *w = fs_vec_push(&P->sweeps);
-            if (w && sscanf(line, FS_REC_CLOSE_LOOP_SCAN, &mod, &off) == 2)
-                fs_site_set(w, &mt, mod, off);
-            break;
-        }
-        case 's':
-            if (line[1] == ' ') {                  /* FS_REC_SITE: s FUNC MOD OFF COUNT FIRST */
-                struct fs_siterec *sr = fs_vec_push(&P->sites);
-                long long calls = 0, first = 0;
-                if (!sr || sscanf(line, FS_REC_SITE_SCAN, sr->func, &mod, &off, &calls, &first) != 5) {
-                    if (sr) P->sites.n--;
+        struct fs_proc pr;
+        fs_proc_init(&pr);
+        const char *line;
+        while ((line = fs_rec_next(&R))) {
+            switch (line[0]) {
+            case FS_REC_POINT: {
+                struct fs_point p;
+                if (!fs_point_line(&p, line, &R.mt))
                     break;
+                S->npoints++;
+                if (p.injected) {
+                    F->has[i] |= FS_HAS_INJ;
+                    if (!S->have_first || p.ordinal < S->first.ordinal) {
+                        S->first = p;
+                        S->have_first = 1;
+                    }
                 }
-                sr->calls = calls; sr->first = first; sr->pid = pr->pid;
-                fs_site_set(&sr->at, &mt, mod, off);
-            } else if (strncmp(line, FS_REC_SUM " ", sizeof FS_REC_SUM) == 0) {
-                long long pts, rb, rby;
-                if (sscanf(line, FS_REC_SUM_SCAN, &pts, &rb, &rby) == 3) {
-                    pr->rb = rb; pr->rbytes = rby;
+                break;
+            }
+            case FS_REC_RESOURCE:
+                F->has[i] |= FS_HAS_RES;
+                if (fs_res_stack(line))
+                    F->has[i] |= FS_HAS_STACK;
+                break;
+            case FS_REC_ANOMALY:
+                F->has[i] |= FS_HAS_ANOM;
+                break;
+            case FS_REC_CRASH:
+            case FS_REC_CRASH_CAUGHT:
+                F->has[i] |= FS_HAS_CRASH;
+                break;
+            case FS_REC_CLOSE_LOOP: {
+                long mod;
+                unsigned long long off;
+                struct fs_site_ref w;
+                if (sscanf(line, FS_REC_CLOSE_LOOP_SCAN, &mod, &off) != 2)
+                    break;
+                fs_site_set(&w, &R.mt, mod, off);
+                if (w.valid && S->sweeps.n < FS_MAX_SWEEPS && !fs_sweep_known(S, &w)) {
+                    struct fs_site_ref *e = fs_vec_push(&S->sweeps);
+                    if (e)
+                        *e = w;
                 }
+                break;
             }
-            break;
-        case 'd':
-            if (strcmp(line, FS_REC_DONE) == 0)
-                done = 1;
-            break;
-        default:
-            if (strcmp(line, FS_REC_RESUME) == 0) {  /* an exec that failed: the image goes on */
-                strcpy(pr->how, "unknown");
-                done = 0;
+            default:
+                fs_proc_line(&pr, line);
+                break;
             }
-            break;
         }
+        if (R.version && R.version != FS_RECORD_VERSION)
+            S->version_bad = R.version;
+        int skipped = R.skipped;
+        S->unread += skipped;
+        fs_rec_close(&R);
+        S->processes++;
+        if (!pr.done || skipped)
+            S->incomplete++;              /* the run is reported as not fully recorded */
+        int *pid = fs_vec_push(&S->pids);
+        if (pid)
+            *pid = pr.pid;
+        else
+            S->oom = 1;
     }
-    pr->done = done;
-    free(line);
-    for (int i = 0; i < FS_MAXMOD; i++)
-        free(mt.path[i]);
-    fclose(f);
-    return done;
+}
+
+/* The injected point of this ordinal (then=: the second fault), or 0. */
+static int fs_find_injected(const struct fs_files *F, int64_t ordinal, struct fs_point *out)
+{
+    int found = 0;
+    for (size_t i = 0; i < F->n; i++) {
+        struct fs_rec R;
+        if (!(F->has[i] & FS_HAS_INJ) || fs_files_open(F, i, &R))
+            continue;
+        const char *line;
+        struct fs_point p;
+        while ((line = fs_rec_next(&R)))
+            if (line[0] == FS_REC_POINT && fs_point_injected(line) && fs_point_line(&p, line, &R.mt) &&
+                p.injected && p.ordinal == ordinal) {
+                *out = p;
+                found = 1;
+            }
+        fs_rec_close(&R);
+        if (found)
+            break;
+    }
+    return found;
 }
 
 /* ---------------- symbolization ---------------- */
@@ -379,6 +634,8 @@ struct fs_fault {
     uint64_t then;
 };
 
+struct fs_seen { uint64_t *v; size_t cap, n; };
+
 struct fs_ctx {
     sqlite3 *db;
     const struct fs_run_info *info;
@@ -388,6 +645,11 @@ struct fs_ctx {
     char *err;
     size_t errlen;
     char command[8192];
+    const struct fs_files *F;      /* the run's record files */
+    const struct fs_survey *S;     /* what the first pass over them found */
+    struct fs_seen seen;           /* leak and anomaly sites done in this run */
+    struct fs_san_report *san;     /* sanitizer reports of the run's processes (sanitizer.c) */
+    int nsan;
 };
 
 static int fs_step_done(struct fs_ctx *C, sqlite3_stmt *st)
@@ -657,86 +919,212 @@ static void fs_bind_fault(struct fs_ctx *C, sqlite3_stmt *st, int first, int wit
     fs_bind_int_or_null(st, first + 4, F->w.line, !(wf && F->w.line));
 }
 
-/* The run's per-site counts, when its per-point list was capped (fewer 'p'
- * lines than fault points): no site is lost (the site table, fault_sites). */
-static int fs_insert_sites(struct fs_ctx *C, struct fs_parsed *P)
+/* ---------------- what this run showed already ----------------
+ * A leak or anomaly at a site this run showed already (same verdict or
+ * anomaly, kind, function and site) is the same finding, attributed the same
+ * way: its row is inserted, but the baseline lookup and the finding are not
+ * done again (a million leaks from one site: one lookup, one finding). A set
+ * of 64-bit hashes with the attribution in the low bit, at most FS_SEEN_MAX
+ * entries (8 MiB); past that every row does the work again. */
+#define FS_SEEN_MAX ((size_t)1 << 20)
+
+static uint64_t fs_hash_str(uint64_t h, const char *s)
 {
-    if (C->res->points_total <= (int64_t)P->points.n || !P->sites.n)
-        return 0;
-    sqlite3_stmt *st = fs_db_prepare(C->db,
-        "INSERT INTO site(run_id, pid, func, module, module_path, offset, file, line, symbol, calls, first_ordinal)"
-        " VALUES(?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11)", C->err, C->errlen);
-    if (!st)
-        return -1;
-    struct fs_siterec *v = P->sites.p;
-    for (size_t i = 0; i < P->sites.n; i++) {
-        struct fs_where w;
-        if (!v[i].calls)
-            continue;                          /* a close-every-fd site without points */
-        fs_where(C->sym, &v[i].at, &w);
-        fs_bind_int(st, 1, C->res->run_id);
-        fs_bind_int(st, 2, v[i].pid);
-        fs_bind_text(st, 3, v[i].func);
-        fs_bind_text(st, 4, v[i].at.valid ? v[i].at.base : NULL);
-        fs_bind_text(st, 5, v[i].at.valid ? v[i].at.path : NULL);
-        fs_bind_int_or_null(st, 6, (int64_t)v[i].at.off, !v[i].at.valid);
-        fs_bind_text(st, 7, w.file);
-        fs_bind_int_or_null(st, 8, w.line, !w.line);
-        fs_bind_text(st, 9, w.symbol);
-        fs_bind_int(st, 10, v[i].calls);
-        fs_bind_int(st, 11, v[i].first);
-        if (fs_step_done(C, st)) {
-            sqlite3_finalize(st);
-            return -1;
-        }
+    for (; s && *s; s++) {
+        h ^= (unsigned char)*s;
+        h *= 1099511628211ull;
     }
-    sqlite3_finalize(st);
-    return 0;
+    h ^= 0xff;                            /* a separator no text holds */
+    return h * 1099511628211ull;
 }
 
-static int fs_insert_points(struct fs_ctx *C, struct fs_parsed *P)
+static uint64_t fs_seen_key(const char *tag, const char *a, const char *b, const char *c,
+                            const struct fs_site_ref *at)
 {
-    sqlite3_stmt *st = fs_db_prepare(C->db,
-        "INSERT INTO point(run_id, pid, ordinal, func, module, module_path, offset, file, line, symbol,"
-        " site_occurrence, injected, ctx) VALUES(?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13)", C->err, C->errlen);
-    if (!st)
-        return -1;
-    struct fs_point *pts = P->points.p;
+    uint64_t h = 1469598103934665603ull;
+    h = fs_hash_str(h, tag);
+    h = fs_hash_str(h, a);
+    h = fs_hash_str(h, b);
+    h = fs_hash_str(h, c);
+    h = fs_hash_str(h, at->valid ? at->path : "");
+    uint64_t off = at->valid ? at->off : 0;
+    for (int i = 0; i < 8; i++) {
+        h ^= (off >> (8 * i)) & 0xff;
+        h *= 1099511628211ull;
+    }
+    h ^= h >> 31;
+    h &= ~1ull;
+    return h ? h : 2;
+}
+
+/* 1 when key is in the set (its attribution in *with), else 0. */
+static int fs_seen_find(const struct fs_seen *S, uint64_t key, int *with)
+{
+    if (!S->cap)
+        return 0;
+    size_t mask = S->cap - 1;
+    for (size_t i = (size_t)(key >> 1) & mask;; i = (i + 1) & mask) {
+        if (!S->v[i])
+            return 0;
+        if ((S->v[i] & ~1ull) == key) {
+            *with = (int)(S->v[i] & 1);
+            return 1;
+        }
+    }
+}
+
+static void fs_seen_put(uint64_t *v, size_t cap, uint64_t e)
+{
+    size_t mask = cap - 1;
+    size_t i = (size_t)((e & ~1ull) >> 1) & mask;
+    while (v[i])
+        i = (i + 1) & mask;
+    v[i] = e;
+}
+
+static void fs_seen_add(struct fs_seen *S, uint64_t key, int with)
+{
+    if ((S->n + 1) * 4 > S->cap * 3) {
+        if (S->cap >= FS_SEEN_MAX)
+            return;                       /* full: the rows to come do the work again */
+        size_t nc = S->cap ? S->cap * 2 : 4096;
+        uint64_t *nv = calloc(nc, sizeof *nv);
+        if (!nv)
+            return;
+        for (size_t i = 0; i < S->cap; i++)
+            if (S->v[i])
+                fs_seen_put(nv, nc, S->v[i]);
+        free(S->v);
+        S->v = nv;
+        S->cap = nc;
+    }
+    fs_seen_put(S->v, S->cap, key | (with ? 1 : 0));
+    S->n++;
+}
+
+/* ---------------- storing the records, one line at a time ---------------- */
+
+static int fs_store_point(struct fs_ctx *C, sqlite3_stmt *st, const struct fs_point *p, int pid, int64_t from)
+{
     /* A sweep's fault run repeats the baseline up to its fault: its points
      * before the first injected one are the baseline's (stored once, with the
      * baseline run), so only the fault and what follows it are stored, and of
      * what follows only the sites the baseline never reached unless the sweep
      * needs every one (info->keep_point): what error-path discovery, the
      * reports and never_failed.sql read (issue 11). */
+    if (from && !p->injected &&
+        (p->ordinal < from || (C->info->keep_point && p->at.valid &&
+                               !C->info->keep_point(C->info->keep_arg, p->func, p->at.base, p->at.off))))
+        return 0;
+    struct fs_where w;
+    fs_where(C->sym, &p->at, &w);
+    fs_bind_int(st, 1, C->res->run_id);
+    fs_bind_int(st, 2, pid);
+    fs_bind_int(st, 3, p->ordinal);
+    fs_bind_text(st, 4, p->func);
+    fs_bind_text(st, 5, p->at.valid ? p->at.base : NULL);
+    fs_bind_text(st, 6, p->at.valid ? p->at.path : NULL);
+    fs_bind_int_or_null(st, 7, (int64_t)p->at.off, !p->at.valid);
+    fs_bind_text(st, 8, w.file);
+    fs_bind_int_or_null(st, 9, w.line, !w.line);
+    fs_bind_text(st, 10, w.symbol);
+    fs_bind_int(st, 11, p->occ);
+    fs_bind_int(st, 12, p->injected);
+    fs_bind_int_or_null(st, 13, (int64_t)p->ctx, p->ctx == 0);
+    return fs_step_done(C, st);
+}
+
+/* The run's per-site counts, when its per-point list was capped (fewer 'p'
+ * lines than fault points): no site is lost (the site table, fault_sites). */
+static int fs_store_site(struct fs_ctx *C, sqlite3_stmt *st, const struct fs_siterec *s, int pid, int64_t from)
+{
+    struct fs_where w;
+    if (!s->calls)
+        return 0;                          /* a close-every-fd site without points */
+    /* a sweep's fault run: as its points, only the sites first reached at or
+     * after its fault and (info->keep_point) never reached by the baseline —
+     * a fork-mode child's 's' lines count the trunk's prefix too (a row per
+     * site of the prefix in every fault run: 533 MB for 3,000 fault runs) */
+    if (from && (s->first < from || (C->info->keep_point && s->at.valid &&
+                                     !C->info->keep_point(C->info->keep_arg, s->func, s->at.base, s->at.off))))
+        return 0;
+    fs_where(C->sym, &s->at, &w);
+    fs_bind_int(st, 1, C->res->run_id);
+    fs_bind_int(st, 2, pid);
+    fs_bind_text(st, 3, s->func);
+    fs_bind_text(st, 4, s->at.valid ? s->at.base : NULL);
+    fs_bind_text(st, 5, s->at.valid ? s->at.path : NULL);
+    fs_bind_int_or_null(st, 6, (int64_t)s->at.off, !s->at.valid);
+    fs_bind_text(st, 7, w.file);
+    fs_bind_int_or_null(st, 8, w.line, !w.line);
+    fs_bind_text(st, 9, w.symbol);
+    fs_bind_int(st, 10, s->calls);
+    fs_bind_int(st, 11, s->first);
+    return fs_step_done(C, st);
+}
+
+static int fs_store_process(struct fs_ctx *C, sqlite3_stmt *st, const struct fs_proc *pr)
+{
+    fs_bind_int(st, 1, C->res->run_id);
+    fs_bind_int(st, 2, pr->pid);
+    fs_bind_int(st, 3, pr->ppid);
+    fs_bind_text(st, 4, pr->exe);
+    fs_bind_text(st, 5, pr->how);
+    fs_bind_int_or_null(st, 6, pr->code, pr->code < 0);
+    fs_bind_int_or_null(st, 7, pr->sig, pr->sig == 0);
+    fs_bind_int(st, 8, pr->rb);
+    fs_bind_int(st, 9, pr->rbytes);
+    return fs_step_done(C, st);
+}
+
+/* Pass 1: every record's process row, its fault points and (a capped list)
+ * its sites. */
+static int fs_store_points(struct fs_ctx *C)
+{
+    const struct fs_files *F = C->F;
+    int with_sites = C->res->points_total > C->S->npoints;
     int64_t from = C->info->sweep_key && C->res->inj_ordinal > 0 ? C->res->inj_ordinal : 0;
-    for (size_t i = 0; i < P->points.n; i++) {
-        struct fs_point *p = &pts[i];
-        if (from && !p->injected &&
-            (p->ordinal < from || (C->info->keep_point && p->at.valid &&
-                                   !C->info->keep_point(C->info->keep_arg, p->func, p->at.base, p->at.off))))
+    int rc = -1;
+    sqlite3_stmt *pst = fs_db_prepare(C->db,
+        "INSERT INTO point(run_id, pid, ordinal, func, module, module_path, offset, file, line, symbol,"
+        " site_occurrence, injected, ctx) VALUES(?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13)", C->err, C->errlen);
+    sqlite3_stmt *sst = pst ? fs_db_prepare(C->db,
+        "INSERT INTO site(run_id, pid, func, module, module_path, offset, file, line, symbol, calls, first_ordinal)"
+        " VALUES(?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11)", C->err, C->errlen) : NULL;
+    sqlite3_stmt *prst = sst ? fs_db_prepare(C->db,
+        "INSERT INTO process(run_id, pid, ppid, exe, end_how, exit_code, signal,"
+        " reachable_blocks, reachable_bytes) VALUES(?1,?2,?3,?4,?5,?6,?7,?8,?9)", C->err, C->errlen) : NULL;
+    if (!prst)
+        goto out;
+    for (size_t i = 0; i < F->n; i++) {
+        struct fs_rec R;
+        if (fs_files_open(F, i, &R))
             continue;
-        struct fs_where w;
-        fs_where(C->sym, &p->at, &w);
-        fs_bind_int(st, 1, C->res->run_id);
-        fs_bind_int(st, 2, p->pid);
-        fs_bind_int(st, 3, p->ordinal);
-        fs_bind_text(st, 4, p->func);
-        fs_bind_text(st, 5, p->at.valid ? p->at.base : NULL);
-        fs_bind_text(st, 6, p->at.valid ? p->at.path : NULL);
-        fs_bind_int_or_null(st, 7, (int64_t)p->at.off, !p->at.valid);
-        fs_bind_text(st, 8, w.file);
-        fs_bind_int_or_null(st, 9, w.line, !w.line);
-        fs_bind_text(st, 10, w.symbol);
-        fs_bind_int(st, 11, p->occ);
-        fs_bind_int(st, 12, p->injected);
-        fs_bind_int_or_null(st, 13, (int64_t)p->ctx, p->ctx == 0);
-        if (fs_step_done(C, st)) {
-            sqlite3_finalize(st);
-            return -1;
+        struct fs_proc pr;
+        fs_proc_init(&pr);
+        const char *line;
+        int bad = 0;
+        while (!bad && (line = fs_rec_next(&R))) {
+            if (line[0] == FS_REC_POINT) {
+                struct fs_point p;
+                bad = fs_point_line(&p, line, &R.mt) && fs_store_point(C, pst, &p, pr.pid, from);
+            } else if (line[0] == FS_REC_SITE && line[1] == ' ') {
+                struct fs_siterec s;
+                bad = with_sites && fs_site_line(&s, line, &R.mt) && fs_store_site(C, sst, &s, pr.pid, from);
+            } else {
+                fs_proc_line(&pr, line);
+            }
         }
+        fs_rec_close(&R);
+        if (bad || fs_store_process(C, prst, &pr))
+            goto out;
     }
-    sqlite3_finalize(st);
-    return 0;
+    rc = 0;
+out:
+    sqlite3_finalize(pst);
+    sqlite3_finalize(sst);
+    sqlite3_finalize(prst);
+    return rc;
 }
 
 /* resource.reason: 'global gzip+0x2a0c8 (dfd)' or 'reachable-global
@@ -758,120 +1146,158 @@ static void fs_reason_text(struct fs_ctx *C, const struct fs_resrec *r, char *ou
     snprintf(out, len, "%s %s+0x%llx%s%s%s", r->why, r->slot.base, (unsigned long long)r->slot.off, sr.func[0] ? " (" : "", sr.func, sr.func[0] ? ")" : "");
 }
 
-static int fs_insert_resources(struct fs_ctx *C, struct fs_parsed *P)
+static int fs_store_resource(struct fs_ctx *C, sqlite3_stmt *st, const struct fs_resrec *r, int pid)
 {
+    struct fs_where w;
+    fs_where(C->sym, &r->at, &w);
+    int leak = strcmp(r->verdict, "leak") == 0;
+    uint64_t key = fs_seen_key("r", r->verdict, r->kind, r->func, &r->at);
+    int with = 0, known = fs_seen_find(&C->seen, key, &with);
+    if (!known)
+        with = C->fault.have && !(leak && fs_in_baseline(C, "resource", r->kind, &r->at));
+    fs_bind_int(st, 1, C->res->run_id);
+    fs_bind_int(st, 2, pid);
+    fs_bind_text(st, 3, r->verdict);
+    fs_bind_text(st, 4, r->kind);
+    fs_bind_text(st, 5, r->func);
+    fs_bind_text(st, 6, r->at.valid ? r->at.base : NULL);
+    fs_bind_text(st, 7, r->at.valid ? r->at.path : NULL);
+    fs_bind_int_or_null(st, 8, (int64_t)r->at.off, !r->at.valid);
+    fs_bind_text(st, 9, w.file);
+    fs_bind_int_or_null(st, 10, w.line, !w.line);
+    fs_bind_text(st, 11, w.symbol);
+    fs_bind_text(st, 12, r->handle);
+    fs_bind_int_or_null(st, 13, r->size, strcmp(r->kind, "memory") && strcmp(r->kind, "mmap"));
+    fs_bind_fault(C, st, 14, with && leak);
+    char reason[1400];
+    fs_reason_text(C, r, reason, sizeof reason);
+    fs_bind_text(st, 19, reason[0] ? reason : NULL);
+    if (fs_step_done(C, st))
+        return -1;
+    if (leak) {
+        C->res->leaks++;
+        if (!known && fs_finding(C, "leak", r->kind, NULL, r->func, &r->at, &w, with))
+            return -1;
+    } else if (strcmp(r->verdict, "held") == 0) {
+        C->res->held++;
+    }
+    if (!known)
+        fs_seen_add(&C->seen, key, with);
+    return 0;
+}
+
+/* Pass 2: resources at the end of each process ('r'). */
+static int fs_store_resources(struct fs_ctx *C)
+{
+    const struct fs_files *F = C->F;
     sqlite3_stmt *st = fs_db_prepare(C->db,
         "INSERT INTO resource(run_id, pid, verdict, kind, func, module, module_path, offset, file, line,"
         " symbol, handle, size, fault_func, fault_module, fault_offset, fault_file, fault_line, reason)"
         " VALUES(?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14,?15,?16,?17,?18,?19)", C->err, C->errlen);
     if (!st)
         return -1;
-    struct fs_resrec *rs = P->res.p;
-    for (size_t i = 0; i < P->res.n; i++) {
-        struct fs_resrec *r = &rs[i];
-        struct fs_where w;
-        fs_where(C->sym, &r->at, &w);
-        int leak = strcmp(r->verdict, "leak") == 0;
-        int with = C->fault.have && !(leak && fs_in_baseline(C, "resource", r->kind, &r->at));
-        fs_bind_int(st, 1, C->res->run_id);
-        fs_bind_int(st, 2, r->pid);
-        fs_bind_text(st, 3, r->verdict);
-        fs_bind_text(st, 4, r->kind);
-        fs_bind_text(st, 5, r->func);
-        fs_bind_text(st, 6, r->at.valid ? r->at.base : NULL);
-        fs_bind_text(st, 7, r->at.valid ? r->at.path : NULL);
-        fs_bind_int_or_null(st, 8, (int64_t)r->at.off, !r->at.valid);
-        fs_bind_text(st, 9, w.file);
-        fs_bind_int_or_null(st, 10, w.line, !w.line);
-        fs_bind_text(st, 11, w.symbol);
-        fs_bind_text(st, 12, r->handle);
-        fs_bind_int_or_null(st, 13, r->size, strcmp(r->kind, "memory") && strcmp(r->kind, "mmap"));
-        fs_bind_fault(C, st, 14, with && leak);
-        char reason[1400];
-        fs_reason_text(C, r, reason, sizeof reason);
-        fs_bind_text(st, 19, reason[0] ? reason : NULL);
-        if (fs_step_done(C, st)) {
-            sqlite3_finalize(st);
-            return -1;
+    int rc = 0;
+    for (size_t i = 0; !rc && i < F->n; i++) {
+        struct fs_rec R;
+        if (!(F->has[i] & FS_HAS_RES) || fs_files_open(F, i, &R))
+            continue;
+        struct fs_proc pr;
+        fs_proc_init(&pr);
+        const char *line;
+        while (!rc && (line = fs_rec_next(&R))) {
+            struct fs_resrec r;
+            if (line[0] == FS_REC_RESOURCE)
+                rc = fs_res_line(&r, line, &R.mt) ? fs_store_resource(C, st, &r, pr.pid) : 0;
+            else if (line[0] == 'i')
+                fs_proc_line(&pr, line);
         }
-        if (leak) {
-            C->res->leaks++;
-            if (fs_finding(C, "leak", r->kind, NULL, r->func, &r->at, &w, with))
-                return -1;
-        } else if (strcmp(r->verdict, "held") == 0) {
-            C->res->held++;
-        }
+        fs_rec_close(&R);
     }
     sqlite3_finalize(st);
+    return rc;
+}
+
+static int fs_store_anomaly(struct fs_ctx *C, sqlite3_stmt *st, const struct fs_anom *a, int pid)
+{
+    if ((strcmp(a->anomaly, "double-release") == 0 || strcmp(a->anomaly, "unknown-release") == 0) &&
+        strcmp(a->kind, "fd") == 0 && fs_sweep_known(C->S, &a->at))
+        return 0;                         /* a close-every-fd loop, not a double close */
+    struct fs_where w, aw;
+    fs_where(C->sym, &a->at, &w);
+    fs_where(C->sym, &a->acq, &aw);
+    char detail[2048];
+    if (a->acq.valid)
+        snprintf(detail, sizeof detail, "%s; acquired by %s at %s:%d (%s)", a->detail, a->acq_func,
+                 aw.file[0] ? aw.file : a->acq.base, aw.line, aw.symbol[0] ? aw.symbol : "?");
+    else
+        snprintf(detail, sizeof detail, "%s", a->detail);
+    uint64_t key = fs_seen_key("a", a->anomaly, a->kind, a->func, &a->at);
+    int with = 0, known = fs_seen_find(&C->seen, key, &with);
+    if (!known)
+        with = C->fault.have && !fs_in_baseline(C, "anomaly", a->kind, &a->at);
+    fs_bind_int(st, 1, C->res->run_id);
+    fs_bind_int(st, 2, pid);
+    fs_bind_text(st, 3, a->anomaly);
+    fs_bind_text(st, 4, a->kind);
+    fs_bind_text(st, 5, a->func);
+    fs_bind_text(st, 6, a->at.valid ? a->at.base : NULL);
+    fs_bind_text(st, 7, a->at.valid ? a->at.path : NULL);
+    fs_bind_int_or_null(st, 8, (int64_t)a->at.off, !a->at.valid);
+    fs_bind_text(st, 9, w.file);
+    fs_bind_int_or_null(st, 10, w.line, !w.line);
+    fs_bind_text(st, 11, w.symbol);
+    fs_bind_text(st, 12, a->handle);
+    fs_bind_text(st, 13, detail);
+    fs_bind_fault(C, st, 14, with);
+    if (fs_step_done(C, st))
+        return -1;
+    C->res->anomalies++;
+    if (!known) {
+        if (fs_finding(C, "anomaly", a->kind, a->anomaly, a->func, &a->at, &w, with))
+            return -1;
+        fs_seen_add(&C->seen, key, with);
+    }
     return 0;
 }
 
-static int fs_is_sweep_site(struct fs_parsed *P, const struct fs_site_ref *at)
+/* Pass 3: anomalies ('a'). */
+static int fs_store_anomalies(struct fs_ctx *C)
 {
-    struct fs_site_ref *w = P->sweeps.p;
-    for (size_t i = 0; i < P->sweeps.n; i++)
-        if (w[i].valid && at->valid && w[i].off == at->off && strcmp(w[i].path, at->path) == 0)
-            return 1;
-    return 0;
-}
-
-static int fs_insert_anomalies(struct fs_ctx *C, struct fs_parsed *P)
-{
+    const struct fs_files *F = C->F;
     sqlite3_stmt *st = fs_db_prepare(C->db,
         "INSERT INTO anomaly(run_id, pid, anomaly, kind, func, module, module_path, offset, file, line,"
         " symbol, handle, detail, fault_func, fault_module, fault_offset, fault_file, fault_line)"
         " VALUES(?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14,?15,?16,?17,?18)", C->err, C->errlen);
     if (!st)
         return -1;
-    struct fs_anom *as = P->anoms.p;
-    for (size_t i = 0; i < P->anoms.n; i++) {
-        struct fs_anom *a = &as[i];
-        if ((strcmp(a->anomaly, "double-release") == 0 || strcmp(a->anomaly, "unknown-release") == 0) &&
-            strcmp(a->kind, "fd") == 0 && fs_is_sweep_site(P, &a->at))
-            continue;                         /* a close-every-fd loop, not a double close */
-        struct fs_where w, aw;
-        fs_where(C->sym, &a->at, &w);
-        fs_where(C->sym, &a->acq, &aw);
-        char detail[1600];
-        if (a->acq.valid)
-            snprintf(detail, sizeof detail, "%s; acquired by %s at %s:%d (%s)", a->detail, a->acq_func,
-                     aw.file[0] ? aw.file : a->acq.base, aw.line, aw.symbol[0] ? aw.symbol : "?");
-        else
-            snprintf(detail, sizeof detail, "%s", a->detail);
-        int with = C->fault.have && !fs_in_baseline(C, "anomaly", a->kind, &a->at);
-        fs_bind_int(st, 1, C->res->run_id);
-        fs_bind_int(st, 2, a->pid);
-        fs_bind_text(st, 3, a->anomaly);
-        fs_bind_text(st, 4, a->kind);
-        fs_bind_text(st, 5, a->func);
-        fs_bind_text(st, 6, a->at.valid ? a->at.base : NULL);
-        fs_bind_text(st, 7, a->at.valid ? a->at.path : NULL);
-        fs_bind_int_or_null(st, 8, (int64_t)a->at.off, !a->at.valid);
-        fs_bind_text(st, 9, w.file);
-        fs_bind_int_or_null(st, 10, w.line, !w.line);
-        fs_bind_text(st, 11, w.symbol);
-        fs_bind_text(st, 12, a->handle);
-        fs_bind_text(st, 13, detail);
-        fs_bind_fault(C, st, 14, with);
-        if (fs_step_done(C, st)) {
-            sqlite3_finalize(st);
-            return -1;
+    int rc = 0;
+    for (size_t i = 0; !rc && i < F->n; i++) {
+        struct fs_rec R;
+        if (!(F->has[i] & FS_HAS_ANOM) || fs_files_open(F, i, &R))
+            continue;
+        struct fs_proc pr;
+        fs_proc_init(&pr);
+        const char *line;
+        while (!rc && (line = fs_rec_next(&R))) {
+            struct fs_anom a;
+            if (line[0] == FS_REC_ANOMALY)
+                rc = fs_anom_line(&a, line, &R.mt) ? fs_store_anomaly(C, st, &a, pr.pid) : 0;
+            else if (line[0] == 'i')
+                fs_proc_line(&pr, line);
         }
-        C->res->anomalies++;
-        if (fs_finding(C, "anomaly", a->kind, a->anomaly, a->func, &a->at, &w, with))
-            return -1;
+        fs_rec_close(&R);
     }
     sqlite3_finalize(st);
-    return 0;
+    return rc;
 }
 
 /* ---------------- sanitizer reports (sanitizer.c) ---------------- */
 
 /* Did process pid write a sanitizer report that is a finding? */
-static int fs_san_reported(const struct fs_parsed *P, int pid)
+static int fs_san_reported(const struct fs_ctx *C, int pid)
 {
-    for (int i = 0; i < P->nsan; i++)
-        if (P->san[i].pid == pid && strcmp(P->san[i].tool, "lsan") != 0)
+    for (int i = 0; i < C->nsan; i++)
+        if (C->san[i].pid == pid && strcmp(C->san[i].tool, "lsan") != 0)
             return 1;
     return 0;
 }
@@ -901,17 +1327,17 @@ static int fs_baseline_sanitizer(struct fs_ctx *C, const char *kind, const struc
  * program's own code (symbolized like every site). LeakSanitizer's reports
  * (detect_leaks=1 in the user's ASAN_OPTIONS) are kept as a second opinion,
  * not findings: faultstack's own leak verdict is the finding. */
-static int fs_insert_sanitizer_reports(struct fs_ctx *C, struct fs_parsed *P)
+static int fs_insert_sanitizer_reports(struct fs_ctx *C)
 {
-    if (!P->nsan)
+    if (!C->nsan)
         return 0;
     sqlite3_stmt *st = fs_db_prepare(C->db,
         "INSERT INTO sanitizer_report(run_id, pid, tool, kind, headline, module, module_path, offset, file,"
         " line, symbol, report) VALUES(?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12)", C->err, C->errlen);
     if (!st)
         return -1;
-    for (int i = 0; i < P->nsan; i++) {
-        struct fs_san_report *r = &P->san[i];
+    for (int i = 0; i < C->nsan; i++) {
+        struct fs_san_report *r = &C->san[i];
         struct fs_site_ref at;
         memset(&at, 0, sizeof at);
         if (r->module_path[0]) {
@@ -956,63 +1382,104 @@ static int fs_insert_sanitizer_reports(struct fs_ctx *C, struct fs_parsed *P)
     return 0;
 }
 
-/* Did the process (image) that wrote crash record c end with exit status 0
- * after it (its own handler recovered)? */
-static int fs_recovered(const struct fs_parsed *P, const struct fs_crashrec *c)
+
+/* Did this image (its record's end lines in pr) exit with status 0 after a
+ * crash its own handler caught (it recovered)? */
+static int fs_recovered(const struct fs_proc *pr)
 {
-    const struct fs_proc *pr = P->procs.p;
-    for (size_t i = 0; i < P->procs.n; i++)
-        if (pr[i].pid == c->pid && pr[i].done && !pr[i].sig && pr[i].code == 0 &&
-            (!strcmp(pr[i].how, "exit") || !strcmp(pr[i].how, "_exit") || !strcmp(pr[i].how, "main")))
-            return 1;
-    return 0;
+    return pr->done && !pr->sig && pr->code == 0 &&
+           (!strcmp(pr->how, "exit") || !strcmp(pr->how, "_exit") || !strcmp(pr->how, "main"));
 }
 
-/* Crash site: the first frame of the stack in the program's own code. One
- * crash per process: the first (a fault caught by the program's handler,
- * which then aborts, is that fault). A crash the program's handler caught is
- * one unless the process then exited 0. */
-static int fs_insert_crash_rows(struct fs_ctx *C, struct fs_parsed *P)
+/* Has this run a crash row of process pid already? */
+static int fs_crash_seen(struct fs_ctx *C, int pid)
 {
-    struct fs_crashrec *cs = P->crashes.p;
-    for (size_t i = 0; i < P->crashes.n; i++) {
-        struct fs_crashrec *c = &cs[i];
-        int seen = 0;
-        for (size_t k = 0; k < i; k++)
-            seen |= cs[k].pid == c->pid && !(cs[k].caught && fs_recovered(P, &cs[k]));
-        if (seen || (c->caught && fs_recovered(P, c)))
+    sqlite3_stmt *st = NULL;
+    if (sqlite3_prepare_v2(C->db, "SELECT 1 FROM crash WHERE run_id = ?1 AND pid = ?2 LIMIT 1", -1, &st, NULL)
+        != SQLITE_OK)
+        return 0;
+    sqlite3_bind_int64(st, 1, C->res->run_id);
+    sqlite3_bind_int(st, 2, pid);
+    int found = sqlite3_step(st) == SQLITE_ROW;
+    sqlite3_finalize(st);
+    return found;
+}
+
+static int fs_store_crash(struct fs_ctx *C, const struct fs_crashrec *c, int pid)
+{
+    struct fs_where w;
+    fs_where(C->sym, &c->at, &w);
+    sqlite3_stmt *st = fs_db_prepare(C->db,
+        "INSERT INTO crash(run_id, pid, signal, module, module_path, offset, file, line, symbol, stack)"
+        " VALUES(?1,?2,?3,?4,?5,?6,?7,?8,?9,?10)", C->err, C->errlen);
+    if (!st)
+        return -1;
+    fs_bind_int(st, 1, C->res->run_id);
+    fs_bind_int(st, 2, pid);
+    fs_bind_int(st, 3, c->sig);
+    fs_bind_text(st, 4, c->at.valid ? c->at.base : NULL);
+    fs_bind_text(st, 5, c->at.valid ? c->at.path : NULL);
+    fs_bind_int_or_null(st, 6, (int64_t)c->at.off, !c->at.valid);
+    fs_bind_text(st, 7, w.file);
+    fs_bind_int_or_null(st, 8, w.line, !w.line);
+    fs_bind_text(st, 9, w.symbol);
+    fs_bind_text(st, 10, c->frames);
+    int rc = fs_step_done(C, st);
+    sqlite3_finalize(st);
+    if (rc)
+        return -1;
+    if (fs_san_reported(C, pid))
+        return 0;                         /* its sanitizer report is the finding */
+    C->res->crashes++;
+    char kind[32];
+    snprintf(kind, sizeof kind, "SIG%s", sigabbrev_np(c->sig) ? sigabbrev_np(c->sig) : "?");
+    return fs_finding(C, "crash", kind, NULL, w.symbol[0] ? w.symbol : NULL, &c->at, &w,
+                      !(C->fault.have && fs_baseline_outcome(C, &c->at)));
+}
+
+/* Pass 4: crashes. Crash site: the first frame of the stack in the program's
+ * own code. One crash per process: the first (a fault caught by the
+ * program's handler, which then aborts, is that fault). A crash the
+ * program's handler caught is one unless the process then exited 0. The
+ * first FS_CRASH_KEEP crash lines of a record are read (the preload writes
+ * one or two). */
+#define FS_CRASH_KEEP 8
+static int fs_store_crashes(struct fs_ctx *C)
+{
+    const struct fs_files *F = C->F;
+    struct fs_crashrec *cs = NULL;
+    int rc = 0;
+    for (size_t i = 0; !rc && i < F->n; i++) {
+        struct fs_rec R;
+        if (!(F->has[i] & FS_HAS_CRASH))
             continue;
-        struct fs_where w;
-        fs_where(C->sym, &c->at, &w);
-        sqlite3_stmt *st = fs_db_prepare(C->db,
-            "INSERT INTO crash(run_id, pid, signal, module, module_path, offset, file, line, symbol, stack)"
-            " VALUES(?1,?2,?3,?4,?5,?6,?7,?8,?9,?10)", C->err, C->errlen);
-        if (!st)
+        if (!cs && !(cs = malloc(FS_CRASH_KEEP * sizeof *cs))) {
+            snprintf(C->err, C->errlen, "out of memory reading the crash records");
             return -1;
-        fs_bind_int(st, 1, C->res->run_id);
-        fs_bind_int(st, 2, c->pid);
-        fs_bind_int(st, 3, c->sig);
-        fs_bind_text(st, 4, c->at.valid ? c->at.base : NULL);
-        fs_bind_text(st, 5, c->at.valid ? c->at.path : NULL);
-        fs_bind_int_or_null(st, 6, (int64_t)c->at.off, !c->at.valid);
-        fs_bind_text(st, 7, w.file);
-        fs_bind_int_or_null(st, 8, w.line, !w.line);
-        fs_bind_text(st, 9, w.symbol);
-        fs_bind_text(st, 10, c->frames);
-        int rc = fs_step_done(C, st);
-        sqlite3_finalize(st);
-        if (rc)
-            return -1;
-        if (fs_san_reported(P, c->pid))
-            continue;                         /* its sanitizer report is the finding */
-        C->res->crashes++;
-        char kind[32];
-        snprintf(kind, sizeof kind, "SIG%s", sigabbrev_np(c->sig) ? sigabbrev_np(c->sig) : "?");
-        if (fs_finding(C, "crash", kind, NULL, w.symbol[0] ? w.symbol : NULL, &c->at, &w,
-                       !(C->fault.have && fs_baseline_outcome(C, &c->at))))
-            return -1;
+        }
+        if (fs_files_open(F, i, &R))
+            continue;
+        struct fs_proc pr;
+        fs_proc_init(&pr);
+        int nc = 0;
+        const char *line;
+        while ((line = fs_rec_next(&R))) {
+            if (line[0] == FS_REC_CRASH || line[0] == FS_REC_CRASH_CAUGHT) {
+                if (nc < FS_CRASH_KEEP && fs_crash_line(&cs[nc], line, &R.mt))
+                    nc++;
+            } else {
+                fs_proc_line(&pr, line);
+            }
+        }
+        fs_rec_close(&R);
+        for (int k = 0; !rc && k < nc; k++) {
+            if ((cs[k].caught && fs_recovered(&pr)) || fs_crash_seen(C, pr.pid))
+                continue;
+            rc = fs_store_crash(C, &cs[k], pr.pid);
+        }
     }
-    return 0;
+    free(cs);
+    return rc;
 }
 
 /* --valgrind: what memcheck said goes into the run's transaction (tables
@@ -1094,78 +1561,49 @@ static int64_t fs_read_shared(const char *dir, int64_t *injected)
     return (int64_t)sh.ordinal;
 }
 
-static int fs_cmp_name(const void *a, const void *b)
-{
-    return strcmp(*(char *const *)a, *(char *const *)b);
-}
 
 int fs_ingest_run(sqlite3 *db, const struct fs_run_info *info, struct fs_run_result *res,
                   char *err, size_t errlen)
 {
     struct fs_ctx C;
-    struct fs_parsed P;
+    struct fs_files F;
+    struct fs_survey S;
     memset(&C, 0, sizeof C);
-    memset(&P, 0, sizeof P);
     memset(res, 0, sizeof *res);
-    fs_parsed_init(&P);
     C.db = db; C.info = info; C.res = res; C.err = err; C.errlen = errlen;
     fs_shell_join(C.command, sizeof C.command, info->argv);
-    int rc = -1;
-    char **names = NULL;
-    size_t nn = 0;
+    int rc = -1, nested = 0;
 
-    DIR *d = opendir(info->run_dir);
-    if (!d) {
-        snprintf(err, errlen, "cannot read the run directory %s: %s", info->run_dir, strerror(errno));
+    if (fs_files_list(&F, info->run_dir, err, errlen))
         return -1;
+    fs_survey_files(&F, &S);
+    if (S.oom) {
+        snprintf(err, errlen, "out of memory reading the %d process records of %s", S.processes, info->run_dir);
+        goto out;
     }
-    struct dirent *de;
-    while ((de = readdir(d))) {
-        size_t l = strlen(de->d_name);
-        if (l > 4 && strcmp(de->d_name + l - 4, ".rec") == 0) {
-            char **nn2 = realloc(names, (nn + 1) * sizeof *names);
-            if (!nn2) break;
-            names = nn2;
-            names[nn] = malloc(strlen(info->run_dir) + l + 2);
-            if (!names[nn]) break;
-            sprintf(names[nn++], "%s/%s", info->run_dir, de->d_name);
-        }
-    }
-    closedir(d);
-    qsort(names, nn, sizeof *names, fs_cmp_name);
-    for (size_t i = 0; i < nn; i++)
-        if (!fs_parse_file(names[i], &P))
-            res->incomplete++;
-    if (P.version_bad)
+    C.F = &F;
+    C.S = &S;
+    res->incomplete = S.incomplete;
+    res->unread = S.unread;
+    if (S.version_bad)
         fprintf(stderr, "faultstack: the run's records are in format %d, this faultstack reads format %d: the "
                 "preload comes from another faultstack version (FAULTSTACK_PRELOAD?); use the preload built or "
-                "installed with this faultstack. The run is not fully recorded.\n", P.version_bad, FS_RECORD_VERSION);
-    res->processes = (int)P.procs.n;
+                "installed with this faultstack. The run is not fully recorded.\n", S.version_bad, FS_RECORD_VERSION);
+    res->processes = S.processes;
     res->points_total = fs_read_shared(info->run_dir, &res->injected);
-    if (P.procs.n) {
-        int *pids = malloc(P.procs.n * sizeof *pids);
-        for (size_t i = 0; pids && i < P.procs.n; i++)
-            pids[i] = ((struct fs_proc *)P.procs.p)[i].pid;
-        int n = pids ? fs_sanitizer_reports(info->run_dir, pids, P.procs.n, &P.san) : 0;
-        P.nsan = n > 0 ? n : 0;
-        free(pids);
+    if (S.pids.n) {
+        int n = fs_sanitizer_reports(info->run_dir, S.pids.p, S.pids.n, &C.san);
+        C.nsan = n > 0 ? n : 0;
     }
 
     unsetenv("DEBUGINFOD_URLS");             /* symbolize offline */
     C.sym = info->sym ? info->sym : fs_sym_new();
     /* The fault: the first injected point; with then=, the second one (the
      * error path's own failure), the first one kept for the repro. */
-    struct fs_point *pts = P.points.p, *first = NULL, *second = NULL;
-    for (size_t i = 0; i < P.points.n; i++) {
-        if (!pts[i].injected)
-            continue;
-        if (!first || pts[i].ordinal < first->ordinal)
-            first = &pts[i];
-    }
-    if (first && info->plan && info->plan->then)
-        for (size_t i = 0; i < P.points.n; i++)
-            if (pts[i].injected && pts[i].ordinal == first->ordinal + (int64_t)info->plan->then)
-                second = &pts[i];
+    struct fs_point *first = S.have_first ? &S.first : NULL, second_pt, *second = NULL;
+    if (first && info->plan && info->plan->then &&
+        fs_find_injected(&F, first->ordinal + (int64_t)info->plan->then, &second_pt))
+        second = &second_pt;
     if (first) {
         struct fs_point *f = second ? second : first;
         C.fault.have = 1;
@@ -1186,7 +1624,7 @@ int fs_ingest_run(sqlite3 *db, const struct fs_run_info *info, struct fs_run_res
 
     /* inside the caller's transaction (a fork-mode sweep commits a batch of
      * runs at once): a savepoint keeps this run all or nothing */
-    int nested = !sqlite3_get_autocommit(db);
+    nested = !sqlite3_get_autocommit(db);
     if (fs_db_exec(db, nested ? "SAVEPOINT fs_ingest" : "BEGIN IMMEDIATE", err, errlen)) {
         res->db_error = sqlite3_errcode(db);
         goto out;
@@ -1196,8 +1634,8 @@ int fs_ingest_run(sqlite3 *db, const struct fs_run_info *info, struct fs_run_res
     strftime(ts, sizeof ts, "%Y-%m-%dT%H:%M:%SZ", gmtime(&now));
     sqlite3_stmt *st = fs_db_prepare(db,
         "INSERT INTO run(session_id, command, fault_spec, mode, exit_code, signal, timed_out, duration_ms,"
-        " points_total, injected, swallowed, started_at, sweep_key, confirms)"
-        " VALUES(?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14)",
+        " points_total, injected, swallowed, started_at, sweep_key, confirms, observed, note)"
+        " VALUES(?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14,?15,?16)",
         err, errlen);
     if (!st)
         goto rollback;
@@ -1215,6 +1653,13 @@ int fs_ingest_run(sqlite3 *db, const struct fs_run_info *info, struct fs_run_res
     fs_bind_text(st, 12, ts);
     fs_bind_text(st, 13, info->sweep_key);
     fs_bind_int_or_null(st, 14, info->confirms, info->confirms == 0);
+    /* a record line that could not be read: the run is not fully recorded */
+    char note[160] = "";
+    if (S.unread)
+        snprintf(note, sizeof note, "%lld record line%s longer than %d bytes could not be read",
+                 (long long)S.unread, S.unread == 1 ? "" : "s", FS_REC_LINE_MAX - 1);
+    fs_bind_int(st, 15, S.unread ? 2 : 1);
+    fs_bind_text(st, 16, note[0] ? note : NULL);
     if (fs_step_done(&C, st)) {
         sqlite3_finalize(st);
         goto rollback;
@@ -1222,32 +1667,9 @@ int fs_ingest_run(sqlite3 *db, const struct fs_run_info *info, struct fs_run_res
     sqlite3_finalize(st);
     res->run_id = sqlite3_last_insert_rowid(db);
 
-    st = fs_db_prepare(db, "INSERT INTO process(run_id, pid, ppid, exe, end_how, exit_code, signal,"
-                           " reachable_blocks, reachable_bytes) VALUES(?1,?2,?3,?4,?5,?6,?7,?8,?9)",
-                       err, errlen);
-    if (!st)
-        goto rollback;
-    struct fs_proc *prs = P.procs.p;
-    for (size_t i = 0; i < P.procs.n; i++) {
-        fs_bind_int(st, 1, res->run_id);
-        fs_bind_int(st, 2, prs[i].pid);
-        fs_bind_int(st, 3, prs[i].ppid);
-        fs_bind_text(st, 4, prs[i].exe);
-        fs_bind_text(st, 5, prs[i].how);
-        fs_bind_int_or_null(st, 6, prs[i].code, prs[i].code < 0);
-        fs_bind_int_or_null(st, 7, prs[i].sig, prs[i].sig == 0);
-        fs_bind_int(st, 8, prs[i].rb);
-        fs_bind_int(st, 9, prs[i].rbytes);
-        if (fs_step_done(&C, st)) {
-            sqlite3_finalize(st);
-            goto rollback;
-        }
-    }
-    sqlite3_finalize(st);
-
     res->memcheck_files = -1;
-    if (fs_insert_points(&C, &P) || fs_insert_sites(&C, &P) || fs_insert_resources(&C, &P) || fs_insert_anomalies(&C, &P) ||
-        fs_insert_sanitizer_reports(&C, &P) || fs_insert_crash_rows(&C, &P) ||
+    if (fs_store_points(&C) || fs_store_resources(&C) || fs_store_anomalies(&C) ||
+        fs_insert_sanitizer_reports(&C) || fs_store_crashes(&C) ||
         (info->valgrind && fs_insert_memcheck(&C)))
         goto rollback;
     if (info->signal && !info->timed_out && res->crashes == 0) {
@@ -1296,10 +1718,11 @@ rollback:
 out:
     if (!info->sym)
         fs_sym_free(C.sym);
-    for (size_t i = 0; i < nn; i++)
-        free(names[i]);
-    free(names);
-    fs_parsed_free(&P);
+    free(C.seen.v);
+    fs_sanitizer_free(C.san, C.nsan);
+    free(S.pids.p);
+    free(S.sweeps.p);
+    fs_files_free(&F);
     return rc;
 }
 
@@ -1354,25 +1777,11 @@ int fs_leak_sites(sqlite3 *db, int64_t run_id, char *out, size_t cap)
 
 int fs_ingest_stacks(sqlite3 *db, int64_t run_id, const char *run_dir, char *err, size_t errlen)
 {
-    struct fs_parsed P;
-    memset(&P, 0, sizeof P);
-    fs_parsed_init(&P);
-    DIR *d = opendir(run_dir);
-    if (!d) {
-        snprintf(err, errlen, "cannot read %s: %s", run_dir, strerror(errno));
+    struct fs_files F;
+    if (fs_files_list(&F, run_dir, err, errlen))
         return -1;
-    }
-    struct dirent *de;
-    char path[PATH_MAX];
-    while ((de = readdir(d))) {
-        size_t l = strlen(de->d_name);
-        if (l > 4 && strcmp(de->d_name + l - 4, ".rec") == 0) {
-            snprintf(path, sizeof path, "%s/%s", run_dir, de->d_name);
-            fs_parse_file(path, &P);
-        }
-    }
-    closedir(d);
     struct fs_symbolizer *sym = fs_sym_new();
+    struct fs_seen done = { NULL, 0, 0 };
     sqlite3_stmt *st = NULL;
     int updated = 0;
     if (sqlite3_prepare_v2(db, "UPDATE resource SET stack = ?1 WHERE run_id = ?2 AND verdict = 'leak' AND "
@@ -1382,38 +1791,62 @@ int fs_ingest_stacks(sqlite3 *db, int64_t run_id, const char *run_dir, char *err
         updated = -1;
         goto out;
     }
-    struct fs_resrec *rs = P.res.p;
-    for (size_t i = 0; i < P.res.n; i++) {
-        if (!rs[i].frames || !rs[i].at.valid)
+    for (size_t i = 0; i < F.n; i++) {
+        struct fs_rec R;
+        if (fs_files_open(&F, i, &R))
             continue;
-        char text[8192] = "";
-        char *save = NULL;
-        for (char *ln = strtok_r(rs[i].frames, "\n", &save); ln; ln = strtok_r(NULL, "\n", &save)) {
-            char *tab = strchr(ln, '\t');
-            if (!tab) continue;
-            *tab = '\0';
-            struct fs_sym_result r;
-            fs_sym_lookup(sym, ln, strtoull(tab + 1, NULL, 16), &r);
-            const char *base = strrchr(ln, '/') ? strrchr(ln, '/') + 1 : ln;
-            char one[1400];
-            if (r.file[0])
-                snprintf(one, sizeof one, "%s %s:%d\n", r.func[0] ? r.func : "?", r.file, r.line);
-            else
-                snprintf(one, sizeof one, "%s %s+0x%s\n", r.func[0] ? r.func : "?", base, tab + 1);
-            strncat(text, one, sizeof text - strlen(text) - 1);
+        const char *line;
+        while ((line = fs_rec_next(&R))) {
+            struct fs_resrec r;
+            const char *sp;
+            int dummy;
+            if (line[0] != FS_REC_RESOURCE || !(sp = fs_res_stack(line)) || !fs_res_line(&r, line, &R.mt) ||
+                !r.at.valid)
+                continue;
+            /* the first stack of a site fills every leak of the site (stack IS
+             * NULL): one UPDATE per site, not per block */
+            uint64_t key = fs_seen_key("s", r.kind, NULL, NULL, &r.at);
+            if (fs_seen_find(&done, key, &dummy))
+                continue;
+            fs_seen_add(&done, key, 0);
+            /* the acquire stack "MOD:OFF,...", one 'symbol file:line' line per frame */
+            char text[8192] = "";
+            const char *p = sp;
+            while (*p) {
+                long fm = strtol(p, (char **)&p, 10);
+                if (*p != ':')
+                    break;
+                unsigned long long fo = strtoull(p + 1, (char **)&p, 16);
+                if (fm > 0 && fm < FS_MAXMOD && R.mt.path[fm]) {
+                    const char *path = R.mt.path[fm];
+                    struct fs_sym_result sr;
+                    fs_sym_lookup(sym, path, fo, &sr);
+                    const char *base = strrchr(path, '/') ? strrchr(path, '/') + 1 : path;
+                    char one[1400];
+                    if (sr.file[0])
+                        snprintf(one, sizeof one, "%s %s:%d\n", sr.func[0] ? sr.func : "?", sr.file, sr.line);
+                    else
+                        snprintf(one, sizeof one, "%s %s+0x%llx\n", sr.func[0] ? sr.func : "?", base, fo);
+                    strncat(text, one, sizeof text - strlen(text) - 1);
+                }
+                if (*p == ',')
+                    p++;
+            }
+            sqlite3_bind_text(st, 1, text, -1, SQLITE_TRANSIENT);
+            sqlite3_bind_int64(st, 2, run_id);
+            sqlite3_bind_text(st, 3, r.kind, -1, SQLITE_TRANSIENT);
+            sqlite3_bind_text(st, 4, r.at.base, -1, SQLITE_TRANSIENT);
+            sqlite3_bind_int64(st, 5, (int64_t)r.at.off);
+            if (sqlite3_step(st) == SQLITE_DONE)
+                updated += sqlite3_changes(db);
+            sqlite3_reset(st);
         }
-        sqlite3_bind_text(st, 1, text, -1, SQLITE_TRANSIENT);
-        sqlite3_bind_int64(st, 2, run_id);
-        sqlite3_bind_text(st, 3, rs[i].kind, -1, SQLITE_TRANSIENT);
-        sqlite3_bind_text(st, 4, rs[i].at.base, -1, SQLITE_TRANSIENT);
-        sqlite3_bind_int64(st, 5, (int64_t)rs[i].at.off);
-        if (sqlite3_step(st) == SQLITE_DONE)
-            updated += sqlite3_changes(db);
-        sqlite3_reset(st);
+        fs_rec_close(&R);
     }
 out:
     sqlite3_finalize(st);
     fs_sym_free(sym);
-    fs_parsed_free(&P);
+    free(done.v);
+    fs_files_free(&F);
     return updated;
 }

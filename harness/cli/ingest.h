@@ -57,7 +57,8 @@ struct fs_run_result {
     int held;                   /* resources held at exit: not findings */
     int findings;               /* rows of findings this run belongs to */
     int processes;
-    int incomplete;             /* record files without their 'done' line */
+    int incomplete;             /* record files without their 'done' line, or with lines not read */
+    int64_t unread;             /* record lines too long to read: run.observed = 2, never clean */
     int swallowed;
     int fault_findings;         /* leaks/anomalies attributed to the fault, crashes, timeout;
                                    with defer_findings: those not recorded yet */

@@ -799,6 +799,11 @@ int fs_run_once_vg(sqlite3 *db, const char *db_path, const char *kind, int64_t s
         sqlite3_finalize(up);
         snprintf(msg, sizeof msg, "%s", lost_why);
         unobserved = 3;
+    } else if (res.unread && unobserved == 0) {
+        /* ingest.c marked it (observed = 2): lines it could not read */
+        snprintf(msg, sizeof msg, "%lld record line%s too long to read", (long long)res.unread,
+                 res.unread == 1 ? " was" : "s were");
+        unobserved = 3;
     }
     fs_print_summary(&res, &oc, db_path);
     fs_sanitizer_summary(db, res.run_id, db_path);

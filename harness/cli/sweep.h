@@ -99,9 +99,9 @@ struct fs_sweep {
 /* A fault point of the census and its callers (fs_census_read). */
 struct fs_cpoint {
     int64_t ord, off;
-    char func[64], module[256];
+    const char *func, *module;     /* interned by fs_census_read (never freed); "" when unknown */
     int ncall;                     /* callers found: 0..FS_NCALL, innermost first */
-    char cmod[FS_NCALL][256];
+    const char *cmod[FS_NCALL];
     int64_t coff[FS_NCALL];
 };
 

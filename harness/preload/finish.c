@@ -226,10 +226,12 @@ void fs_finish(const char *how, int code, int sig)
     fs_guard++;
     fs_busy++;
     int saved = errno;
-    fs_write_end(how, code, sig);
-    int dying = sig || strcmp(how, "sanitizer") == 0;   /* maybe inside a handler: try-lock */
-    int locked = dying ? fs_ledger_trylock_all() : (fs_ledger_lock_all(), 1);
     fs_pid_refresh();                        /* a raw clone() child skipped the fork handler */
+    int dying = sig || strcmp(how, "sanitizer") == 0;   /* maybe inside a handler: try-lock */
+    fs_ordinal_flush();
+    fs_tcount_flush_all(dying);
+    fs_write_end(how, code, sig);
+    int locked = dying ? fs_ledger_trylock_all() : (fs_ledger_lock_all(), 1);
     struct fs_scan s;
     memset(&s, 0, sizeof s);
     int marked = !dying && strcmp(how, "exec") != 0 && fs_reach_mark(&s) == 0 && s.n;
@@ -265,6 +267,8 @@ static void fs_fini(void)
 
 static void fs_atfork_prepare(void)
 {
+    fs_ordinal_flush();
+    fs_tcount_flush_all(0);
     fs_fork_target_forked();
     fs_ledger_lock_all();
 }
@@ -279,6 +283,8 @@ static void fs_atfork_child(void)
 {
     fs_pid_refresh();
     fs_ledger_unlock_all();
+    fs_tcount_forked();
+    fs_sites_forked();
     fs_after_fork_child();
 }
 

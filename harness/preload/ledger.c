@@ -89,6 +89,20 @@ static void fs_tomb_append(struct fs_stripe *s, struct fs_res *r)
     r->flags |= FS_RES_TOMB;
 }
 
+/* The next tombstones to evict are the coldest entries of the table (a heap
+ * whose addresses are not reused soon evicts one per free): when one is
+ * evicted, its successor in the FIFO (fetched at the previous eviction) tells
+ * where its bucket is, and the one after it is fetched, so that the entry and
+ * the bucket an eviction touches arrived while the program ran. */
+static inline void fs_tomb_prefetch(const struct fs_res *next)
+{
+    if (next) {
+        __builtin_prefetch(&fs_buckets[fs_bucket(next->kind, fs_res_handle(next), next->aux)], 1);
+        if (next->tnext)
+            __builtin_prefetch(next->tnext, 1);
+    }
+}
+
 /* Evict the stripe's oldest tombstone (s->ndead > 0). Its bucket maps to this
  * stripe, whose lock the caller holds. */
 static void fs_tomb_evict(struct fs_stripe *s)
@@ -98,6 +112,7 @@ static void fs_tomb_evict(struct fs_stripe *s)
         if (!h)
             return;                      /* cannot happen while ndead > 0 */
         s->thead = h->tnext;
+        fs_tomb_prefetch(s->thead);
         if (!s->thead)
             s->ttail = NULL;
         h->tnext = NULL;
@@ -148,17 +163,11 @@ struct fs_res *fs_acquire(const struct fs_call *c, int kind, uint64_t handle, ui
     }
     if ((r->flags & (FS_RES_TOMB | FS_RES_DEAD)) == (FS_RES_TOMB | FS_RES_DEAD))
         s->ndead--;                     /* revived: it stays in the FIFO, live */
-    uint32_t gen = r->gen + 1;
-    struct fs_res *next = r->next, *tnext = r->tnext;
-    uint32_t tseq = r->tseq, tqseq = r->tqseq;
-    uint8_t tomb = r->flags & FS_RES_TOMB;
-    memset(r, 0, sizeof *r);
-    r->next = next;
-    r->gen = gen;
-    r->tnext = tnext;
-    r->tseq = tseq;
-    r->tqseq = tqseq;
-    r->flags = tomb;
+    /* every field but the links (next, tnext, tseq, tqseq), set anew: a
+     * revived tombstone holds its last life's values */
+    r->gen++;
+    r->flags &= FS_RES_TOMB;
+    r->mark = 0;
     r->kind = (uint16_t)kind;
     r->handle_x = handle ^ FS_HANDLE_MASK;
     r->aux = aux;
@@ -167,7 +176,9 @@ struct fs_res *fs_acquire(const struct fs_call *c, int kind, uint64_t handle, ui
     r->mod = (uint16_t)c->mod;
     r->off = c->off;
     r->sp = c->sp;
+    r->owner = 0;
     r->owned_fd = -1;
+    r->stack = NULL;
     if (c->mod && fs_stack_site(c->mod, c->off)) {
         /* the confirmation run wants where this came from: worth ~3 us here */
         struct fs_uframe fr[FS_STACK_MAX + 4];
@@ -188,6 +199,12 @@ struct fs_res *fs_acquire(const struct fs_call *c, int kind, uint64_t handle, ui
     return r;
 }
 
+void fs_ledger_prefetch(int kind, uint64_t handle, uint64_t aux)
+{
+    if (fs_buckets)
+        __builtin_prefetch(&fs_buckets[fs_bucket(kind, handle, aux)], 0);
+}
+
 struct fs_res *fs_ledger_find(int kind, uint64_t handle, uint64_t aux)
 {
     if (!fs_buckets)
@@ -206,10 +223,17 @@ void fs_ledger_unlock(int kind, uint64_t handle, uint64_t aux)
     fs_unlock(&fs_stripe_of(fs_bucket(kind, handle, aux))->lock);
 }
 
+static void fs_kill_at(unsigned b, struct fs_stripe *s, struct fs_res *r);
+
 void fs_ledger_kill(struct fs_res *r)
 {
     unsigned b = fs_bucket(r->kind, fs_res_handle(r), r->aux);
-    struct fs_stripe *s = fs_stripe_of(b);
+    fs_kill_at(b, fs_stripe_of(b), r);
+}
+
+/* fs_ledger_kill, when the caller knows r's bucket and stripe */
+static void fs_kill_at(unsigned b, struct fs_stripe *s, struct fs_res *r)
+{
     int was_dead = (r->flags & FS_RES_DEAD) != 0;
     r->flags |= FS_RES_DEAD;
     r->gen++;
@@ -244,7 +268,7 @@ int fs_ledger_release(int kind, uint64_t handle, uint64_t aux, struct fs_res *be
         if (st == 2)
             *before = *r;
         else
-            fs_ledger_kill(r);
+            fs_kill_at(b, s, r);
     }
     fs_unlock(&s->lock);
     return st;
@@ -259,7 +283,7 @@ void fs_ledger_forget(int kind, uint64_t handle, uint64_t aux)
     fs_lock(&s->lock);
     struct fs_res *r = fs_lookup_locked(b, kind, handle, aux);
     if (r && !(r->flags & FS_RES_DEAD))
-        fs_ledger_kill(r);
+        fs_kill_at(b, s, r);
     fs_unlock(&s->lock);
 }
 

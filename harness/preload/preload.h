@@ -22,6 +22,7 @@
 
 #define FS_EXPORT __attribute__((visibility("default")))
 #define FS_TLS __thread __attribute__((tls_model("initial-exec")))
+extern char __libc_single_threaded;    /* glibc: the process has one thread */
 
 /* ---- spinlock ---- */
 typedef struct { volatile int v; } fs_lock_t;
@@ -47,6 +48,17 @@ static inline const char *fs_kind_name(int kind)
 void fs_func_registered(int id);
 /* A protocol's own kind (not one of libc's built-in kinds). */
 #define FS_KIND_IS_PROTOCOL(k) ((k) >= FS_KIND_COUNT)
+
+/* errno of the calling thread, without a call through the PLT each time:
+ * __errno_location() once per thread, its result kept in the thread's TLS. */
+extern FS_TLS int *fs_errno_ptr;
+int *fs_errno_slow(void);
+static inline int *fs_errno_loc(void)
+{
+    int *p = fs_errno_ptr;
+    return __builtin_expect(p != NULL, 1) ? p : fs_errno_slow();
+}
+#define FS_ERRNO (*fs_errno_loc())
 
 /* ---- state (core.c) ---- */
 extern int fs_active;                  /* 1: a run directory was given and init is done */
@@ -102,12 +114,32 @@ struct fs_call {
  * returns 1; the wrapper must then call fs_end(c). */
 int fs_begin(struct fs_call *c, int id, void *ra, void *frame);
 /* End a wrapped call: clear the guard and set errno to 'err'. */
-void fs_end(struct fs_call *c, int err);
+extern FS_TLS int fs_in_call;        /* inside a wrapped call the program made (fs_begin..fs_end) */
+static inline void fs_end(struct fs_call *c, int err)
+{
+    (void)c;
+    fs_in_call = 0;
+    fs_guard--;
+    FS_ERRNO = err;
+}
 
 /* --fail internal: a call that libc makes inside a wrapped call (the malloc
  * inside fopen) while the guard lets it pass: count it as a fault point at the
  * program's call site; returns 1 when it must fail (the wrapper fakes it). */
 int fs_internal_fault(int id);
+
+/* Add the fault points a single-threaded plain tracking run counted in the
+ * process to the shared ordinal (core.c): before the total is read (process
+ * end, exec) and before a fork. */
+void fs_ordinal_flush(void);
+/* The same with threads (tcount.c): count a point of a plain run past its cap
+ * in the calling thread; add every thread's counts to the totals (dying: the
+ * process is ending on a signal, locks are only tried); in a fork child,
+ * forget what the parent will add; at the end of a thread, add its counts. */
+void fs_tcount_point(int func, int mod, uint64_t off, uint64_t ordinal);
+void fs_tcount_flush_all(int dying);
+void fs_tcount_forked(void);
+void fs_tcount_thread_end(void);
 
 #define FS_BEGIN(c, name) \
     fs_begin((c), FS_F_##name, __builtin_return_address(0), __builtin_frame_address(0))
@@ -150,7 +182,12 @@ struct fs_stack { int n; uintptr_t ip[FS_STACK_MAX]; };
 /* Is (mod, off) one of the sites whose acquire stacks are wanted
  * (FAULTSTACK_STACK_SITES="base+0xOFF;...", set by the supervisor's
  * confirmation run)? */
-int fs_stack_site(int mod, uint64_t off);
+int fs_stack_site_slow(int mod, uint64_t off);
+extern int fs_nss;                 /* sites in FAULTSTACK_STACK_SITES (sites.c) */
+static inline int fs_stack_site(int mod, uint64_t off)
+{
+    return __builtin_expect(fs_nss == 0, 1) ? 0 : fs_stack_site_slow(mod, off);
+}
 
 void fs_ledger_init(void);
 /* Record an acquisition. Replaces a dead (tombstone) entry for the same key. */
@@ -159,6 +196,8 @@ struct fs_res *fs_acquire(const struct fs_call *c, int kind, uint64_t handle, ui
 /* Look up a live or dead entry; returns it with its stripe locked (unlock with
  * fs_ledger_unlock), or NULL (nothing locked). */
 struct fs_res *fs_ledger_find(int kind, uint64_t handle, uint64_t aux);
+/* Start fetching the bucket of a handle the caller will look up soon. */
+void fs_ledger_prefetch(int kind, uint64_t handle, uint64_t aux);
 void fs_ledger_unlock(int kind, uint64_t handle, uint64_t aux);
 /* Mark an entry dead (tombstone); caller holds its stripe lock. */
 void fs_ledger_kill(struct fs_res *r);
@@ -223,8 +262,51 @@ struct fs_site *fs_site_get(int func, int mod, uint64_t off, fs_lock_t **lk);
 /* Count a fault point at the site (func, mod, off), found or created: its
  * occurrence index (1-based; 0 when out of memory); the first ordinal is
  * remembered for the 's' line. No lock once the thread has seen the site. */
-uint64_t fs_site_point(int func, int mod, uint64_t off, uint64_t ordinal);
+struct fs_site {
+    struct fs_site *next;
+    uint64_t off;
+    uint64_t count;
+    uint64_t first;
+    uint64_t base;             /* count when this process was forked: its parent's calls */
+    uint32_t ebadf;            /* closes of never-tracked fds that gave EBADF */
+    uint16_t mod;
+    uint16_t func;
+};
+#define FS_SITE_BUCKETS 4096
+static inline unsigned fs_site_hash(int func, int mod, uint64_t off)
+{
+    uint64_t h = off * 0x9E3779B97F4A7C15ull ^ ((uint64_t)mod << 40) ^ ((uint64_t)func << 52);
+    return (unsigned)(h >> 52) & (FS_SITE_BUCKETS - 1);
+}
+/* The sites this thread counted last, by hash: most calls come from a few
+ * sites, found here without the stripe lock. Sites are never freed, so a
+ * cached pointer stays valid (in a fork child too). */
+#define FS_SITE_CACHE 32
+extern FS_TLS struct fs_site *fs_site_cache[FS_SITE_CACHE];
+uint64_t fs_site_point_slow(int func, int mod, uint64_t off, uint64_t ordinal);
+static inline uint64_t fs_site_count(struct fs_site *s, uint64_t ordinal)
+{
+    /* one thread: a plain increment (a signal handler's wrapped call cannot
+     * land inside: the guard is set here); threads: one atomic add. Only the
+     * call that counts the first occurrence writes 'first'. */
+    uint64_t occ;
+    if (__libc_single_threaded)
+        occ = ++s->count;
+    else
+        occ = __atomic_add_fetch(&s->count, 1, __ATOMIC_RELAXED);
+    if (__builtin_expect(occ == 1, 0))
+        __atomic_store_n(&s->first, ordinal, __ATOMIC_RELAXED);
+    return occ;
+}
+static inline uint64_t fs_site_point(int func, int mod, uint64_t off, uint64_t ordinal)
+{
+    struct fs_site *s = fs_site_cache[fs_site_hash(func, mod, off) % FS_SITE_CACHE];
+    if (__builtin_expect(s && s->off == off && s->mod == mod && s->func == func, 1))
+        return fs_site_count(s, ordinal);
+    return fs_site_point_slow(func, mod, off, ordinal);
+}
 void fs_sites_emit(void);                           /* 's' and 'w' lines (process end) */
+void fs_sites_forked(void);     /* a fork child: its 's' lines count its own calls only */
 void fs_stack_sites_parse(const char *spec);        /* FAULTSTACK_STACK_SITES */
 /* A close() from this site of an fd that was not open (EBADF) and that the
  * ledger never saw; returns how many so far at the site. */

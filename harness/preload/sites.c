@@ -13,7 +13,7 @@
 
 #define FS_MAX_STACK_SITES 64
 static struct { char base[128]; uint64_t off; } fs_ss[FS_MAX_STACK_SITES];
-static int fs_nss;
+int fs_nss;
 
 void fs_stack_sites_parse(const char *s)
 {
@@ -33,10 +33,8 @@ void fs_stack_sites_parse(const char *s)
     }
 }
 
-int fs_stack_site(int mod, uint64_t off)
+int fs_stack_site_slow(int mod, uint64_t off)
 {
-    if (!fs_nss)
-        return 0;
     struct fs_module *m = fs_module_by_id(mod);
     for (int i = 0; m && i < fs_nss; i++)
         if (fs_ss[i].off == off && strcmp(fs_ss[i].base, m->base) == 0)
@@ -46,26 +44,11 @@ int fs_stack_site(int mod, uint64_t off)
 
 /* ---------------- call sites ---------------- */
 
-struct fs_site {
-    struct fs_site *next;
-    uint64_t off;
-    uint64_t count;
-    uint64_t first;
-    uint32_t ebadf;            /* closes of never-tracked fds that gave EBADF */
-    uint16_t mod;
-    uint16_t func;
-};
-
 #define FS_SITE_BUCKETS 4096
 #define FS_SITE_STRIPES 64
 static struct fs_site *fs_sites[FS_SITE_BUCKETS];
 static fs_lock_t fs_site_locks[FS_SITE_STRIPES];
 
-static unsigned fs_site_hash(int func, int mod, uint64_t off)
-{
-    uint64_t h = off * 0x9E3779B97F4A7C15ull ^ ((uint64_t)mod << 40) ^ ((uint64_t)func << 52);
-    return (unsigned)(h >> 52) & (FS_SITE_BUCKETS - 1);
-}
 
 /* Find or create the site; returns it with its stripe locked in *lk. */
 struct fs_site *fs_site_get(int func, int mod, uint64_t off, fs_lock_t **lk)
@@ -87,35 +70,17 @@ struct fs_site *fs_site_get(int func, int mod, uint64_t off, fs_lock_t **lk)
     return s;
 }
 
-/* The sites this thread counted last, by hash: most calls come from a few
- * sites, found here without the stripe lock. Sites are never freed, so a
- * cached pointer stays valid (in a fork child too). */
-#define FS_SITE_CACHE 32
-static FS_TLS struct fs_site *fs_site_cache[FS_SITE_CACHE];
+FS_TLS struct fs_site *fs_site_cache[FS_SITE_CACHE];      /* preload.h */
 
-uint64_t fs_site_point(int func, int mod, uint64_t off, uint64_t ordinal)
+uint64_t fs_site_point_slow(int func, int mod, uint64_t off, uint64_t ordinal)
 {
-    unsigned b = fs_site_hash(func, mod, off);
-    struct fs_site *s = fs_site_cache[b % FS_SITE_CACHE];
-    if (!s || s->off != off || s->mod != mod || s->func != func) {
-        fs_lock_t *lk;
-        s = fs_site_get(func, mod, off, &lk);
-        if (!s)
-            return 0;
-        fs_unlock(lk);
-        fs_site_cache[b % FS_SITE_CACHE] = s;
-    }
-    /* one thread: a plain increment (a signal handler's wrapped call cannot
-     * land inside: the guard is set here); threads: one atomic add. Only the
-     * call that counts the first occurrence writes 'first'. */
-    uint64_t occ;
-    if (__libc_single_threaded)
-        occ = ++s->count;
-    else
-        occ = __atomic_add_fetch(&s->count, 1, __ATOMIC_RELAXED);
-    if (occ == 1)
-        __atomic_store_n(&s->first, ordinal, __ATOMIC_RELAXED);
-    return occ;
+    fs_lock_t *lk;
+    struct fs_site *s = fs_site_get(func, mod, off, &lk);
+    if (!s)
+        return 0;
+    fs_unlock(lk);
+    fs_site_cache[fs_site_hash(func, mod, off) % FS_SITE_CACHE] = s;
+    return fs_site_count(s, ordinal);
 }
 
 unsigned fs_site_note_ebadf(const struct fs_call *c)
@@ -130,13 +95,25 @@ unsigned fs_site_note_ebadf(const struct fs_call *c)
     return n;
 }
 
+/* A fork child inherits its parent's counts; the occurrence indices go on
+ * from them (a site's #K counts every call of the run's process tree up to
+ * the fork, as fault plans expect) but the child's 's' lines count only the
+ * calls it made, or the parent's calls before the fork would be counted twice
+ * in the run's fault_sites. */
+void fs_sites_forked(void)
+{
+    for (int b = 0; b < FS_SITE_BUCKETS; b++)
+        for (struct fs_site *s = fs_sites[b]; s; s = s->next)
+            s->base = s->count;
+}
+
 /* Emit the per-site summary ('s' lines): every distinct fault-point site. */
 void fs_sites_emit(void)
 {
     char line[256];
     for (int b = 0; b < FS_SITE_BUCKETS; b++) {
         for (struct fs_site *s = fs_sites[b]; s; s = s->next) {
-            if (!s->count && !s->ebadf)
+            if (s->count == s->base && !s->ebadf)
                 continue;
             size_t n = 0;
             line[n++] = FS_REC_SITE; line[n++] = ' ';
@@ -145,7 +122,7 @@ void fs_sites_emit(void)
             memcpy(line + n, fn, fl); n += fl; line[n++] = ' ';
             n += fs_fmt_u64(line + n, s->mod); line[n++] = ' ';
             n += fs_fmt_hex(line + n, s->off); line[n++] = ' ';
-            n += fs_fmt_u64(line + n, s->count); line[n++] = ' ';
+            n += fs_fmt_u64(line + n, s->count - s->base); line[n++] = ' ';
             n += fs_fmt_u64(line + n, s->first); line[n++] = '\n';
             fs_record_module(fs_module_by_id(s->mod));
             fs_record_raw(line, n);

@@ -106,7 +106,7 @@
             return NULL;                                          \
         }                                                         \
         void *p = call;                                           \
-        int e = errno;                                            \
+        int e = FS_ERRNO;                                         \
         if (p)                                                    \
             fs_acquire(&c, FS_KIND_memory, (uint64_t)p, 0, (size)); \
         fs_end(&c, e);                                            \

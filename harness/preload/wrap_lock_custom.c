@@ -224,7 +224,9 @@ static void *fs_thread_start(void *p)
     fs_guard--;
     if (addr)
         fs_thread_register(fs_gettid(), (uintptr_t)addr, (uintptr_t)addr + size);
-    return st.fn(st.arg);
+    void *r = st.fn(st.arg);
+    fs_tcount_thread_end();              /* (a thread ending in pthread_exit keeps its counts until the process ends) */
+    return r;
 }
 
 FS_EXPORT int pthread_create(pthread_t *t, const pthread_attr_t *a, void *(*fn)(void *), void *arg)

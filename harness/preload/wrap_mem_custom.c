@@ -76,11 +76,20 @@ static void *fs_next_sym(const char *name)
     return dlsym(RTLD_NEXT, name);
 }
 
+static __attribute__((noinline)) int fs_next_resolve(void);
+
 /* 1 when fs_next is usable, 0 while it is being resolved (use the arena). */
-static int fs_next_ready(void)
+static inline int fs_next_ready(void)
+{
+    if (__builtin_expect(__atomic_load_n(&fs_next_state, __ATOMIC_ACQUIRE) == 2, 1))
+        return 1;
+    return fs_next_resolve();
+}
+
+static int fs_next_resolve(void)
 {
     int st = __atomic_load_n(&fs_next_state, __ATOMIC_ACQUIRE);
-    if (__builtin_expect(st == 2, 1))
+    if (st == 2)
         return 1;
     if (st == 1)
         return 0;
@@ -302,6 +311,7 @@ FS_EXPORT void free(void *p)
     struct fs_call c;
     if (!p)
         return;
+    fs_ledger_prefetch(FS_KIND_memory, (uint64_t)p, 0);   /* while fs_begin runs */
     if (!FS_BEGIN(&c, free)) {
         if (fs_guard)
             fs_quiet_release(p);

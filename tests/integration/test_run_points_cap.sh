@@ -24,6 +24,28 @@ assert_eq "capped run: fault_sites (malloc in loop.c, every call counted)" "mall
 size=$(stat -c %s "$DB")
 [[ $size -lt $((1024 * 1024)) ]] || fs_fail "capped run: the database stays under 1 MiB" "< 1048576 bytes" "$size"
 
+# Past the cap a single-threaded process counts its points locally and adds
+# them to the run's shared count in batches: a fork in the middle (each
+# process then makes 100,000 more) and the exit of both must lose none and
+# count none twice; the child's sites count its own calls, not its parent's
+# before the fork again (they did: malloc's calls added up to 400,000).
+fs_new_db forked
+fs_run -- "$LOOP" 400000 fork               # 100,000 mallocs, a fork, then 2 x 100,000
+assert_status 0
+assert_eq "a run that forks past the cap: points_total (the child's fflush is one)" 300001 "$(q "SELECT points_total FROM runs")"
+assert_eq "a run that forks past the cap: the sites' calls" "fflush|1
+malloc|300000" "$(q "SELECT func, sum(calls) FROM fault_sites GROUP BY func ORDER BY func")"
+
+# With threads each thread counts in its own lines past the cap (tcount.c),
+# added up at fork, thread end and process end: two threads and a child forked
+# while they run must still add up exactly.
+fs_new_db threads
+fs_run -- "$LOOP" 400000 threads            # 2 x 100,000 mallocs in threads, 50,000 in a child
+assert_status 0
+assert_eq "threads and a fork past the cap: points_total" 250000 "$(q "SELECT points_total FROM runs")"
+assert_eq "threads and a fork past the cap: the sites' calls" "malloc|250000" \
+    "$(q "SELECT func, sum(calls) FROM fault_sites GROUP BY func ORDER BY func")"
+
 fs_new_db override
 FAULTSTACK_MAX_POINTS=200000 fs_run -- "$LOOP" 400000
 assert_eq "FAULTSTACK_MAX_POINTS=200000: every point a row, no fault_sites" "200000|0" \

@@ -24,10 +24,11 @@
 
 /* ---- what ledger.c needs from core.c, minimal (weak: the real ones win if
  * this test is ever linked with core.c) ---- */
-__attribute__((weak)) int fs_stack_site(int mod, uint64_t off)
+__attribute__((weak)) int fs_nss;        /* no FAULTSTACK_STACK_SITES: never capture acquire stacks here */
+__attribute__((weak)) int fs_stack_site_slow(int mod, uint64_t off)
 {
     (void)mod; (void)off;
-    return 0;                            /* never capture acquire stacks here */
+    return 0;
 }
 __attribute__((weak)) int fs_unwind(struct fs_uframe *out, int max)
 {
