@@ -54,7 +54,7 @@ struct fs_outcome {
     int exit_code;            /* -1 when killed by a signal */
     int signal;
     int timed_out;
-    int stderr_bytes;
+    int64_t stderr_bytes;     /* bytes the target wrote to stderr (int64: a target may write more than 4 GiB) */
     int64_t duration_ms;
     pid_t pid;                /* the target's pid (its first process) */
     int interrupted;          /* killed because faultstack got SIGINT/SIGTERM/SIGHUP: not a

@@ -34,7 +34,7 @@ struct fs_run_info {
     int exit_code;              /* -1 when killed by a signal */
     int signal;                 /* 0 when it exited */
     int timed_out;
-    int stderr_bytes;           /* bytes the target wrote to stderr (swallowed check) */
+    int64_t stderr_bytes;       /* bytes the target wrote to stderr (swallowed check) */
     int64_t duration_ms;
     int64_t timeout_ms;         /* the run's --timeout (kept in repro commands), 0: unknown */
     const char *stdin_path;     /* the run's --stdin FILE (kept in repro commands), or NULL */

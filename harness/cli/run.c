@@ -372,7 +372,7 @@ int fs_spawn_drain(const struct fs_spawn *sp, int errfd, struct fs_outcome *oc)
     for (;;) {
         ssize_t n = read(errfd, buf, sizeof buf);
         if (n > 0) {
-            oc->stderr_bytes += (int)n;
+            oc->stderr_bytes += n;
             if (sp->quiet != 1 && write(2, buf, (size_t)n) < 0) { /* our stderr is gone: keep going */ }
             continue;
         }

@@ -288,7 +288,7 @@ static void fs_kid_record(struct fs_sweep *W, const char *dir, const struct fs_k
     oc.timed_out = k->timed_out;
     char ep[PATH_MAX + 64];
     snprintf(ep, sizeof ep, "%s/stderr", kdir);
-    oc.stderr_bytes = (int)fs_file_size(ep);
+    oc.stderr_bytes = (int64_t)fs_file_size(ep);
     char lost[1024];
     if (W->stopped || fs_interrupted || fs_run_dir_full(kdir, oc.timed_out || oc.signal, lost, sizeof lost)) {
         if (!W->stopped && !fs_interrupted)
