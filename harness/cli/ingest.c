@@ -1187,27 +1187,28 @@ static int fs_store_resource(struct fs_ctx *C, sqlite3_stmt *st, const struct fs
 }
 
 /* Pass 2: resources at the end of each process ('r'). */
-static int fs_store_resources(struct fs_ctx *C)
+/* One pass over the record files that hold lines of one kind (FS_HAS_*):
+ * each line tagged 'tag' goes to fn, with the pid of its file's process
+ * (its 'i' line comes first), through the statement made from sql. */
+typedef int (*fs_tagged_fn)(struct fs_ctx *C, sqlite3_stmt *st, const char *line, struct fs_rec *R, int pid);
+
+static int fs_store_tagged(struct fs_ctx *C, unsigned has, char tag, const char *sql, fs_tagged_fn fn)
 {
     const struct fs_files *F = C->F;
-    sqlite3_stmt *st = fs_db_prepare(C->db,
-        "INSERT INTO resource(run_id, pid, verdict, kind, func, module, module_path, offset, file, line,"
-        " symbol, handle, size, fault_func, fault_module, fault_offset, fault_file, fault_line, reason)"
-        " VALUES(?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14,?15,?16,?17,?18,?19)", C->err, C->errlen);
+    sqlite3_stmt *st = fs_db_prepare(C->db, sql, C->err, C->errlen);
     if (!st)
         return -1;
     int rc = 0;
     for (size_t i = 0; !rc && i < F->n; i++) {
         struct fs_rec R;
-        if (!(F->has[i] & FS_HAS_RES) || fs_files_open(F, i, &R))
+        if (!(F->has[i] & has) || fs_files_open(F, i, &R))
             continue;
         struct fs_proc pr;
         fs_proc_init(&pr);
         const char *line;
         while (!rc && (line = fs_rec_next(&R))) {
-            struct fs_resrec r;
-            if (line[0] == FS_REC_RESOURCE)
-                rc = fs_res_line(&r, line, &R.mt) ? fs_store_resource(C, st, &r, pr.pid) : 0;
+            if (line[0] == tag)
+                rc = fn(C, st, line, &R, pr.pid);
             else if (line[0] == 'i')
                 fs_proc_line(&pr, line);
         }
@@ -1215,6 +1216,20 @@ static int fs_store_resources(struct fs_ctx *C)
     }
     sqlite3_finalize(st);
     return rc;
+}
+
+static int fs_resource_line(struct fs_ctx *C, sqlite3_stmt *st, const char *line, struct fs_rec *R, int pid)
+{
+    struct fs_resrec r;
+    return fs_res_line(&r, line, &R->mt) ? fs_store_resource(C, st, &r, pid) : 0;
+}
+
+static int fs_store_resources(struct fs_ctx *C)
+{
+    return fs_store_tagged(C, FS_HAS_RES, FS_REC_RESOURCE,
+        "INSERT INTO resource(run_id, pid, verdict, kind, func, module, module_path, offset, file, line,"
+        " symbol, handle, size, fault_func, fault_module, fault_offset, fault_file, fault_line, reason)"
+        " VALUES(?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14,?15,?16,?17,?18,?19)", fs_resource_line);
 }
 
 static int fs_store_anomaly(struct fs_ctx *C, sqlite3_stmt *st, const struct fs_anom *a, int pid)
@@ -1261,34 +1276,18 @@ static int fs_store_anomaly(struct fs_ctx *C, sqlite3_stmt *st, const struct fs_
 }
 
 /* Pass 3: anomalies ('a'). */
+static int fs_anomaly_line(struct fs_ctx *C, sqlite3_stmt *st, const char *line, struct fs_rec *R, int pid)
+{
+    struct fs_anom a;
+    return fs_anom_line(&a, line, &R->mt) ? fs_store_anomaly(C, st, &a, pid) : 0;
+}
+
 static int fs_store_anomalies(struct fs_ctx *C)
 {
-    const struct fs_files *F = C->F;
-    sqlite3_stmt *st = fs_db_prepare(C->db,
+    return fs_store_tagged(C, FS_HAS_ANOM, FS_REC_ANOMALY,
         "INSERT INTO anomaly(run_id, pid, anomaly, kind, func, module, module_path, offset, file, line,"
         " symbol, handle, detail, fault_func, fault_module, fault_offset, fault_file, fault_line)"
-        " VALUES(?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14,?15,?16,?17,?18)", C->err, C->errlen);
-    if (!st)
-        return -1;
-    int rc = 0;
-    for (size_t i = 0; !rc && i < F->n; i++) {
-        struct fs_rec R;
-        if (!(F->has[i] & FS_HAS_ANOM) || fs_files_open(F, i, &R))
-            continue;
-        struct fs_proc pr;
-        fs_proc_init(&pr);
-        const char *line;
-        while (!rc && (line = fs_rec_next(&R))) {
-            struct fs_anom a;
-            if (line[0] == FS_REC_ANOMALY)
-                rc = fs_anom_line(&a, line, &R.mt) ? fs_store_anomaly(C, st, &a, pr.pid) : 0;
-            else if (line[0] == 'i')
-                fs_proc_line(&pr, line);
-        }
-        fs_rec_close(&R);
-    }
-    sqlite3_finalize(st);
-    return rc;
+        " VALUES(?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14,?15,?16,?17,?18)", fs_anomaly_line);
 }
 
 /* ---------------- sanitizer reports (sanitizer.c) ---------------- */
