@@ -618,6 +618,19 @@ static void fs_where(struct fs_symbolizer *sym, const struct fs_site_ref *s, str
     }
 }
 
+/* Bind a site's six columns — module, module_path, offset, file, line,
+ * symbol — from column col on (the point, site, resource, anomaly, crash and
+ * sanitizer rows all have them in this order). */
+static void fs_bind_site(sqlite3_stmt *st, int col, const struct fs_site_ref *at, const struct fs_where *w)
+{
+    fs_bind_text(st, col, at->valid ? at->base : NULL);
+    fs_bind_text(st, col + 1, at->valid ? at->path : NULL);
+    fs_bind_int_or_null(st, col + 2, (int64_t)at->off, !at->valid);
+    fs_bind_text(st, col + 3, w->file);
+    fs_bind_int_or_null(st, col + 4, w->line, !w->line);
+    fs_bind_text(st, col + 5, w->symbol);
+}
+
 /* ---------------- inserting ---------------- */
 
 struct fs_fault {
@@ -1022,12 +1035,7 @@ static int fs_store_point(struct fs_ctx *C, sqlite3_stmt *st, const struct fs_po
     fs_bind_int(st, 2, pid);
     fs_bind_int(st, 3, p->ordinal);
     fs_bind_text(st, 4, p->func);
-    fs_bind_text(st, 5, p->at.valid ? p->at.base : NULL);
-    fs_bind_text(st, 6, p->at.valid ? p->at.path : NULL);
-    fs_bind_int_or_null(st, 7, (int64_t)p->at.off, !p->at.valid);
-    fs_bind_text(st, 8, w.file);
-    fs_bind_int_or_null(st, 9, w.line, !w.line);
-    fs_bind_text(st, 10, w.symbol);
+    fs_bind_site(st, 5, &p->at, &w);
     fs_bind_int(st, 11, p->occ);
     fs_bind_int(st, 12, p->injected);
     fs_bind_int_or_null(st, 13, (int64_t)p->ctx, p->ctx == 0);
@@ -1052,12 +1060,7 @@ static int fs_store_site(struct fs_ctx *C, sqlite3_stmt *st, const struct fs_sit
     fs_bind_int(st, 1, C->res->run_id);
     fs_bind_int(st, 2, pid);
     fs_bind_text(st, 3, s->func);
-    fs_bind_text(st, 4, s->at.valid ? s->at.base : NULL);
-    fs_bind_text(st, 5, s->at.valid ? s->at.path : NULL);
-    fs_bind_int_or_null(st, 6, (int64_t)s->at.off, !s->at.valid);
-    fs_bind_text(st, 7, w.file);
-    fs_bind_int_or_null(st, 8, w.line, !w.line);
-    fs_bind_text(st, 9, w.symbol);
+    fs_bind_site(st, 4, &s->at, &w);
     fs_bind_int(st, 10, s->calls);
     fs_bind_int(st, 11, s->first);
     return fs_step_done(C, st);
@@ -1160,12 +1163,7 @@ static int fs_store_resource(struct fs_ctx *C, sqlite3_stmt *st, const struct fs
     fs_bind_text(st, 3, r->verdict);
     fs_bind_text(st, 4, r->kind);
     fs_bind_text(st, 5, r->func);
-    fs_bind_text(st, 6, r->at.valid ? r->at.base : NULL);
-    fs_bind_text(st, 7, r->at.valid ? r->at.path : NULL);
-    fs_bind_int_or_null(st, 8, (int64_t)r->at.off, !r->at.valid);
-    fs_bind_text(st, 9, w.file);
-    fs_bind_int_or_null(st, 10, w.line, !w.line);
-    fs_bind_text(st, 11, w.symbol);
+    fs_bind_site(st, 6, &r->at, &w);
     fs_bind_text(st, 12, r->handle);
     fs_bind_int_or_null(st, 13, r->size, strcmp(r->kind, "memory") && strcmp(r->kind, "mmap"));
     fs_bind_fault(C, st, 14, with && leak);
@@ -1255,12 +1253,7 @@ static int fs_store_anomaly(struct fs_ctx *C, sqlite3_stmt *st, const struct fs_
     fs_bind_text(st, 3, a->anomaly);
     fs_bind_text(st, 4, a->kind);
     fs_bind_text(st, 5, a->func);
-    fs_bind_text(st, 6, a->at.valid ? a->at.base : NULL);
-    fs_bind_text(st, 7, a->at.valid ? a->at.path : NULL);
-    fs_bind_int_or_null(st, 8, (int64_t)a->at.off, !a->at.valid);
-    fs_bind_text(st, 9, w.file);
-    fs_bind_int_or_null(st, 10, w.line, !w.line);
-    fs_bind_text(st, 11, w.symbol);
+    fs_bind_site(st, 6, &a->at, &w);
     fs_bind_text(st, 12, a->handle);
     fs_bind_text(st, 13, detail);
     fs_bind_fault(C, st, 14, with);
@@ -1355,12 +1348,7 @@ static int fs_insert_sanitizer_reports(struct fs_ctx *C)
         fs_bind_text(st, 3, r->tool);
         fs_bind_text(st, 4, r->kind);
         fs_bind_text(st, 5, r->headline);
-        fs_bind_text(st, 6, at.valid ? at.base : NULL);
-        fs_bind_text(st, 7, at.valid ? at.path : NULL);
-        fs_bind_int_or_null(st, 8, (int64_t)at.off, !at.valid);
-        fs_bind_text(st, 9, w.file);
-        fs_bind_int_or_null(st, 10, w.line, !w.line);
-        fs_bind_text(st, 11, w.symbol);
+        fs_bind_site(st, 6, &at, &w);
         char *text = r->text ? fs_sanitizer_symbolize(r->text, C->sym) : NULL;
         fs_bind_text(st, 12, text ? text : r->text ? r->text : r->headline);
         free(text);
@@ -1416,12 +1404,7 @@ static int fs_store_crash(struct fs_ctx *C, const struct fs_crashrec *c, int pid
     fs_bind_int(st, 1, C->res->run_id);
     fs_bind_int(st, 2, pid);
     fs_bind_int(st, 3, c->sig);
-    fs_bind_text(st, 4, c->at.valid ? c->at.base : NULL);
-    fs_bind_text(st, 5, c->at.valid ? c->at.path : NULL);
-    fs_bind_int_or_null(st, 6, (int64_t)c->at.off, !c->at.valid);
-    fs_bind_text(st, 7, w.file);
-    fs_bind_int_or_null(st, 8, w.line, !w.line);
-    fs_bind_text(st, 9, w.symbol);
+    fs_bind_site(st, 4, &c->at, &w);
     fs_bind_text(st, 10, c->frames);
     int rc = fs_step_done(C, st);
     sqlite3_finalize(st);
