@@ -200,6 +200,9 @@ int fs_interposable(const char *path, char *why, size_t len);
  * points_total becomes NULL. why: fs_interposable's reason, or NULL.
  * Returns 0 all observed, 1 some process not, 2 nothing observed (msg says
  * which and why), -1 on a database error. */
+/* The 'why' of fs_check_observed for a run whose record is in another
+ * format (fs_run_result.version_bad): a preload of another faultstack. */
+void fs_version_why(int version, char *why, size_t len);
 int fs_check_observed(sqlite3 *db, int64_t run_id, pid_t first_pid, const char *prog, const char *why,
                       char *msg, size_t msglen);
 

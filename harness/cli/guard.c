@@ -21,6 +21,7 @@
  *   run with no record at all gets points_total NULL ("unknown", not 0). */
 #define _GNU_SOURCE
 #include "cli.h"
+#include "record_fmt.h"
 
 #include <elf.h>
 #include <errno.h>
@@ -251,6 +252,15 @@ int fs_interposable(const char *path, char *why, size_t len)
 }
 
 /* ---------------- after the run: was every process image observed? ---------------- */
+
+void fs_version_why(int version, char *why, size_t len)
+{
+    const char *pre = getenv("FAULTSTACK_PRELOAD");
+    snprintf(why, len, "its record is in format %d and this faultstack reads format %d: the preload comes from "
+             "another faultstack version%s%s%s; use the preload built or installed with this faultstack",
+             version, FS_RECORD_VERSION, pre && *pre ? " (FAULTSTACK_PRELOAD=" : "", pre && *pre ? pre : "",
+             pre && *pre ? ")" : "");
+}
 
 int fs_check_observed(sqlite3 *db, int64_t run_id, pid_t first_pid, const char *prog, const char *why,
                       char *msg, size_t msglen)

@@ -1567,6 +1567,7 @@ int fs_ingest_run(sqlite3 *db, const struct fs_run_info *info, struct fs_run_res
     C.S = &S;
     res->incomplete = S.incomplete;
     res->unread = S.unread;
+    res->version_bad = S.version_bad;
     if (S.version_bad)
         fprintf(stderr, "faultstack: the run's records are in format %d, this faultstack reads format %d: the "
                 "preload comes from another faultstack version (FAULTSTACK_PRELOAD?); use the preload built or "

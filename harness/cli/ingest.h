@@ -59,6 +59,8 @@ struct fs_run_result {
     int processes;
     int incomplete;             /* record files without their 'done' line, or with lines not read */
     int64_t unread;             /* record lines too long to read: run.observed = 2, never clean */
+    int version_bad;            /* a record in another format (this number; 0: none): a preload
+                                   of another faultstack version wrote it, it was not read */
     int swallowed;
     int fault_findings;         /* leaks/anomalies attributed to the fault, crashes, timeout;
                                    with defer_findings: those not recorded yet */

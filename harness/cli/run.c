@@ -783,8 +783,11 @@ int fs_run_once_vg(sqlite3 *db, const char *db_path, const char *kind, int64_t s
         snprintf(why, sizeof why, "it was killed (--timeout) before the preload had started in it; raise --timeout");
     else if (can != 0 && oc.exit_code == 127 && !oc.signal)
         snprintf(why, sizeof why, "it wrote no record and exited 127: it did not start (see the message above)");
+    else if (can != 0 && res.version_bad)
+        fs_version_why(res.version_bad, why, sizeof why);
     int unobserved = lost ? 3 : fs_check_observed(db, res.run_id, oc.pid, prog,
-                                       can == 0 || oc.timed_out || (oc.exit_code == 127 && !oc.signal) ? why : NULL,
+                                       can == 0 || oc.timed_out || (oc.exit_code == 127 && !oc.signal) ||
+                                       res.version_bad ? why : NULL,
                                        msg, sizeof msg);
     if (lost) {
         /* records cut short: what the run did is not known (points_total

@@ -262,7 +262,13 @@ static int fs_baseline_verdict(struct fs_sweep *W, const struct fs_outcome *oc, 
                                int observed, const char *obs_msg, int can)
 {
     char what[2048] = "", fix[1024] = "";
-    if (observed == 2 && (can == 0 || !oc->timed_out)) {
+    if (res->version_bad) {
+        char why[1024];
+        fs_version_why(res->version_bad, why, sizeof why);
+        snprintf(what, sizeof what, "was NOT READ: %s", why);
+        snprintf(fix, sizeof fix, "run the preload that came with this faultstack (unset FAULTSTACK_PRELOAD, or "
+                 "point it at this build's libfaultstack-preload.so)");
+    } else if (observed == 2 && (can == 0 || !oc->timed_out)) {
         snprintf(what, sizeof what, "was NOT OBSERVED: %.1900s", obs_msg);
         snprintf(fix, sizeof fix, "nothing can be swept until the preload can enter the program");
     } else if (oc->timed_out && !W->expect_timeout) {
@@ -352,7 +358,10 @@ int fs_baseline_exec(struct fs_sweep *W)
     fs_rm_rf(dir);
     W->baseline_run = res.run_id;
     char obs[4096];
-    int observed = fs_check_observed(W->db, res.run_id, oc.pid, W->prog, can == 0 ? why : NULL, obs, sizeof obs);
+    if (can != 0 && res.version_bad)
+        fs_version_why(res.version_bad, why, sizeof why);
+    int observed = fs_check_observed(W->db, res.run_id, oc.pid, W->prog, can == 0 || res.version_bad ? why : NULL,
+                                     obs, sizeof obs);
     if (res.leaks && !getenv("FAULTSTACK_NO_CONFIRM"))
         fs_confirm_stacks(W->db, res.run_id, &sp, 0);
     if (oc.timed_out && W->expect_timeout)
