@@ -131,51 +131,23 @@ static int fs_point_plain;
 
 static void fs_point_rest(struct fs_call *c, int id, uint64_t ord, uint64_t occ);
 
-/* A plain tracking run past its point cap, while the process has one thread:
- * fault points counted here but not yet added to fs_shm->ordinal, and the
- * process that counted them (a raw clone() child inherits the count without
- * the fork handler: it must not add its parent's points again). */
-#define FS_ORD_BATCH 4096
-static uint64_t fs_ord_pending;
-static pid_t fs_ord_pid;
-
-void fs_ordinal_flush(void)
-{
-    uint64_t n = fs_ord_pending;
-    fs_ord_pending = 0;
-    if (n && fs_ord_pid == fs_getpid() && fs_shm)
-        __atomic_add_fetch(&fs_shm->ordinal, n, __ATOMIC_RELAXED);
-}
-
 /* A fault point at c->mod/c->off: count it, decide, record it. The common
  * case of a long tracking run (fs_point_plain, 'p' lines capped) is inline
  * in fs_begin; the rest is fs_point_rest. */
 static inline __attribute__((always_inline)) void fs_point(struct fs_call *c, int id)
 {
+    /* The ordinal is counted on the run's shared page at every point, in
+     * every process: a point's number must not depend on when another
+     * process adds what it counted (the baseline's ordinals are what nth
+     * plans replay, across posix_spawn and system() too). */
+    uint64_t ord = __atomic_add_fetch(&fs_shm->ordinal, 1, __ATOMIC_RELAXED);
+    c->ordinal = ord;
     if (__builtin_expect(fs_point_plain, 1) && !__libc_single_threaded && fs_record_points_full()) {
-        /* the same with threads: each counts in its own lines (tcount.c) */
-        uint64_t ord = __atomic_load_n(&fs_shm->ordinal, __ATOMIC_RELAXED);
-        c->ordinal = ord;
+        /* with threads, each counts its sites in its own lines (tcount.c) */
         fs_tcount_point(id, c->mod, c->off, ord);
         return;
     }
-    if (__builtin_expect(fs_point_plain, 1) && __libc_single_threaded && fs_record_points_full()) {
-        /* Nothing will read this point's ordinal but its site's 'first' and
-         * the run's total: count it in the process and add the count to the
-         * shared page in batches (fs_ordinal_flush), not one locked
-         * read-modify-write of a shared cache line per call. */
-        if (__builtin_expect(fs_ord_pending++ == 0, 0))
-            fs_ord_pid = fs_getpid();
-        else if (__builtin_expect(fs_ord_pending >= FS_ORD_BATCH, 0))
-            fs_ordinal_flush();
-        uint64_t ord = __atomic_load_n(&fs_shm->ordinal, __ATOMIC_RELAXED) + fs_ord_pending;
-        c->ordinal = ord;
-        fs_site_point(id, c->mod, c->off, ord);
-        return;
-    }
-    uint64_t ord = __atomic_add_fetch(&fs_shm->ordinal, 1, __ATOMIC_RELAXED);
     uint64_t occ = fs_site_point(id, c->mod, c->off, ord);
-    c->ordinal = ord;
     if (__builtin_expect(fs_point_plain, 1) && fs_record_points_full())
         return;
     fs_point_rest(c, id, ord, occ);

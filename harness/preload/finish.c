@@ -228,7 +228,6 @@ void fs_finish(const char *how, int code, int sig)
     int saved = errno;
     fs_pid_refresh();                        /* a raw clone() child skipped the fork handler */
     int dying = sig || strcmp(how, "sanitizer") == 0;   /* maybe inside a handler: try-lock */
-    fs_ordinal_flush();
     fs_tcount_flush_all(dying);
     fs_write_end(how, code, sig);
     int locked = dying ? fs_ledger_trylock_all() : (fs_ledger_lock_all(), 1);
@@ -267,7 +266,6 @@ static void fs_fini(void)
 
 static void fs_atfork_prepare(void)
 {
-    fs_ordinal_flush();
     fs_tcount_flush_all(0);
     fs_fork_target_forked();
     fs_ledger_lock_all();

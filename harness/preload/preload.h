@@ -128,13 +128,9 @@ static inline void fs_end(struct fs_call *c, int err)
  * program's call site; returns 1 when it must fail (the wrapper fakes it). */
 int fs_internal_fault(int id);
 
-/* Add the fault points a single-threaded plain tracking run counted in the
- * process to the shared ordinal (core.c): before the total is read (process
- * end, exec) and before a fork. */
-void fs_ordinal_flush(void);
-/* The same with threads (tcount.c): count a point of a plain run past its cap
- * in the calling thread; add every thread's counts to the totals (dying: the
- * process is ending on a signal, locks are only tried); in a fork child,
+/* A plain run past its point cap, with threads (tcount.c): count a point's
+ * site in the calling thread; add every thread's counts to the sites (dying:
+ * the process is ending on a signal, locks are only tried); in a fork child,
  * forget what the parent will add; at the end of a thread, add its counts. */
 void fs_tcount_point(int func, int mod, uint64_t off, uint64_t ordinal);
 void fs_tcount_flush_all(int dying);

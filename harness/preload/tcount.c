@@ -1,18 +1,17 @@
-/* tcount.c — the fault points of a plain tracking run past its point cap,
+/* tcount.c — the call sites of a plain tracking run past its point cap,
  * counted per thread while the process has several.
  *
- * Past the cap such a run needs only two numbers per point: the run's total
- * (fs_shm->ordinal, read at process end) and its site's count (the 's' line).
- * With threads, adding to both at every call makes two cache lines (the shared
- * page's ordinal and a busy site's count) move between the threads' CPUs at
- * every call: with 2 threads on 2 CPUs that was ~40% of the preload's time on
- * a malloc/free loop. So each thread counts in its own struct fs_tcount: its
- * points, and a small cache of the sites it counted last with their counts.
- * Only the owner thread writes the counts (plain stores); whoever needs the
- * totals (process end, exec, fork) adds what each thread counted since the
- * last time, remembered in 'flushed' watermarks written only under the
- * struct's lock. A thread that ends gives its struct back, flushed, for the
- * next thread. */
+ * Past the cap such a run needs, per point, only its site's count (the 's'
+ * line at process end). With threads, adding to a busy site's count at every
+ * call makes its cache line move between the threads' CPUs at every call. So
+ * each thread counts in its own struct fs_tcount: a small cache of the sites
+ * it counted last with their counts. Only the owner thread writes the counts
+ * (plain stores); whoever needs the totals (process end, exec, fork) adds
+ * what each thread counted since the last time, remembered in 'flushed'
+ * watermarks written only under the struct's lock. A thread that ends gives
+ * its struct back, flushed, for the next thread. (The run's ordinal stays one
+ * shared counter, added to at every point: a point's number must not depend
+ * on when another process's counts are added.) */
 #define _GNU_SOURCE
 #include "preload.h"
 
@@ -21,7 +20,6 @@
 struct fs_tcount {
     fs_lock_t lock;                   /* flushers, and the owner replacing a slot */
     int in_use;
-    uint64_t points, points_flushed;
     struct {
         struct fs_site *site;
         uint64_t n, flushed;
@@ -52,13 +50,9 @@ static struct fs_tcount *fs_tcount_get(void)
     return fs_tc = t;
 }
 
-/* Add what t counted since its last flush to the totals (t->lock held). */
+/* Add what t counted since its last flush to its sites (t->lock held). */
 static void fs_tcount_flush_locked(struct fs_tcount *t)
 {
-    uint64_t p = __atomic_load_n(&t->points, __ATOMIC_RELAXED);
-    if (p != t->points_flushed && fs_shm)
-        __atomic_add_fetch(&fs_shm->ordinal, p - t->points_flushed, __ATOMIC_RELAXED);
-    t->points_flushed = p;
     for (int i = 0; i < FS_TC_SITES; i++) {
         struct fs_site *s = t->sc[i].site;
         uint64_t n = __atomic_load_n(&t->sc[i].n, __ATOMIC_RELAXED);
@@ -95,11 +89,9 @@ void fs_tcount_point(int func, int mod, uint64_t off, uint64_t ordinal)
 {
     struct fs_tcount *t = fs_tc;
     if (__builtin_expect(!t, 0) && !(t = fs_tcount_get())) {
-        __atomic_add_fetch(&fs_shm->ordinal, 1, __ATOMIC_RELAXED);   /* out of memory: as before */
-        fs_site_point(func, mod, off, ordinal);
+        fs_site_point(func, mod, off, ordinal);           /* out of memory: as before */
         return;
     }
-    __atomic_store_n(&t->points, t->points + 1, __ATOMIC_RELAXED);
     int i = (int)(fs_site_hash(func, mod, off) % FS_TC_SITES);
     struct fs_site *s = t->sc[i].site;
     if (__builtin_expect(s && s->off == off && s->mod == mod && s->func == func, 1))
@@ -145,7 +137,6 @@ void fs_tcount_forked(void)
      * thread, and another thread may have held one at the fork. */
     for (struct fs_tcount *t = fs_tc_all; t; t = t->next) {
         t->lock.v = 0;
-        t->points_flushed = t->points;
         for (int i = 0; i < FS_TC_SITES; i++)
             t->sc[i].flushed = t->sc[i].n;
         t->in_use = t == fs_tc;

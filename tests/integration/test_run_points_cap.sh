@@ -24,11 +24,10 @@ assert_eq "capped run: fault_sites (malloc in loop.c, every call counted)" "mall
 size=$(stat -c %s "$DB")
 [[ $size -lt $((1024 * 1024)) ]] || fs_fail "capped run: the database stays under 1 MiB" "< 1048576 bytes" "$size"
 
-# Past the cap a single-threaded process counts its points locally and adds
-# them to the run's shared count in batches: a fork in the middle (each
-# process then makes 100,000 more) and the exit of both must lose none and
-# count none twice; the child's sites count its own calls, not its parent's
-# before the fork again (they did: malloc's calls added up to 400,000).
+# A fork past the cap (each process then makes 100,000 more points): the
+# run's total and the sites' calls lose none and count none twice; the
+# child's sites count its own calls, not its parent's before the fork again
+# (they did: malloc's calls added up to 400,000).
 fs_new_db forked
 fs_run -- "$LOOP" 400000 fork               # 100,000 mallocs, a fork, then 2 x 100,000
 assert_status 0
@@ -36,9 +35,9 @@ assert_eq "a run that forks past the cap: points_total (the child's fflush is on
 assert_eq "a run that forks past the cap: the sites' calls" "fflush|1
 malloc|300000" "$(q "SELECT func, sum(calls) FROM fault_sites GROUP BY func ORDER BY func")"
 
-# With threads each thread counts in its own lines past the cap (tcount.c),
-# added up at fork, thread end and process end: two threads and a child forked
-# while they run must still add up exactly.
+# With threads each thread counts its sites in its own lines past the cap
+# (tcount.c), added up at fork, thread end and process end: two threads and a
+# child forked while they run must still add up exactly.
 fs_new_db threads
 fs_run -- "$LOOP" 400000 threads            # 2 x 100,000 mallocs in threads, 50,000 in a child
 assert_status 0
