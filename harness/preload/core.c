@@ -254,7 +254,6 @@ int fs_internal_fault(int id)
     return inject;
 }
 
-
 void fs_func_registered(int id)
 {
     const char *name = fs_fn(id)->name;

@@ -226,11 +226,11 @@ void fs_finish(const char *how, int code, int sig)
     fs_guard++;
     fs_busy++;
     int saved = errno;
-    fs_pid_refresh();                        /* a raw clone() child skipped the fork handler */
     int dying = sig || strcmp(how, "sanitizer") == 0;   /* maybe inside a handler: try-lock */
     fs_tcount_flush_all(dying);
     fs_write_end(how, code, sig);
     int locked = dying ? fs_ledger_trylock_all() : (fs_ledger_lock_all(), 1);
+    fs_pid_refresh();                        /* a raw clone() child skipped the fork handler */
     struct fs_scan s;
     memset(&s, 0, sizeof s);
     int marked = !dying && strcmp(how, "exec") != 0 && fs_reach_mark(&s) == 0 && s.n;

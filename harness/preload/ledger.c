@@ -232,14 +232,6 @@ void fs_ledger_unlock(int kind, uint64_t handle, uint64_t aux)
     fs_unlock(&fs_stripe_of(fs_bucket(kind, handle, aux))->lock);
 }
 
-static void fs_kill_at(unsigned b, struct fs_stripe *s, struct fs_res *r);
-
-void fs_ledger_kill(struct fs_res *r)
-{
-    unsigned b = fs_bucket(r->kind, fs_res_handle(r), r->aux);
-    fs_kill_at(b, fs_stripe_of(b), r);
-}
-
 /* fs_ledger_kill, when the caller knows r's bucket and stripe */
 static void fs_kill_at(unsigned b, struct fs_stripe *s, struct fs_res *r)
 {
@@ -261,6 +253,12 @@ static void fs_kill_at(unsigned b, struct fs_stripe *s, struct fs_res *r)
         fs_tomb_append(s, r);
     while (s->ndead > FS_TOMBS)
         fs_tomb_evict(s);
+}
+
+void fs_ledger_kill(struct fs_res *r)
+{
+    unsigned b = fs_bucket(r->kind, fs_res_handle(r), r->aux);
+    fs_kill_at(b, fs_stripe_of(b), r);
 }
 
 int fs_ledger_release(int kind, uint64_t handle, uint64_t aux, struct fs_res *before)

@@ -255,9 +255,6 @@ struct fs_site;
 /* Find or create the call site (func, mod, off); returns it with its stripe
  * locked in *lk (fs_unlock it), or NULL when out of memory (nothing locked). */
 struct fs_site *fs_site_get(int func, int mod, uint64_t off, fs_lock_t **lk);
-/* Count a fault point at the site (func, mod, off), found or created: its
- * occurrence index (1-based; 0 when out of memory); the first ordinal is
- * remembered for the 's' line. No lock once the thread has seen the site. */
 struct fs_site {
     struct fs_site *next;
     uint64_t off;
@@ -294,10 +291,17 @@ static inline uint64_t fs_site_count(struct fs_site *s, uint64_t ordinal)
         __atomic_store_n(&s->first, ordinal, __ATOMIC_RELAXED);
     return occ;
 }
+static inline int fs_site_is(const struct fs_site *s, int func, int mod, uint64_t off)
+{
+    return s && s->off == off && s->mod == mod && s->func == func;
+}
+/* Count a fault point at the site (func, mod, off), found or created: its
+ * occurrence index (1-based; 0 when out of memory); the first ordinal is
+ * remembered for the 's' line. No lock once the thread has seen the site. */
 static inline uint64_t fs_site_point(int func, int mod, uint64_t off, uint64_t ordinal)
 {
     struct fs_site *s = fs_site_cache[fs_site_hash(func, mod, off) % FS_SITE_CACHE];
-    if (__builtin_expect(s && s->off == off && s->mod == mod && s->func == func, 1))
+    if (__builtin_expect(fs_site_is(s, func, mod, off), 1))
         return fs_site_count(s, ordinal);
     return fs_site_point_slow(func, mod, off, ordinal);
 }
@@ -391,7 +395,6 @@ void fs_free_pages(void *p, size_t n);          /* give back what fs_alloc(n) re
  * the lock taken (its fs_trylock fails, as before); one that lands between the
  * test and the store takes and drops the lock before the interrupted code
  * resumes. Otherwise (threads, or a taken lock) fs_lock_wait spins. */
-extern char __libc_single_threaded;
 void fs_lock_wait(fs_lock_t *l);
 static inline void fs_lock(fs_lock_t *l)
 {

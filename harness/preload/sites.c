@@ -44,11 +44,9 @@ int fs_stack_site_slow(int mod, uint64_t off)
 
 /* ---------------- call sites ---------------- */
 
-#define FS_SITE_BUCKETS 4096
 #define FS_SITE_STRIPES 64
 static struct fs_site *fs_sites[FS_SITE_BUCKETS];
 static fs_lock_t fs_site_locks[FS_SITE_STRIPES];
-
 
 /* Find or create the site; returns it with its stripe locked in *lk. */
 struct fs_site *fs_site_get(int func, int mod, uint64_t off, fs_lock_t **lk)

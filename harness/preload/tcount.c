@@ -93,8 +93,7 @@ void fs_tcount_point(int func, int mod, uint64_t off, uint64_t ordinal)
         return;
     }
     int i = (int)(fs_site_hash(func, mod, off) % FS_TC_SITES);
-    struct fs_site *s = t->sc[i].site;
-    if (__builtin_expect(s && s->off == off && s->mod == mod && s->func == func, 1))
+    if (__builtin_expect(fs_site_is(t->sc[i].site, func, mod, off), 1))
         __atomic_store_n(&t->sc[i].n, t->sc[i].n + 1, __ATOMIC_RELAXED);
     else
         fs_tcount_slot(t, i, func, mod, off, ordinal);
